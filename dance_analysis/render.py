@@ -1,0 +1,109 @@
+"""Draws the skeleton and a few joint-angle labels onto a frame, for the overlay video.
+
+Drawing happens in place on the upright RGB frame the reader produced (the pipeline
+owns it by then). Joints the model is unsure of (low visibility) are left out, so the
+overlay never shows a limb the analysis would not measure.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from dance_analysis.analysis.angles import JOINT_ANGLES, angle_at
+from dance_analysis.skeleton import BLAZEPOSE_33
+
+# RGB. The dancer's left side warm, right side cool, the midline white: a coach reads
+# "which leg" at a glance, also when the dancer faces the camera (mirror image).
+_LEFT, _RIGHT, _MID = (255, 150, 40), (40, 200, 255), (245, 245, 245)
+_LABELLED = ("left_elbow", "right_elbow", "left_knee", "right_knee")
+_FACE = set(range(11))  # the face's fine landmarks clutter the picture at phone sizes
+
+
+def _side_colour(name: str) -> tuple[int, int, int]:
+    if name.startswith("left_"):
+        return _LEFT
+    if name.startswith("right_"):
+        return _RIGHT
+    return _MID
+
+
+_BONES = [(a, b) for a, b in BLAZEPOSE_33.bones if a not in _FACE and b not in _FACE]
+
+
+def _bone_colour(a: int, b: int) -> tuple[int, int, int]:
+    colour_a = _side_colour(BLAZEPOSE_33.joints[a])
+    return colour_a if colour_a == _side_colour(BLAZEPOSE_33.joints[b]) else _MID
+
+
+_BONE_COLOURS = [_bone_colour(a, b) for a, b in _BONES]
+_JOINTS = [j for j in range(33) if j not in _FACE] + [0]
+_LABEL_TRIPLES = {
+    name: tuple(BLAZEPOSE_33.index(j) for j in JOINT_ANGLES[name]) for name in _LABELLED
+}
+
+
+def draw_pose(
+    image: npt.NDArray[np.uint8],
+    landmarks: npt.NDArray[np.float64],
+    world: npt.NDArray[np.float64] | None,
+    *,
+    visibility_min: float = 0.5,
+) -> None:
+    """Draw one pose onto ``image`` (h, w, 3) RGB, in place.
+
+    ``landmarks``: (33, 4) normalised ``[x, y, z, visibility]``; ``world``: (33, 4) in
+    metres, used for the angle labels so they match the numbers in the result.
+    """
+    height, width = image.shape[:2]
+    scale = max(height, width) / 720
+    thickness = max(2, round(2.5 * scale))
+    radius = max(3, round(4 * scale))
+    points = np.round(landmarks[:, :2] * (width, height)).astype(np.int32)
+    visible = landmarks[:, 3] >= visibility_min
+
+    for (a, b), colour in zip(_BONES, _BONE_COLOURS):
+        if visible[a] and visible[b]:
+            cv2.line(image, tuple(points[a]), tuple(points[b]), colour, thickness, cv2.LINE_AA)
+    for j in _JOINTS:
+        if visible[j]:
+            colour = _side_colour(BLAZEPOSE_33.joints[j])
+            cv2.circle(image, tuple(points[j]), radius, colour, -1, cv2.LINE_AA)
+            cv2.circle(image, tuple(points[j]), radius, (20, 20, 20), 1, cv2.LINE_AA)
+
+    source = world[:, :3] if world is not None else landmarks[:, :2] * (width, height)
+    font_scale = 0.6 * scale
+    for name, (a, b, c) in _LABEL_TRIPLES.items():
+        if not (visible[a] and visible[b] and visible[c]):
+            continue
+        degrees = float(angle_at(source[a], source[b], source[c]))
+        if not np.isfinite(degrees):
+            continue
+        text = f"{degrees:.0f}"
+        offset = (round(12 * scale), round(-8 * scale))
+        if name.startswith("right_"):  # labels outside the body: right side is image-left
+            (text_w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 2)
+            offset = (-text_w - round(18 * scale), offset[1])
+        origin = (int(points[b][0] + offset[0]), int(points[b][1] + offset[1]))
+        _draw_label(image, text, origin, font_scale, _side_colour(name))
+
+
+def _draw_label(
+    image: npt.NDArray[np.uint8],
+    text: str,
+    origin: tuple[int, int],
+    font_scale: float,
+    colour: tuple[int, int, int],
+) -> None:
+    """Text with a dark outline (readable on any background) and a small degree ring."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    weight = max(1, round(2 * font_scale / 0.6))
+    cv2.putText(image, text, origin, font, font_scale, (0, 0, 0), weight + 3, cv2.LINE_AA)
+    cv2.putText(image, text, origin, font, font_scale, colour, weight, cv2.LINE_AA)
+    # Hershey fonts have no degree sign: draw one.
+    (text_w, text_h), _ = cv2.getTextSize(text, font, font_scale, weight)
+    ring = (origin[0] + text_w + round(4 * font_scale / 0.6), origin[1] - text_h + 2)
+    ring_r = max(2, round(3 * font_scale / 0.6))
+    cv2.circle(image, ring, ring_r, (0, 0, 0), weight + 2, cv2.LINE_AA)
+    cv2.circle(image, ring, ring_r, colour, weight, cv2.LINE_AA)
