@@ -10,10 +10,13 @@ each command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -57,7 +60,7 @@ def _build_parser() -> argparse.ArgumentParser:
 class _RichProgress:
     """The pipeline's progress shown as a rich progress bar on the terminal."""
 
-    _STAGES = {
+    _STAGES: ClassVar[dict[str, str]] = {
         "probe": "Reading the clip",
         "pose": "Finding the dancer",
         "measure": "Measuring",
@@ -78,18 +81,48 @@ class _RichProgress:
         return False
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
+    """Drop what C++ libraries (MediaPipe, TFLite) print on fd 2; Python keeps stderr.
+
+    Their start-up chatter would break the progress bar and the one-line errors.
+    ``--verbose`` keeps it.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr.close()
+        sys.stderr = python_stderr
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from dance_analysis.analysis import AnalysisOptions
     from dance_analysis.config import Settings
-    from dance_analysis.errors import CanceledError, DanceAnalysisError, MediaError
-    from dance_analysis.pipeline import NullProgress, PipelineOptions, analyze_clip
+    from dance_analysis.pipeline import PipelineOptions
     from dance_analysis.video import VideoLimits
 
     settings = Settings()
     options = PipelineOptions(
         backend=args.backend or settings.effective_backend,
-        model_complexity=args.model_complexity if args.model_complexity is not None else settings.model_complexity,
-        limits=VideoLimits(max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s),
+        model_complexity=args.model_complexity
+        if args.model_complexity is not None
+        else settings.model_complexity,
+        limits=VideoLimits(
+            max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s
+        ),
         analysis=AnalysisOptions(
             cutoff_hz=args.cutoff_hz or settings.filter_cutoff_hz,
             max_gap_s=settings.max_gap_s,
@@ -101,9 +134,25 @@ def _analyze(args: argparse.Namespace) -> int:
     )
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
+    with _native_stderr_silenced(not args.verbose):
+        return _run_analysis(args, options, console)
+
+
+def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from dance_analysis.errors import CanceledError, DanceAnalysisError, MediaError
+    from dance_analysis.pipeline import NullProgress, analyze_clip
+
+    console.file = sys.stderr
     try:
         if args.quiet or not console.is_terminal:
             outcome = analyze_clip(args.clip, args.out, options, NullProgress())

@@ -163,7 +163,7 @@ def write_coco17(
                     if points[0][0] is None
                     else [
                         {"name": name, "x": p[0], "y": p[1], "confidence": p[3]}
-                        for name, p in zip(names, points)
+                        for name, p in zip(names, points, strict=True)
                     ]
                 )
                 record = {"timestamp": round(float(t_ms[index]) / 1000, 6), "keypoints": keypoints}

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     pose_backend: Literal["mediapipe", "mock"] = "mediapipe"
     use_mock_analysis: bool = Field(
         default=False,
-        validation_alias=AliasChoices("use_mock_analysis", "DANCE_USE_MOCK_ANALYSIS", "USE_MOCK_ANALYSIS"),
+        validation_alias=AliasChoices(
+            "use_mock_analysis", "DANCE_USE_MOCK_ANALYSIS", "USE_MOCK_ANALYSIS"
+        ),
         description="Synthetic poses instead of the model: the documented mock mode.",
     )
     model_complexity: Literal[0, 1, 2] = 1

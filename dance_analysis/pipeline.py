@@ -14,6 +14,7 @@ object, so the pipeline knows nothing of terminals, Qt or HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import hashlib
@@ -48,7 +49,8 @@ from dance_analysis.artifacts import (
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.skeleton import BLAZEPOSE_33
-from dance_analysis.video import Frame, VideoInfo, VideoLimits, probe, read_frames
+from dance_analysis.video.probe import VideoInfo, VideoLimits, probe
+from dance_analysis.video.reader import Frame, read_frames
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +157,9 @@ class _Channel(Generic[T]):
             yield item  # type: ignore[misc]
 
 
-def _start_producer(name: str, produce: Callable[[], Iterator[T]]) -> tuple[_Channel[T], threading.Thread]:
+def _start_producer(
+    name: str, produce: Callable[[], Iterator[T]]
+) -> tuple[_Channel[T], threading.Thread]:
     """Run ``produce`` on a thread, its items arriving through a bounded channel."""
     channel: _Channel[T] = _Channel(_QUEUE_FRAMES)
 
@@ -168,10 +172,8 @@ def _start_producer(name: str, produce: Callable[[], Iterator[T]]) -> tuple[_Cha
         except _Closed:
             pass
         except BaseException as error:  # handed to the consumer, who raises it
-            try:
+            with contextlib.suppress(_Closed):
                 channel.put(_Failure(error))
-            except _Closed:
-                pass
         finally:
             close = getattr(items, "close", None)
             if close is not None:
@@ -186,7 +188,7 @@ class _Renderer:
     """Draws poses on frames and encodes them, on its own thread."""
 
     def __init__(self, path: Path, info: VideoInfo, options: PipelineOptions) -> None:
-        from dance_analysis.video import VideoWriter
+        from dance_analysis.video.writer import VideoWriter
 
         self._writer = VideoWriter(
             path,
@@ -208,7 +210,9 @@ class _Renderer:
         try:
             for frame, pose in self.channel:
                 if pose is not None:
-                    draw_pose(frame.image, pose.landmarks, pose.world, visibility_min=self._visibility_min)
+                    draw_pose(
+                        frame.image, pose.landmarks, pose.world, visibility_min=self._visibility_min
+                    )
                 self._writer.write(frame.image, frame.pts)
         except _Closed:
             pass
@@ -226,10 +230,8 @@ class _Renderer:
 
     def finish(self) -> None:
         if self._thread.is_alive():
-            try:
+            with contextlib.suppress(_Closed):
                 self.channel.put(_END)
-            except _Closed:
-                pass
         self._thread.join()
         if self.error is not None:
             raise self.error
@@ -264,7 +266,11 @@ class _Track:
         return out
 
     def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return np.asarray(self.t_ms, dtype=np.float64), self._stack(self.landmarks), self._stack(self.world)
+        return (
+            np.asarray(self.t_ms, dtype=np.float64),
+            self._stack(self.landmarks),
+            self._stack(self.world),
+        )
 
 
 def _estimate(
@@ -419,26 +425,56 @@ def analyze_clip(
             progress.on_stage("measure")
             t_ms, landmarks, world = track.arrays()
             series = analyze_series(
-                t_ms, landmarks, world, width=info.width, height=info.height, options=options.analysis
+                t_ms,
+                landmarks,
+                world,
+                width=info.width,
+                height=info.height,
+                options=options.analysis,
             )
 
             progress.on_stage("write")
             names = ["landmarks_csv", "angles_csv", "coco17"]
-            write_landmarks_csv(staging / ARTIFACT_NAMES["landmarks_csv"], t_ms, landmarks, world, series.clean_landmarks)
+            write_landmarks_csv(
+                staging / ARTIFACT_NAMES["landmarks_csv"],
+                t_ms,
+                landmarks,
+                world,
+                series.clean_landmarks,
+            )
             write_angles_csv(staging / ARTIFACT_NAMES["angles_csv"], t_ms, series.angles)
-            write_coco17(staging / ARTIFACT_NAMES["coco17"], t_ms, landmarks, width=info.width, height=info.height)
+            write_coco17(
+                staging / ARTIFACT_NAMES["coco17"],
+                t_ms,
+                landmarks,
+                width=info.width,
+                height=info.height,
+            )
             if renderer is not None:
-                from dance_analysis.video import finalize_mp4
+                from dance_analysis.video.writer import finalize_mp4
 
-                finalize_mp4(video_only, staging / ARTIFACT_NAMES["overlay"], audio_source=clip if info.has_audio else None)
+                finalize_mp4(
+                    video_only,
+                    staging / ARTIFACT_NAMES["overlay"],
+                    audio_source=clip if info.has_audio else None,
+                )
                 names.append("overlay")
             names.append("result")
             header = _header(info, sha256.result(), estimator, options, series, len(t_ms), names)
-            write_result(staging / ARTIFACT_NAMES["result"], header, t_ms, landmarks, world, series.clean_landmarks)
+            write_result(
+                staging / ARTIFACT_NAMES["result"],
+                header,
+                t_ms,
+                landmarks,
+                world,
+                series.clean_landmarks,
+            )
             published = _publish(staging, out_dir, names)
     except OSError as error:
         if error.errno == errno.ENOSPC:
-            raise OutputError(Reason.INSUFFICIENT_STORAGE, "The disk is full: free some space and try again.") from error
+            raise OutputError(
+                Reason.INSUFFICIENT_STORAGE, "The disk is full: free some space and try again."
+            ) from error
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

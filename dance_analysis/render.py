@@ -63,7 +63,7 @@ def draw_pose(
     points = np.round(landmarks[:, :2] * (width, height)).astype(np.int32)
     visible = landmarks[:, 3] >= visibility_min
 
-    for (a, b), colour in zip(_BONES, _BONE_COLOURS):
+    for (a, b), colour in zip(_BONES, _BONE_COLOURS, strict=True):
         if visible[a] and visible[b]:
             cv2.line(image, tuple(points[a]), tuple(points[b]), colour, thickness, cv2.LINE_AA)
     for j in _JOINTS:

@@ -16,7 +16,9 @@ def shared_file(name: str) -> Path:
     path = SHARED_DATA / name
     if not path.exists():
         # Not a skip: without the footage the suite proves nothing, so say so loudly.
-        pytest.fail(f"test footage {path} is missing; set DANCE_SHARED_DATA to the shared/data folder")
+        pytest.fail(
+            f"test footage {path} is missing; set DANCE_SHARED_DATA to the shared/data folder"
+        )
     return path
 
 

@@ -66,7 +66,11 @@ class MediaPipePose:
             detected_device=detected,
             note=(
                 "MediaPipe's pose solution runs on the CPU"
-                + (f" ({detected} detected but not used by this backend)" if detected != "cpu" else "")
+                + (
+                    f" ({detected} detected but not used by this backend)"
+                    if detected != "cpu"
+                    else ""
+                )
             ),
             versions=(("mediapipe", mp.__version__), ("numpy", np.__version__)),
         )

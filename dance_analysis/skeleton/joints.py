@@ -20,7 +20,11 @@ class Skeleton:
         return self.joints.index(joint)
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "joints": list(self.joints), "bones": [list(b) for b in self.bones]}
+        return {
+            "name": self.name,
+            "joints": list(self.joints),
+            "bones": [list(b) for b in self.bones],
+        }
 
 
 # MediaPipe's landmark order (mediapipe.solutions.pose.PoseLandmark), which the model emits.

@@ -48,7 +48,7 @@ def test_device_detection_asks_torch_and_tells_rocm_from_cuda() -> None:
 
 @pytest.mark.slow
 def test_mediapipe_finds_the_person_in_the_still_photo() -> None:
-    from PIL import Image  # noqa: F401  (matplotlib brings pillow)
+    from PIL import Image
 
     from tests.conftest import shared_file
 

@@ -40,4 +40,7 @@ def test_coco17_rejects_a_wrong_joint_count() -> None:
 
 def test_bones_reference_existing_joints() -> None:
     for skeleton in (BLAZEPOSE_33, COCO_17):
-        assert all(0 <= a < len(skeleton.joints) and 0 <= b < len(skeleton.joints) for a, b in skeleton.bones)
+        assert all(
+            0 <= a < len(skeleton.joints) and 0 <= b < len(skeleton.joints)
+            for a, b in skeleton.bones
+        )

@@ -1,0 +1,158 @@
+"""How fast is ``analyze`` next to a bare MediaPipe loop, and does memory stay flat?
+
+    .venv/bin/python benchmarks/pipeline_speed.py [--repeat N] [--clip PATH ...]
+
+For each clip, in one run on the same machine:
+
+(a) **bare**: a single-instance loop, OpenCV decode → RGB → ``Pose.process``, nothing else;
+(b) **analyze**: the full pipeline (probe, decode, pose, clean, measure, overlay drawn
+    and H.264-encoded with audio, CSV/JSON written, files published).
+
+Each measurement runs in a fresh child process (so its peak RSS is its own) and times
+only the work, after imports: model creation counts in both. Prints frames per second
+for both, their ratio (the figure to watch: ≥ 1.0 means the extra work is free), and
+peak memory. Clips: the shared ``pose_squats.mp4`` and a 60 s 720p clip this script
+makes from it (looped, re-timed to 30 fps, scaled to 720 px on the short side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DANCE_SHARED_DATA", REPO.parent / "shared" / "data"))
+WORK = REPO / "benchmarks" / "_work"
+
+
+def make_long_clip(source: Path, seconds: int = 60, fps: int = 30) -> Path:
+    """The shared clip looped to ``seconds``, at ``fps``, 720 px on its short side."""
+    import imageio_ffmpeg
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    target = WORK / f"squats_{seconds}s_720p_{fps}fps.mp4"
+    if target.exists():
+        return target
+    scale = "scale='if(lt(iw,ih),720,-2)':'if(lt(iw,ih),-2,720)'"
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(source),
+            "-t",
+            str(seconds),
+            "-vf",
+            f"fps={fps},{scale}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            str(target),
+        ],
+        check=True,
+    )
+    return target
+
+
+def _child_bare(clip: str) -> dict[str, float]:
+    import cv2
+    import mediapipe as mp
+
+    started = time.perf_counter()
+    pose = mp.solutions.pose.Pose(model_complexity=1)
+    capture = cv2.VideoCapture(clip)
+    frames = 0
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        pose.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        frames += 1
+    pose.close()
+    return {"frames": frames, "seconds": time.perf_counter() - started}
+
+
+def _child_analyze(clip: str) -> dict[str, float]:
+    from dance_analysis.pipeline import analyze_clip
+
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        outcome = analyze_clip(clip, out)
+        seconds = time.perf_counter() - started
+    return {"frames": outcome.frame_count, "seconds": seconds}
+
+
+def _measure(kind: str, clip: Path) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter; add its peak RSS."""
+    env = {**os.environ, "GLOG_minloglevel": "2", "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(clip)],
+        check=True, capture_output=True, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each (median reported)")
+    parser.add_argument(
+        "--clip", type=Path, action="append", help="clip(s) instead of the defaults"
+    )
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "CLIP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        kind, clip = args.child
+        figures = _child_bare(clip) if kind == "bare" else _child_analyze(clip)
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures))
+        return 0
+
+    source = SHARED / "pose_squats.mp4"
+    clips = args.clip or [source, make_long_clip(source)]
+    print(f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}, {args.repeat} run(s) each\n")
+    header = (
+        f"{'clip':<32}{'frames':>7}{'bare fps':>10}{'analyze fps':>13}"
+        f"{'ratio':>7}{'bare MB':>9}{'analyze MB':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for clip in clips:
+        runs: dict[str, list[dict[str, float]]] = {"bare": [], "analyze": []}
+        for _ in range(args.repeat):  # interleaved, so drift hits both alike
+            for kind in runs:
+                runs[kind].append(_measure(kind, clip))
+        fps = {k: statistics.median(r["frames"] / r["seconds"] for r in v) for k, v in runs.items()}
+        peak = {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items()}
+        frames = int(runs["analyze"][0]["frames"])
+        print(
+            f"{clip.name:<32}{frames:>7}{fps['bare']:>10.1f}{fps['analyze']:>13.1f}"
+            f"{fps['analyze'] / fps['bare']:>7.2f}{peak['bare']:>9.0f}{peak['analyze']:>12.0f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
