@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
+import cv2
 import numpy as np
 from av.container import InputContainer
 from av.video.frame import VideoFrame
@@ -135,15 +136,30 @@ def _quarter_turns_counter_clockwise(rotation_cw: int) -> int:
     return (-rotation_cw // 90) % 4
 
 
+# np.rot90's k (counter-clockwise quarter turns) as OpenCV rotations, which copy once.
+_CV2_ROTATIONS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
+
+
 def _upright_rgb(picture: VideoFrame, info: VideoInfo, quarter_turns: int) -> np.ndarray:
-    # Scaling to the probed size keeps every image the same shape even if the
-    # stream changes resolution midway (rare, but legal in H.264).
-    rgb: np.ndarray = picture.to_ndarray(
-        format="rgb24", width=info.coded_width, height=info.coded_height
-    )
+    width, height = info.coded_width, info.coded_height
+    if (
+        picture.format.name == "yuv420p"
+        and (picture.width, picture.height) == (width, height)
+        and width % 2 == 0
+        and height % 2 == 0
+    ):
+        # The common phone case. OpenCV's SIMD conversion costs about 1 ms less
+        # per 720p frame than swscale's (measured), on the thread that feeds the model.
+        planes = picture.to_ndarray(format="yuv420p")
+        rgb: np.ndarray = cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
+    else:
+        # Everything else (10-bit, full range, odd sizes, a size change midway,
+        # which is legal in H.264) goes through swscale, scaled to the probed size
+        # so every image keeps one shape.
+        rgb = picture.to_ndarray(format="rgb24", width=width, height=height)
     if quarter_turns:
-        rgb = np.rot90(rgb, quarter_turns)
-    # rot90 returns a strided view, and rows may carry the decoder's padding.
+        return cv2.rotate(rgb, _CV2_ROTATIONS[quarter_turns])
+    # Rows may carry the decoder's padding.
     return np.ascontiguousarray(rgb)
 
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,7 +28,6 @@ from tests.media import (
     ffmpeg,
     ffmpeg_exe,
     has_encoder,
-    make_clip,
     retimed_copy,
     top_level_boxes,
     watch_opens,
@@ -150,9 +150,8 @@ def _tiny_pdf() -> bytes:
     ],
 )
 def test_non_videos_are_refused_by_sniffing_before_any_demuxer(  # §2
-    kind: str, content: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, content: Callable[[], bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert callable(content)
     fake = tmp_path / f"{kind}.mp4"
     fake.write_bytes(content())
 
@@ -349,15 +348,3 @@ def test_codec_without_a_decoder_is_named(tmp_path: Path) -> None:  # §16
 
     assert error.reason is Reason.UNSUPPORTED_CODEC
     assert "“avs2”" in error.message
-
-
-def test_make_clip_defaults_are_tiny(small_clip: Path) -> None:
-    info = probe(small_clip)
-    assert (info.width, info.height, info.frame_count) == (90, 160, 10)
-
-
-def test_header_frame_count_is_reported_but_not_trusted(tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "clip.mkv")
-    info = probe(clip)
-    assert info.header_frame_count is None  # Matroska has no count
-    assert info.frame_count == 10
