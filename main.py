@@ -2,6 +2,9 @@
 
     python main.py                          the desktop app (window + API + queue)
     python main.py analyze CLIP --out DIR   one clip, no server, a progress bar
+    python main.py serve                    the API and a queue consumer, no window
+    python main.py worker                   a queue consumer only (scale-out)
+    python main.py token create NAME        a device token for a studio script
 
 Only the standard library is imported at module level, so ``--help`` answers at once;
 each command imports what it needs when it runs.
@@ -13,7 +16,9 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,6 +28,9 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 3  # the clip cannot be analysed (its reason code is printed)
 EXIT_OUTPUT = 4  # the results cannot be written
 EXIT_CANCELED = 130
+EXIT_CANNOT_START = 5  # the server cannot listen (port in use, not allowed)
+
+STOP_GRACE_S = 30.0  # a running job gets this long to finish before it goes back to queued
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -54,6 +62,42 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--cutoff-hz", type=float, help="low-pass cut-off for cleaning (Hz)")
     analyze.add_argument("--no-overlay", action="store_true", help="skip the overlay video")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    data_dir_help = "where jobs, files and the queue live (default: the user data folder)"
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API and a queue consumer, without a window",
+        description=(
+            "Run the HTTP API and an embedded queue consumer (a studio box, a container). "
+            "Prints the URL to use on the network and a one-time pairing code. "
+            "SIGINT/SIGTERM stop it gracefully: a running job finishes or goes back to the queue."
+        ),
+    )
+    serve.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, metavar="P", help="port (default 8000; 0 picks one)")
+    serve.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
+    serve.add_argument(
+        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
+        help=f"seconds a running job may take to finish on shutdown (default {STOP_GRACE_S:.0f})",
+    )  # fmt: skip
+
+    worker = commands.add_parser(
+        "worker",
+        help="run a queue consumer only (scale out against Redis)",
+        description="Run a queue consumer without the API. SIGINT/SIGTERM stop it gracefully.",
+    )
+    worker.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
+    worker.add_argument("--grace", type=float, default=STOP_GRACE_S, metavar="S")
+
+    token = commands.add_parser("token", help="manage device tokens")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_commands.add_parser(
+        "create",
+        help="create a token and print it (alone, on stdout)",
+        description="Create a device token for a script; it is printed once and stored hashed.",
+    )
+    create.add_argument("name", metavar="NAME", help="what the token is for, e.g. 'studio-sync'")
+    create.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
     return parser
 
 
@@ -182,6 +226,124 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     return EXIT_OK
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    from dance_analysis.config import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None) is not None:
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "host", None) is not None:
+        overrides["api_host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["api_port"] = args.port
+    return Settings(**overrides)
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM set an event the main thread waits on; nothing else runs in the handler."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal_name = ""
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.signal_name = signal.Signals(signum).name
+        self.event.set()
+
+    def wait(self) -> None:
+        # A short timeout keeps the main thread responsive to signals on every platform.
+        while not self.event.wait(0.5):
+            pass
+
+
+def _server_logging() -> None:
+    """Servers log requests (INFO) with tokens and signatures redacted."""
+    from api.security import install_log_redaction
+
+    logging.getLogger().setLevel(logging.INFO)
+    for noisy in ("huey", "botocore", "urllib3", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    stop = _StopRequest()
+    stop.install()  # before anything starts, so an early signal is not lost
+    _server_logging()
+    settings = _settings(args)
+
+    from api.app import AUTH_DISABLED_WARNING, create_app
+    from api.security import lan_ipv4
+    from api.server import ApiServer, ServerStartError
+    from dance_analysis.access import AccessService
+    from dance_analysis.jobs.service import JobService
+
+    service = JobService(settings)
+    access = AccessService(settings)
+    server = ApiServer(create_app(settings, service, access), settings.api_host, settings.api_port)
+    try:
+        server.start()
+    except ServerStartError as error:
+        print(f"dance-analysis: cannot start the server: {error} [{error.reason}]", file=sys.stderr)
+        service.close()
+        return EXIT_CANNOT_START
+    consumer = service.start_consumer(workers=settings.consumer_workers)
+
+    local_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    print(f"Dance Analysis API listening on http://{local_host}:{server.port}", flush=True)
+    if settings.api_host in ("0.0.0.0", "::", ""):
+        lan = lan_ipv4()
+        if lan:
+            print(f"  on your network: http://{lan}:{server.port}", flush=True)
+    print(f"  API docs:        http://{local_host}:{server.port}/docs", flush=True)
+    if settings.auth_disabled:
+        print(f"WARNING: {AUTH_DISABLED_WARNING}", file=sys.stderr, flush=True)
+    else:
+        code = access.new_pairing_code()
+        minutes = settings.pairing_code_ttl_s // 60
+        print(
+            f"  pairing code:    {code.code} (single use, valid {minutes} min; POST /api/v1/pair)",
+            flush=True,
+        )
+
+    stop.wait()
+    print(f"dance-analysis: {stop.signal_name} received, stopping", file=sys.stderr, flush=True)
+    consumer.stop(args.grace)
+    server.stop()
+    service.close()
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> int:
+    stop = _StopRequest()
+    stop.install()
+    _server_logging()
+    settings = _settings(args)
+
+    from dance_analysis.jobs.service import JobService
+
+    service = JobService(settings)
+    consumer = service.start_consumer(workers=settings.consumer_workers)
+    print(f"dance-analysis worker ready (pid {os.getpid()})", flush=True)
+    stop.wait()
+    print(f"dance-analysis worker: {stop.signal_name} received, stopping", file=sys.stderr)
+    consumer.stop(args.grace)
+    service.close()
+    return EXIT_OK
+
+
+def _token(args: argparse.Namespace) -> int:
+    from dance_analysis.access import AccessService
+
+    access = AccessService(_settings(args))
+    print(access.create_token(args.name))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -195,7 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("dance-analysis: interrupted", file=sys.stderr)
             return EXIT_CANCELED
-    # The desktop window, the server and the worker arrive with their own issues.
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "worker":
+        return _worker(args)
+    if args.command == "token":
+        return _token(args)
+    # The desktop window arrives with its own issue.
     parser.print_help()
     return EXIT_OK
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "dance-analysis"
 ENV_PREFIX = "DANCE_"
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret"})
 
 
 def default_data_dir() -> Path:
@@ -53,6 +54,79 @@ class Settings(BaseSettings):
     overlay: bool = True
     overlay_crf: int = Field(default=23, ge=0, le=51)
     overlay_preset: str = "veryfast"
+
+    # --- The job service, storage and the HTTP API (docs/design/job-service.md) ---
+
+    # Records and queue: SQLite and Huey-on-SQLite under data_dir unless URLs are given.
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("database_url", "DANCE_DATABASE_URL", "DATABASE_URL"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "DANCE_REDIS_URL", "REDIS_URL")
+    )
+    queue_name: str = Field(default="dance-analysis", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+    # S3 / MinIO: off unless a bucket is set.
+    s3_endpoint_url: str | None = None
+    s3_public_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint used in presigned links handed to clients, when the one the "
+        "server talks to (e.g. http://minio:9000) is not reachable from their network.",
+    )
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str | None = None
+    s3_mode: Literal["primary", "sync"] = "primary"
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0)
+    s3_read_timeout_s: float = Field(default=30.0, gt=0)
+    s3_max_attempts: int = Field(default=3, ge=1)
+    sync_interval_s: float = Field(default=5.0, gt=0)
+    sync_max_backoff_s: float = Field(default=300.0, gt=0)
+
+    # HTTP
+    api_host: str = "0.0.0.0"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    public_base_url: str | None = None
+    auth_disabled: bool = False  # DANCE_AUTH_DISABLED; the server warns loudly when True
+    allowed_hosts: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(default_factory=list)
+    secret_key: str | None = None
+    max_upload_bytes: int = Field(default=2 << 30, gt=0)
+    upload_url_expiry_s: int = Field(default=900, gt=0)
+    upload_reconcile_after_s: int = Field(
+        default=3600,
+        ge=0,
+        description="How long after its link expired an upload that was never confirmed "
+        "is reconciled (confirmed if the object is there and matches, else deleted).",
+    )
+    dedupe_window_s: int = Field(
+        default=600,
+        ge=0,
+        description="A multipart upload of the same bytes and name within this window is "
+        "a retry and answers with the first job.",
+    )
+
+    # Running jobs
+    job_time_limit_s: float = Field(default=1800, gt=0)
+    lease_s: float = Field(default=60, gt=0)
+    heartbeat_s: float = Field(default=15, gt=0)
+    sweep_interval_s: float = Field(default=30, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    consumer_workers: int = Field(default=1, ge=1)
+    pairing_code_ttl_s: int = Field(default=300, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        """A copied ``.env.example`` must not run with its sample secrets."""
+        named = {"secret_key": self.secret_key}
+        if self.s3_bucket:
+            named |= {"s3_access_key": self.s3_access_key, "s3_secret_key": self.s3_secret_key}
+        for name, value in named.items():
+            if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(f"{name} is a placeholder ({value!r}): set a real secret")
+        return self
 
     @property
     def effective_backend(self) -> str:

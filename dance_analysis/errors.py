@@ -30,6 +30,20 @@ class Reason(str, Enum):
     CANCELED = "canceled"
     TIMEOUT = "timeout"
     WORKER_LOST = "worker_lost"
+    INTERNAL_ERROR = "internal_error"
+    # The job service, storage and access (docs/design/job-service.md)
+    JOB_NOT_FOUND = "job_not_found"
+    OBJECT_MISSING = "object_missing"
+    OBJECT_MISMATCH = "object_mismatch"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_EXPIRED = "upload_expired"
+    BAD_SIGNATURE = "bad_signature"
+    INVALID_STATE = "invalid_state"
+    INVALID_REQUEST = "invalid_request"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    PAIRING_FAILED = "pairing_failed"
+    RATE_LIMITED = "rate_limited"
 
 
 class DanceAnalysisError(Exception):
@@ -70,3 +84,112 @@ class CanceledError(DanceAnalysisError):
 
     def __init__(self, message: str = "The analysis was canceled.") -> None:
         super().__init__(Reason.CANCELED, message)
+
+
+# --- the job service, storage and access ----------------------------------------------
+
+
+class JobNotFound(DanceAnalysisError):
+    """No job with that id (never created, or deleted)."""
+
+    http_status = 404
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(Reason.JOB_NOT_FOUND, f"There is no job “{job_id[:64]}”.")
+
+
+class ObjectMissing(DanceAnalysisError):
+    """A stored file that should be there is not (upload never arrived, result deleted)."""
+
+    http_status = 404
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.OBJECT_MISSING, message)
+
+
+class ObjectMismatch(DanceAnalysisError):
+    """An uploaded object is not what the client declared (key, size or SHA-256)."""
+
+    http_status = 422
+
+    def __init__(self, message: str, reason: Reason = Reason.OBJECT_MISMATCH) -> None:
+        super().__init__(reason, message)
+
+
+class ChecksumMismatch(ObjectMismatch):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Reason.CHECKSUM_MISMATCH)
+
+
+class UploadTooLarge(DanceAnalysisError):
+    http_status = 413
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            Reason.UPLOAD_TOO_LARGE,
+            f"The file is larger than the limit of {max_bytes / (1 << 20):.0f} MB.",
+        )
+        self.max_bytes = max_bytes
+
+
+class UploadExpired(DanceAnalysisError):
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            Reason.UPLOAD_EXPIRED, "The upload link has expired: ask for a new one and try again."
+        )
+
+
+class BadSignature(DanceAnalysisError):
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__(Reason.BAD_SIGNATURE, "The upload link is not valid.")
+
+
+class InvalidState(DanceAnalysisError):
+    """The job is in a state that does not allow this (e.g. cancel a finished job)."""
+
+    http_status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.INVALID_STATE, message)
+
+
+class InvalidRequest(DanceAnalysisError):
+    """A malformed argument the HTTP layer's schema did not already catch."""
+
+    http_status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.INVALID_REQUEST, message)
+
+
+class StorageUnavailable(DanceAnalysisError):
+    """The primary store (S3/MinIO in a studio) cannot be reached right now."""
+
+    http_status = 503
+
+    def __init__(self, message: str = "File storage is unreachable; try again shortly.") -> None:
+        super().__init__(Reason.STORAGE_UNAVAILABLE, message)
+
+
+class PairingFailed(DanceAnalysisError):
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            Reason.PAIRING_FAILED,
+            "That pairing code is not valid: it may have expired or been used already.",
+        )
+
+
+class RateLimited(DanceAnalysisError):
+    http_status = 429
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            Reason.RATE_LIMITED, f"Too many attempts: wait {retry_after_s} s and try again."
+        )
+        self.retry_after_s = retry_after_s

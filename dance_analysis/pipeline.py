@@ -1,10 +1,11 @@
 """One clip from file to published artifacts: read → estimate → clean → measure → render → write.
 
-Three threads share the work so the model never waits: a reader decodes frames ahead
-on a background thread, the caller's thread runs pose estimation (MediaPipe's graph
-releases the GIL while it works), and a renderer draws each frame and feeds the H.264
-encoder on another background thread. Bounded channels between them keep at most a
-few frames in memory, however long the clip.
+Two processes share the work so the model never waits: a child process
+(:mod:`dance_analysis.video.frame_process`) decodes frames into shared memory and
+draws and encodes the overlay, while the caller's thread runs pose estimation on each
+frame in place. Separate processes, not threads: the model then has this process's
+GIL to itself (threads cost it about 20 % here). A ring of shared slots bounds memory,
+however long the clip.
 
 Everything is written into a hidden staging folder inside the output folder and moved
 into place at the end, ``result.json`` last, so the output folder never holds a
@@ -14,23 +15,19 @@ object, so the pipeline knows nothing of terminals, Qt or HTTP.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import hashlib
 import logging
 import os
-import queue
 import shutil
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -49,14 +46,13 @@ from dance_analysis.artifacts import (
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.skeleton import BLAZEPOSE_33
+from dance_analysis.video.frame_process import FrameProcess, OverlaySpec
 from dance_analysis.video.probe import VideoInfo, VideoLimits, probe
-from dance_analysis.video.reader import Frame, read_frames
+from dance_analysis.video.reader import Frame
 
 log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
-_QUEUE_FRAMES = 8  # per channel; ~2.7 MB each at 720p, so memory stays flat
-_POLL_S = 0.1  # how often a blocked thread looks whether the other side gave up
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
@@ -101,145 +97,7 @@ class AnalysisOutcome:
     feedback_count: int
     warnings: list[dict[str, Any]]
     elapsed_s: float
-
-
-# --- threads and channels -------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-class _Closed(Exception):
-    """The other side of a channel stopped."""
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: BaseException
-
-
-_END = object()
-
-
-class _Channel(Generic[T]):
-    """A bounded hand-off between two threads that either side can shut."""
-
-    def __init__(self, maxsize: int) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(maxsize)
-        self._closed = threading.Event()
-
-    def put(self, item: object) -> None:
-        while True:
-            if self._closed.is_set():
-                raise _Closed
-            try:
-                self._queue.put(item, timeout=_POLL_S)
-                return
-            except queue.Full:
-                continue
-
-    def get(self) -> object:
-        while True:
-            try:
-                return self._queue.get(timeout=_POLL_S)
-            except queue.Empty:
-                if self._closed.is_set():
-                    raise _Closed from None
-
-    def close(self) -> None:
-        self._closed.set()
-
-    def __iter__(self) -> Iterator[T]:
-        while True:
-            item = self.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item  # type: ignore[misc]
-
-
-def _start_producer(
-    name: str, produce: Callable[[], Iterator[T]]
-) -> tuple[_Channel[T], threading.Thread]:
-    """Run ``produce`` on a thread, its items arriving through a bounded channel."""
-    channel: _Channel[T] = _Channel(_QUEUE_FRAMES)
-
-    def run() -> None:
-        items = produce()
-        try:
-            for item in items:
-                channel.put(item)
-            channel.put(_END)
-        except _Closed:
-            pass
-        except BaseException as error:  # handed to the consumer, who raises it
-            with contextlib.suppress(_Closed):
-                channel.put(_Failure(error))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return channel, thread
-
-
-class _Renderer:
-    """Draws poses on frames and encodes them, on its own thread."""
-
-    def __init__(self, path: Path, info: VideoInfo, options: PipelineOptions) -> None:
-        from dance_analysis.video.writer import VideoWriter
-
-        self._writer = VideoWriter(
-            path,
-            width=info.width,
-            height=info.height,
-            time_base=info.time_base,
-            crf=options.overlay_crf,
-            preset=options.overlay_preset,
-        )
-        self._visibility_min = options.analysis.visibility_min
-        self.channel: _Channel[tuple[Frame, PoseObservation | None]] = _Channel(_QUEUE_FRAMES)
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="overlay-renderer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from dance_analysis.render import draw_pose
-
-        try:
-            for frame, pose in self.channel:
-                if pose is not None:
-                    draw_pose(
-                        frame.image, pose.landmarks, pose.world, visibility_min=self._visibility_min
-                    )
-                self._writer.write(frame.image, frame.pts)
-        except _Closed:
-            pass
-        except BaseException as error:
-            self.error = error
-        finally:
-            self.channel.close()
-            self._writer.close()
-
-    def submit(self, frame: Frame, pose: PoseObservation | None) -> None:
-        try:
-            self.channel.put((frame, pose))
-        except _Closed:
-            raise self.error or RuntimeError("overlay renderer stopped") from None
-
-    def finish(self) -> None:
-        if self._thread.is_alive():
-            with contextlib.suppress(_Closed):
-                self.channel.put(_END)
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def abort(self) -> None:
-        self.channel.close()
-        self._thread.join()
+    frame_process_peak_mb: float | None = None  # the decode/render child's peak memory
 
 
 # --- the pipeline ---------------------------------------------------------------------
@@ -275,39 +133,30 @@ class _Track:
 
 
 def _estimate(
-    info: VideoInfo,
-    estimator: PoseEstimator,
-    renderer: _Renderer | None,
-    limits: VideoLimits,
-    progress: Progress,
+    frames: FrameProcess, estimator: PoseEstimator, info: VideoInfo, progress: Progress
 ) -> _Track:
     track = _Track()
-    frames, reader = _start_producer("frame-reader", lambda: read_frames(info, limits))
-    try:
-        for frame in frames:
-            if progress.should_cancel():
-                raise CanceledError()
-            pose = estimator.estimate(frame.image, frame.t_ms)
-            track.add(frame, pose)
-            if renderer is not None:
-                renderer.submit(frame, pose)
-            done = len(track.t_ms)
-            # The container's count can be wrong; progress must never pass 100 %.
-            progress.on_frames(done, max(info.frame_count, done))
-    finally:
-        frames.close()
-        reader.join()
+    for frame in frames.frames():
+        if progress.should_cancel():
+            raise CanceledError()
+        pose = estimator.estimate(frame.image, frame.t_ms)
+        frames.done(frame, *((pose.landmarks, pose.world) if pose else (None, None)))
+        track.add(frame, pose)
+        done = len(track.t_ms)
+        # The container's count can be wrong; progress must never pass 100 %.
+        progress.on_frames(done, max(info.frame_count, done))
+    frames.finish()
     return track
 
 
 def _pin_malloc_mmap_threshold() -> None:
     """Keep glibc from hoarding freed frames, so memory stays flat (Linux only).
 
-    Frames (2.7 MB at 720p) are allocated on the reader thread and freed on the
-    renderer's. glibc raises its mmap threshold after the first such free, so later
-    frames come from per-thread heaps that return memory late: measured here, RSS
-    swung between 650 MB and 1.5 GB over a 60 s clip. A fixed threshold of 1 MiB
-    (which also turns the dynamic adjustment off) kept it at 610 MB throughout.
+    Large short-lived buffers (frames, model tensors) make glibc raise its mmap
+    threshold after the first free, so later ones come from heaps that return memory
+    late: measured here with frames passed between threads, RSS swung between 650 MB
+    and 1.5 GB over a 60 s clip. A fixed threshold of 1 MiB (which also turns the
+    dynamic adjustment off) kept it flat.
     """
     if not sys.platform.startswith("linux"):
         return
@@ -431,19 +280,27 @@ def analyze_clip(
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
             sha256 = pool.submit(sha256_file, clip)  # overlaps with the model's first frames
             progress.on_stage("pose")
-            estimator = create_estimator(options.backend, model_complexity=options.model_complexity)
             video_only = staging / "overlay.video-only.mp4"
-            renderer = _Renderer(video_only, info, options) if options.overlay else None
-            try:
-                track = _estimate(info, estimator, renderer, options.limits, progress)
-                if renderer is not None:
-                    renderer.finish()
-            except BaseException:
-                if renderer is not None:
-                    renderer.abort()
-                raise
-            finally:
-                estimator.close()
+            overlay = (
+                OverlaySpec(
+                    video_only,
+                    crf=options.overlay_crf,
+                    preset=options.overlay_preset,
+                    visibility_min=options.analysis.visibility_min,
+                )
+                if options.overlay
+                else None
+            )
+            # The child starts decoding while the model loads.
+            with FrameProcess(info, options.limits, overlay) as frames:
+                estimator = create_estimator(
+                    options.backend, model_complexity=options.model_complexity
+                )
+                try:
+                    track = _estimate(frames, estimator, info, progress)
+                finally:
+                    estimator.close()
+            child_peak_mb = frames.peak_rss_mb
 
             progress.on_stage("measure")
             t_ms, landmarks, world = track.arrays()
@@ -473,7 +330,7 @@ def analyze_clip(
                 width=info.width,
                 height=info.height,
             )
-            if renderer is not None:
+            if overlay is not None:
                 from dance_analysis.video.writer import finalize_mp4
 
                 finalize_mp4(
@@ -511,4 +368,5 @@ def analyze_clip(
         feedback_count=len(series.feedback),
         warnings=list(series.warnings),
         elapsed_s=time.perf_counter() - started,
+        frame_process_peak_mb=child_peak_mb,
     )

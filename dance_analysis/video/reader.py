@@ -7,7 +7,7 @@ demuxer says the file ends, never up to a count from the header.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import av
@@ -49,8 +49,17 @@ class Frame:
     image: np.ndarray
 
 
-def read_frames(info: VideoInfo, limits: VideoLimits = DEFAULT_LIMITS) -> Iterator[Frame]:
+def read_frames(
+    info: VideoInfo,
+    limits: VideoLimits = DEFAULT_LIMITS,
+    *,
+    into: Callable[[], np.ndarray] | None = None,
+) -> Iterator[Frame]:
     """Decode ``info.path`` frame by frame.
+
+    ``into``, when given, returns the (height, width, 3) uint8 array each picture is
+    converted into (e.g. a shared-memory slot), saving a copy per frame; otherwise
+    every frame gets a fresh array.
 
     Packets that fail to decode are skipped and counted; once more than
     ``limits.max_decode_errors`` of the clip's frames are lost the generator raises
@@ -93,7 +102,9 @@ def read_frames(info: VideoInfo, limits: VideoLimits = DEFAULT_LIMITS) -> Iterat
                     index=index,
                     pts=pts,
                     t_ms=pts * ms_per_tick,
-                    image=_upright_rgb(picture, info, quarter_turns),
+                    image=_upright_rgb(
+                        picture, info, quarter_turns, None if into is None else into()
+                    ),
                 )
                 index += 1
 
@@ -140,7 +151,9 @@ def _quarter_turns_counter_clockwise(rotation_cw: int) -> int:
 _CV2_ROTATIONS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 
 
-def _upright_rgb(picture: VideoFrame, info: VideoInfo, quarter_turns: int) -> np.ndarray:
+def _upright_rgb(
+    picture: VideoFrame, info: VideoInfo, quarter_turns: int, out: np.ndarray | None
+) -> np.ndarray:
     width, height = info.coded_width, info.coded_height
     if (
         picture.format.name == "yuv420p"
@@ -151,16 +164,21 @@ def _upright_rgb(picture: VideoFrame, info: VideoInfo, quarter_turns: int) -> np
         # The common phone case. OpenCV's SIMD conversion costs about 1 ms less
         # per 720p frame than swscale's (measured), on the thread that feeds the model.
         planes = picture.to_ndarray(format="yuv420p")
-        rgb: np.ndarray = cv2.cvtColor(planes, cv2.COLOR_YUV2RGB_I420)
+        rgb: np.ndarray = cv2.cvtColor(
+            planes, cv2.COLOR_YUV2RGB_I420, dst=None if quarter_turns else out
+        )
     else:
         # Everything else (10-bit, full range, odd sizes, a size change midway,
         # which is legal in H.264) goes through swscale, scaled to the probed size
         # so every image keeps one shape.
         rgb = picture.to_ndarray(format="rgb24", width=width, height=height)
     if quarter_turns:
-        return cv2.rotate(rgb, _CV2_ROTATIONS[quarter_turns])
-    # Rows may carry the decoder's padding.
-    return np.ascontiguousarray(rgb)
+        return cv2.rotate(rgb, _CV2_ROTATIONS[quarter_turns], dst=out)
+    if out is None:
+        return np.ascontiguousarray(rgb)  # rows may carry the decoder's padding
+    if rgb is not out:
+        np.copyto(out, rgb)
+    return out
 
 
 def _too_many_losses(info: VideoInfo, lost: int) -> MediaError:

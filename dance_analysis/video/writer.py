@@ -16,10 +16,12 @@ from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import av
 import cv2
 import numpy as np
+import numpy.typing as npt
 from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.stream import Disposition
@@ -88,9 +90,8 @@ class VideoWriter:
         # OpenCV's SIMD conversion costs ~0.5 ms at 720p where PyAV's swscale path
         # costs ~4.4 ms on the encoder's thread (measured): the difference is what
         # lets the overlay keep up with the model on a 2-core machine.
-        frame = av.VideoFrame.from_ndarray(
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p"
-        )
+        planes = cast("npt.NDArray[np.uint8]", cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420))
+        frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
         frame.pts = pts
         frame.time_base = self._time_base
         # Each frame is encoded once the next one arrives, so that its packet can

@@ -1,0 +1,136 @@
+"""The FastAPI app factory: routers, middleware, error handlers and the lifespan.
+
+``create_app(settings, service, access)`` builds an app around services the caller
+owns (``main.py``, the desktop app, a test): the app never creates or closes them.
+The lifespan hands them to every request as a typed state (``AppState``), so two
+apps can live in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+import anyio.to_thread
+from fastapi import Depends, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from api.errors import install_error_handlers
+from api.routes import analyze, health, jobs, pairing, uploads
+from api.schemas import ErrorPublic
+from api.security import (
+    PUBLIC_ROUTES,
+    BodyCap,
+    HostGuard,
+    allowed_hosts,
+    install_log_redaction,
+    require_device,
+)
+from dance_analysis.access import AccessService
+from dance_analysis.config import Settings
+from dance_analysis.jobs.service import JobService
+
+log = logging.getLogger("api")
+
+API_PREFIX = "/api/v1"
+# Uploads hold a worker thread each while they stream; status and health polls must
+# still find one free, so the pool is wider than anyio's default of 40.
+THREAD_POOL_SIZE = 100
+
+AUTH_DISABLED_WARNING = (
+    "AUTHENTICATION IS DISABLED (DANCE_AUTH_DISABLED=true): anyone who can reach this "
+    "server can upload clips, read every result and delete jobs. Use this only on a "
+    "trusted network."
+)
+
+
+class AppState(TypedDict):
+    """What the lifespan hands every request (``request.state``)."""
+
+    settings: Settings
+    service: JobService
+    access: AccessService
+
+
+_AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorPublic, "description": "The body could not be parsed"},
+    401: {"model": ErrorPublic, "description": "No token, or an unknown or revoked one"},
+    422: {"model": ErrorPublic, "description": "The request is invalid"},
+}
+_PUBLIC_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorPublic, "description": "The body could not be parsed"},
+    422: {"model": ErrorPublic, "description": "The request is invalid"},
+}
+
+
+def create_app(settings: Settings, service: JobService, access: AccessService) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+        install_log_redaction()
+        if settings.auth_disabled:
+            log.warning(AUTH_DISABLED_WARNING)
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, THREAD_POOL_SIZE)
+        yield AppState(settings=settings, service=service, access=access)
+
+    app = FastAPI(
+        title="Dance Analysis API",
+        version="1.0",
+        summary="Upload a clip of a dancer; get a skeleton overlay, joint angles and feedback.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+
+    protected = [Depends(require_device)]
+    app.include_router(health.router, responses=_PUBLIC_RESPONSES)
+    app.include_router(pairing.public_router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
+    app.include_router(uploads.router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
+    app.include_router(jobs.downloads_router, prefix=API_PREFIX, responses=_AUTH_RESPONSES)
+    for router in (analyze.router, jobs.router, pairing.router):
+        app.include_router(
+            router, prefix=API_PREFIX, dependencies=protected, responses=_AUTH_RESPONSES
+        )
+    _refuse_unguarded_routes(app)
+
+    # Outermost last: the Host check runs before CORS, the body cap and routing.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Range"],
+            expose_headers=["Content-Range", "Content-Length", "Content-Disposition"],
+            max_age=600,
+        )
+    app.add_middleware(BodyCap)
+    app.add_middleware(HostGuard, hosts=sorted(allowed_hosts(settings)))
+    return app
+
+
+# Download links authenticate inside the route: a token *or* a link's signature.
+_SELF_GUARDED = frozenset({jobs.get_artifact})
+
+
+def _calls(dependant: Dependant) -> set[object]:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def _refuse_unguarded_routes(app: FastAPI) -> None:
+    """A new route that forgot the token dependency fails start-up, not a pen test."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        guarded = require_device in _calls(route.dependant) or route.endpoint in _SELF_GUARDED
+        for method in route.methods:
+            if not guarded and (method, route.path) not in PUBLIC_ROUTES:
+                raise RuntimeError(f"{method} {route.path} has no authentication dependency")

@@ -1,0 +1,223 @@
+"""The original backend's routes, kept field for field: upload URL, confirm, legacy
+multipart upload, status, result, delete.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Body, Query, Request, status
+
+from api.deps import ServiceDep, SettingsDep
+from api.errors import ApiError
+from api.links import absolute
+from api.schemas import (
+    CONTENT_TYPE_PATTERN,
+    SHA256_PATTERN,
+    ConfirmCreate,
+    ErrorPublic,
+    JobAcceptedPublic,
+    JobDeletedPublic,
+    JobError,
+    JobResultPublic,
+    JobStatusPublic,
+    UploadUrlCreate,
+    UploadUrlPublic,
+)
+from api.streaming import MULTIPART_OVERHEAD_BYTES, BodyReader, MultipartFile, multipart_boundary
+from dance_analysis.errors import UploadTooLarge
+from dance_analysis.jobs.views import JobView
+
+router = APIRouter(prefix="/analyze", tags=["analyze"])
+
+INSTRUCTIONS = (
+    "PUT the video file's bytes to upload_url with the same Content-Type, "
+    "then call POST /api/v1/analyze/confirm with job_id and s3_key."
+)
+FINISHED = "finished"
+
+
+def _accepted(view: JobView, message: str) -> JobAcceptedPublic:
+    return JobAcceptedPublic(
+        job_id=view.id, status=view.status, stage=view.stage, s3_key=view.source_key,
+        message=message,
+    )  # fmt: skip
+
+
+def check_declared_length(request: Request, limit: int) -> None:
+    """An honest Content-Length over the cap is refused before a byte is read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(limit)
+
+
+@router.post(
+    "/upload-url",
+    response_model=UploadUrlPublic,
+    responses={413: {"model": ErrorPublic}},
+    summary="Reserve a job and get a signed URL to PUT the clip to",
+)
+def create_upload_url(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    filename: Annotated[str | None, Query(min_length=1, max_length=16_000)] = None,
+    content_type: Annotated[str | None, Query(pattern=CONTENT_TYPE_PATTERN)] = None,
+    size: Annotated[int | None, Query(ge=1)] = None,
+    sha256: Annotated[str | None, Query(pattern=SHA256_PATTERN)] = None,
+    body: Annotated[UploadUrlCreate | None, Body()] = None,
+) -> UploadUrlPublic:
+    """Query parameters as the original backend took them, or the same fields as JSON."""
+    if body is not None:
+        filename, content_type = body.filename, body.content_type
+        size, sha256 = body.size, body.sha256
+    if not filename:
+        raise ApiError(422, "invalid_request", "filename is required.")
+    if size is not None and size > settings.max_upload_bytes:
+        raise UploadTooLarge(settings.max_upload_bytes)
+    ticket = service.create_upload(
+        filename, (content_type or "video/mp4").lower(), size=size, sha256=sha256
+    )
+    return UploadUrlPublic(
+        job_id=ticket.job_id,
+        upload_url=absolute(request, settings, ticket.upload_url),
+        s3_key=ticket.key,
+        expires_in=ticket.expires_in,
+        instructions=INSTRUCTIONS,
+    )
+
+
+@router.post(
+    "/confirm",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAcceptedPublic,
+    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    summary="Confirm an uploaded clip and queue its analysis (idempotent)",
+)
+def confirm_upload(
+    service: ServiceDep,
+    job_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    s3_key: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+    body: Annotated[ConfirmCreate | None, Body()] = None,
+) -> JobAcceptedPublic:
+    if body is not None:
+        job_id, s3_key = body.job_id, body.s3_key
+    if not job_id or not s3_key:
+        raise ApiError(422, "invalid_request", "job_id and s3_key are required.")
+    view = service.confirm(job_id, s3_key)
+    return _accepted(view, "Video confirmed and queued for analysis.")
+
+
+_MULTIPART_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAcceptedPublic,
+    responses={
+        400: {"model": ErrorPublic},
+        408: {"model": ErrorPublic},
+        413: {"model": ErrorPublic},
+        415: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+        507: {"model": ErrorPublic},
+    },
+    openapi_extra=_MULTIPART_BODY,
+    summary="Upload a clip as multipart form field 'file' (the legacy one-step upload)",
+)
+async def upload_multipart(
+    request: Request, service: ServiceDep, settings: SettingsDep
+) -> JobAcceptedPublic:
+    # The body is parsed here, after authentication, by a streaming parser: FastAPI's
+    # own form handling would spool the whole file before any dependency ran.
+    check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
+    boundary = multipart_boundary(request.headers.get("content-type"))
+    reader = BodyReader(request.receive)
+
+    def submit() -> JobView:
+        form = MultipartFile(boundary, reader.chunks())
+        filename = form.open()
+        return service.submit(filename, form.data())
+
+    view = await anyio.to_thread.run_sync(submit)
+    return _accepted(view, "Video received and queued for analysis.")
+
+
+@router.get(
+    "/{job_id}/status",
+    response_model=JobStatusPublic,
+    responses={404: {"model": ErrorPublic}},
+    summary="Where a job is: status, stage, progress and, if it failed, why",
+)
+def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
+    view = service.get(job_id)
+    error = (
+        JobError(reason=view.reason, message=view.message or view.reason)
+        if view.reason and view.status in ("failed", "canceled")
+        else None
+    )
+    return JobStatusPublic(
+        job_id=view.id, status=view.status, stage=view.stage, progress=view.progress,
+        message=view.message, error=error, created_at=view.created_at,
+        started_at=view.started_at, ended_at=view.ended_at,
+    )  # fmt: skip
+
+
+@router.get(
+    "/{job_id}/result",
+    response_model=JobResultPublic,
+    responses={
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+    summary="A finished job's frame count and download links",
+)
+def get_result(
+    job_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> JobResultPublic:
+    from api.routes.jobs import download_links  # one place builds artifact URLs
+
+    view = service.get(job_id)
+    if view.status == "failed":
+        raise ApiError(
+            422,
+            view.reason or "failed",
+            view.message or "The analysis failed.",
+            extra={"status": view.status},
+        )
+    if view.status != FINISHED:
+        raise ApiError(
+            409, "not_finished", f"The job is {view.status}, not finished yet.",
+            extra={"status": view.status, "progress": view.progress},
+        )  # fmt: skip
+    links, expires_in = download_links(request, settings, service, view)
+    return JobResultPublic(
+        job_id=view.id, num_frames=view.num_frames, downloads=links, expires_in=expires_in
+    )
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=JobDeletedPublic,
+    responses={404: {"model": ErrorPublic}},
+    summary="Delete a job, its clip and its results",
+)
+def delete_job(job_id: str, service: ServiceDep) -> JobDeletedPublic:
+    service.delete(job_id)
+    return JobDeletedPublic(job_id=job_id, message="The job and its files were deleted.")

@@ -1,0 +1,38 @@
+"""Health: real checks of the database, the queue and storage; public."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServiceDep
+from api.schemas import HealthPublic
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("api.health")
+
+
+def _check(service: ServiceDep) -> JSONResponse:
+    try:
+        checks = {name: bool(ok) for name, ok in service.health().items()}
+    except Exception:
+        log.exception("health check failed")
+        checks = {"service": False}
+    healthy = all(checks.values())
+    body = HealthPublic(status="ok" if healthy else "degraded", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
+
+
+_RESPONSES = {503: {"model": HealthPublic, "description": "A dependency is down"}}
+
+
+@router.get("/health", response_model=HealthPublic, responses=_RESPONSES, summary="Health")
+def health(service: ServiceDep) -> JSONResponse:
+    return _check(service)
+
+
+@router.get("/api/v1/health", response_model=HealthPublic, responses=_RESPONSES, summary="Health")
+def health_v1(service: ServiceDep) -> JSONResponse:
+    return _check(service)

@@ -1,0 +1,138 @@
+"""Jobs as a resource: the list, one job, cancel, and artifact downloads with Range."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+
+from api.deps import ServiceDep
+from api.errors import ApiError
+from api.links import absolute, content_disposition, signed_artifact_path, verify_artifact_link
+from api.schemas import ErrorPublic, JobPublic, JobsPublic
+from api.security import BearerDep, authenticate
+from dance_analysis.config import Settings
+from dance_analysis.errors import BadSignature, UploadExpired
+from dance_analysis.jobs.service import DOWNLOAD_URL_EXPIRY_S as DOWNLOAD_LINK_EXPIRY_S
+from dance_analysis.jobs.service import JobService
+from dance_analysis.jobs.views import JobView
+
+# Every route here needs a token (the router is included with the auth dependency)...
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+# ...except downloads, which take a token *or* the signature of a link from /result.
+downloads_router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+JobStatus = Literal["awaiting_upload", "queued", "started", "finished", "failed", "canceled"]
+
+
+def to_public(view: JobView) -> JobPublic:
+    return JobPublic(
+        id=view.id, status=view.status, stage=view.stage, progress=view.progress,
+        filename=view.filename, source_key=view.source_key, size_bytes=view.size_bytes,
+        sha256=view.sha256, reason=view.reason, message=view.message, attempts=view.attempts,
+        created_at=view.created_at, started_at=view.started_at, ended_at=view.ended_at,
+        num_frames=view.num_frames, artifacts=sorted(view.artifacts),
+    )  # fmt: skip
+
+
+def download_links(
+    request: Request, settings: Settings, service: JobService, view: JobView
+) -> tuple[dict[str, str], int]:
+    """Artifact name → a URL this caller can fetch without further credentials."""
+    links: dict[str, str] = {}
+    for name in sorted(view.artifacts):
+        handle = service.open_artifact(view.id, name)
+        if handle.url is not None:  # S3: a presigned link to the public endpoint
+            links[name] = handle.url
+        else:
+            path = signed_artifact_path(service.secret, view.id, name, DOWNLOAD_LINK_EXPIRY_S)
+            links[name] = absolute(request, settings, path)
+    return links, DOWNLOAD_LINK_EXPIRY_S
+
+
+@router.get("", response_model=JobsPublic, summary="Jobs, newest first")
+def list_jobs(
+    service: ServiceDep,
+    status: Annotated[JobStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> JobsPublic:
+    views = service.list(status=status, limit=limit, offset=offset)
+    return JobsPublic(data=[to_public(view) for view in views], count=len(views))
+
+
+@router.get(
+    "/{job_id}", response_model=JobPublic, responses={404: {"model": ErrorPublic}},
+    summary="One job",
+)  # fmt: skip
+def get_job(job_id: str, service: ServiceDep) -> JobPublic:
+    return to_public(service.get(job_id))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=JobPublic,
+    responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+    summary="Cancel a queued or running job",
+)
+def cancel_job(job_id: str, service: ServiceDep) -> JobPublic:
+    return to_public(service.cancel(job_id))
+
+
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": {"application/octet-stream": {}}},
+    206: {"description": "The requested byte range", "content": {"application/octet-stream": {}}},
+    307: {"description": "Redirect to a presigned S3 link (S3 storage)"},
+    404: {"model": ErrorPublic},
+    409: {"model": ErrorPublic},
+    416: {"description": "The range lies outside the file"},
+}
+
+
+@downloads_router.get(
+    "/{job_id}/artifacts/{name}",
+    response_class=Response,
+    responses=_FILE_RESPONSES,
+    summary="Download one result file (HTTP Range supported)",
+)
+def get_artifact(
+    job_id: str,
+    name: str,
+    request: Request,
+    service: ServiceDep,
+    credentials: BearerDep,
+    expires: Annotated[str | None, Query(max_length=20)] = None,
+    sig: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
+    """With a Bearer token, or with the ``expires`` and ``sig`` of a link from /result."""
+    if sig is not None or expires is not None:
+        # A link's signature stands in for the token, so a bad one is a 401 like a bad token.
+        try:
+            verify_artifact_link(service.secret, job_id, name, expires or "", sig or "")
+        except UploadExpired:
+            raise ApiError(
+                401,
+                "link_expired",
+                "The download link has expired: ask for the result again.",
+                headers={"WWW-Authenticate": "Bearer"},
+            ) from None
+        except BadSignature:
+            raise ApiError(
+                401,
+                "bad_signature",
+                "The download link is not valid.",
+                headers={"WWW-Authenticate": "Bearer"},
+            ) from None
+    else:
+        authenticate(request, credentials)
+    handle = service.open_artifact(job_id, name)
+    if handle.local_path is not None:
+        return FileResponse(
+            handle.local_path,
+            media_type=handle.content_type,
+            headers={"Content-Disposition": content_disposition(handle.filename)},
+        )
+    if handle.url is None:
+        raise ApiError(404, "object_missing", "That result file is not available.")
+    return RedirectResponse(handle.url, status_code=307)

@@ -1,0 +1,164 @@
+"""The JSON the API speaks: one family of models per resource.
+
+Field names of the original backend (``job_id``, ``s3_key``, ``expires_in``,
+``downloads``…) are a contract with existing clients and are kept as they were.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# -- errors -------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reason: str = Field(description="stable machine-readable code; clients switch on it")
+    message: str = Field(description="a sentence for a person")
+
+
+class ErrorPublic(BaseModel):
+    detail: ErrorDetail
+
+
+# -- analyze (the original backend's routes) -----------------------------------------
+
+CONTENT_TYPE_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
+)
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
+class UploadUrlCreate(BaseModel):
+    """What a client may send as a JSON body instead of query parameters."""
+
+    filename: str = Field(min_length=1, max_length=16_000)
+    content_type: str = Field(default="video/mp4", pattern=CONTENT_TYPE_PATTERN)
+    size: int | None = Field(default=None, ge=1, description="bytes; verified at confirm")
+    sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+
+
+class UploadUrlPublic(BaseModel):
+    job_id: str
+    upload_url: str = Field(description="PUT the raw bytes here with the same Content-Type")
+    s3_key: str = Field(description="uploads/{job_id}/{filename}")
+    expires_in: int = Field(description="seconds the upload URL stays valid")
+    instructions: str
+
+
+class ConfirmCreate(BaseModel):
+    job_id: str = Field(min_length=1, max_length=200)
+    s3_key: str = Field(min_length=1, max_length=1000)
+
+
+class JobAcceptedPublic(BaseModel):
+    """The answer to confirm and to the legacy multipart upload (202)."""
+
+    job_id: str
+    status: str
+    stage: str | None
+    s3_key: str
+    message: str
+
+
+class JobError(BaseModel):
+    reason: str
+    message: str
+
+
+class JobStatusPublic(BaseModel):
+    job_id: str
+    status: str = Field(description="awaiting_upload, queued, started, finished, failed, canceled")
+    stage: str | None
+    progress: int = Field(ge=0, le=100)
+    message: str | None
+    error: JobError | None = Field(description="why a failed or canceled job stopped")
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class JobResultPublic(BaseModel):
+    status: Literal["complete"] = "complete"
+    job_id: str
+    num_frames: int | None
+    downloads: dict[str, str] = Field(description="artifact name → URL usable by this caller")
+    expires_in: int = Field(description="seconds the download URLs stay valid")
+
+
+class JobDeletedPublic(BaseModel):
+    job_id: str
+    deleted: Literal[True] = True
+    message: str
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+class JobPublic(BaseModel):
+    id: str
+    status: str
+    stage: str | None
+    progress: int
+    filename: str
+    source_key: str
+    size_bytes: int | None
+    sha256: str | None
+    reason: str | None
+    message: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    num_frames: int | None
+    artifacts: list[str] = Field(description="names of the files a finished job produced")
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int
+
+
+# -- devices and pairing ------------------------------------------------------------
+
+
+class PairCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    device_name: str = Field(min_length=1, max_length=100)
+
+
+class TokenPublic(BaseModel):
+    token: str
+    device_id: str | None = None
+    token_type: Literal["bearer"] = "bearer"
+
+
+class DevicePublic(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+class DevicesPublic(BaseModel):
+    data: list[DevicePublic]
+    count: int
+
+
+class PairingCodePublic(BaseModel):
+    code: str
+    expires_at: datetime | None
+    expires_in: int
+
+
+# -- health -------------------------------------------------------------------------
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, bool]

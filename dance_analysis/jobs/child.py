@@ -1,0 +1,91 @@
+"""The analysis child process: one clip, run in a process of its own (``spawn``).
+
+A decoder that crashes or leaks takes down only this process; the worker sees it
+die and counts a lost attempt. Messages go back over a one-way pipe as plain tuples:
+
+    ("stage", name)              ("frames", done, total)
+    ("done", {"artifacts": {name: path}, "frame_count": n, ...})
+    ("error", reason, message)   a clip or output problem the user can act on
+    ("bug", traceback_text)      anything else
+
+The child leads a process group of its own, so that its own helpers (the pipeline
+decodes in a process of its own) go with it when the worker stops it with
+``killpg``, and a Ctrl-C in the terminal (sent to the terminal's process group) does
+not reach it: stopping is the worker's decision. When its parent dies, the child
+kills its group, so a ``kill -9`` of a worker leaves no orphan analysing on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+_FRAMES_EVERY_S = 0.2  # progress messages, at most this often
+_PARENT_CHECK_S = 1.0
+
+
+class _PipeProgress:
+    def __init__(self, conn: Connection, cancel: Any) -> None:
+        self._conn = conn
+        self._cancel = cancel
+        self._last_frames = 0.0
+
+    def on_stage(self, stage: str) -> None:
+        self._conn.send(("stage", stage))
+
+    def on_frames(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last_frames >= _FRAMES_EVERY_S or done >= total:
+            self._last_frames = now
+            self._conn.send(("frames", done, total))
+
+    def should_cancel(self) -> bool:
+        return bool(self._cancel.is_set())
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while True:
+        time.sleep(_PARENT_CHECK_S)
+        if os.getppid() != parent_pid:
+            if hasattr(os, "killpg"):
+                os.killpg(0, signal.SIGKILL)  # ourselves and the pipeline's helpers
+            os._exit(70)
+
+
+def run_analysis(
+    clip: str, out_dir: str, options: Any, conn: Connection, cancel: Any, parent_pid: int
+) -> None:
+    """The child's entry point (a spawn target, so importable and picklable)."""
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+
+    from dance_analysis.errors import DanceAnalysisError
+    from dance_analysis.pipeline import analyze_clip
+
+    try:
+        outcome = analyze_clip(clip, out_dir, options, _PipeProgress(conn, cancel))
+    except DanceAnalysisError as error:
+        conn.send(("error", error.reason.value, error.message))
+    except BaseException:
+        conn.send(("bug", traceback.format_exc()))
+    else:
+        conn.send(
+            (
+                "done",
+                {
+                    "artifacts": {name: str(path) for name, path in outcome.artifacts.items()},
+                    "frame_count": outcome.frame_count,
+                    "frames_with_person": outcome.frames_with_person,
+                    "warnings": outcome.warnings,
+                },
+            )
+        )
+    finally:
+        conn.close()

@@ -1,0 +1,320 @@
+"""The job service: the one object the API, the GUI and the command line talk to.
+
+It owns the job records, the queue, the storage and (on a desktop with S3) the
+result sync, and exposes them as the facade fixed in docs/design/job-service.md.
+Long work never runs on a caller's thread: :meth:`JobService.start_consumer` runs it
+on the consumer's threads and child processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dance_analysis.artifacts import ARTIFACT_NAMES
+from dance_analysis.config import Settings
+from dance_analysis.errors import (
+    InvalidRequest,
+    InvalidState,
+    JobNotFound,
+    ObjectMissing,
+    StorageUnavailable,
+)
+from dance_analysis.jobs.consumer import Consumer
+from dance_analysis.jobs.events import EventHub
+from dance_analysis.jobs.queue import JobQueue
+from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, database_url, utcnow
+from dance_analysis.jobs.recovery import sweep
+from dance_analysis.jobs.uploads import Uploads, check_job_id
+from dance_analysis.jobs.views import (
+    AWAITING_UPLOAD,
+    CANCELED,
+    ENDED,
+    FINISHED,
+    QUEUED,
+    STARTED,
+    STATES,
+    ArtifactHandle,
+    JobView,
+    UploadTicket,
+)
+from dance_analysis.jobs.worker import (
+    CANCELED_ENDING,
+    JobWorker,
+    _set_ended,
+    locked_job,
+    remove_stale_work_dirs,
+)
+from dance_analysis.storage import create_storage, create_sync_target
+from dance_analysis.storage.base import Storage, content_type_for
+from dance_analysis.storage.keys import job_prefixes
+from dance_analysis.storage.signing import load_secret, verify_upload
+
+if TYPE_CHECKING:
+    from dance_analysis.storage.sync import SyncLoop
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_URL_EXPIRY_S = 900
+_MAX_LIST = 1000
+_FILE_TO_ARTIFACT = {filename: name for name, filename in ARTIFACT_NAMES.items()}
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """S3 connection and service failures, as a 503 a client can retry."""
+    try:
+        yield
+    except Exception as error:
+        if type(error).__module__.startswith(("botocore", "boto3", "urllib3")):
+            log.warning("storage call failed: %s", error)
+            raise StorageUnavailable() from error
+        raise
+
+
+class JobService:
+    def __init__(self, settings: Settings, *, storage: Storage | None = None) -> None:
+        self.settings = settings
+        data_dir = Path(settings.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.database = Database(database_url(settings.database_url, data_dir))
+        self.database.create_tables()
+        self.storage = storage or create_storage(settings)
+        self.queue = JobQueue(
+            name=settings.queue_name, redis_url=settings.redis_url, data_dir=data_dir
+        )
+        self.secret = load_secret(settings)
+        self._sync_target = create_sync_target(settings)
+        self._events = EventHub()
+        self._local_cancels: set[str] = set()
+        self._consumers: list[Consumer] = []
+        self._uploads = Uploads(
+            settings,
+            self.database,
+            self.storage,
+            self.queue,
+            secret=self.secret,
+            publish=self._events.publish,
+            storage_errors=storage_errors,
+        )
+
+    # --- uploads --------------------------------------------------------------------
+
+    def create_upload(
+        self,
+        filename: str,
+        content_type: str,
+        *,
+        size: int | None = None,
+        sha256: str | None = None,
+        job_id: str | None = None,
+    ) -> UploadTicket:
+        """A job awaiting its upload, and where to PUT it.
+
+        Asking again for the same upload (the same ``job_id``, or the same name, size
+        and SHA-256 while it is still awaited) renews the link instead of making a
+        second job.
+        """
+        return self._uploads.create(filename, content_type, size=size, sha256=sha256, job_id=job_id)
+
+    def verify_upload_link(
+        self, job_id: str, filename: str, content_type: str, expires: int | str, sig: str
+    ) -> None:
+        """For the local PUT route: raise BadSignature/UploadExpired unless the link holds."""
+        verify_upload(self.secret, job_id, filename, content_type, expires, sig)
+
+    def receive_upload(self, job_id: str, filename: str, chunks: Iterable[bytes]) -> int:
+        return self._uploads.receive(job_id, filename, chunks)
+
+    def confirm(self, job_id: str, key: str) -> JobView:
+        return self._uploads.confirm(job_id, key)
+
+    def submit(self, filename: str, chunks: Iterable[bytes]) -> JobView:
+        return self._uploads.submit(filename, chunks)
+
+    # --- reading --------------------------------------------------------------------
+
+    def get(self, job_id: str) -> JobView:
+        check_job_id(job_id)
+        view = self.database.read(lambda session: _view(session.get(JobRecord, job_id)))
+        if view is None:
+            raise JobNotFound(job_id)
+        return view
+
+    def list(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[JobView]:
+        if status is not None and status not in STATES:
+            raise InvalidRequest(f"status must be one of {', '.join(STATES)}.")
+        if not 1 <= limit <= _MAX_LIST or offset < 0:
+            raise InvalidRequest(f"limit must be 1–{_MAX_LIST} and offset at least 0.")
+        query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
+        if status is not None:
+            query = query.where(JobRecord.status == status)
+        query = query.limit(limit).offset(offset)
+        return self.database.read(
+            lambda session: [JobView.of(record) for record in session.scalars(query)]
+        )
+
+    # --- control --------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> JobView:
+        """Queued: canceled at once. Started: flagged; its worker stops it within moments."""
+        check_job_id(job_id)
+
+        def request(session: Session) -> JobView:
+            record = locked_job(session, job_id)
+            if record is None:
+                raise JobNotFound(job_id)
+            if record.status in (AWAITING_UPLOAD, QUEUED):
+                _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
+            elif record.status == STARTED:
+                record.cancel_requested = True
+                record.updated_at = utcnow()
+            elif record.status != CANCELED:
+                raise InvalidState(f"The job has already {record.status}; it cannot be canceled.")
+            return JobView.of(record)
+
+        view = self.database.write(request)
+        if view.status == STARTED:
+            self._local_cancels.add(job_id)  # a worker in this process reacts at once
+        self._events.publish(view)
+        return view
+
+    def delete(self, job_id: str) -> None:
+        """Remove the job's row and every file it has (a running job is stopped)."""
+        check_job_id(job_id)
+
+        def remove(session: Session) -> None:
+            record = locked_job(session, job_id)
+            if record is None:
+                raise JobNotFound(job_id)
+            session.delete(record)
+            if self._sync_target is not None:
+                for row in session.scalars(
+                    select(OutboxRecord).where(OutboxRecord.job_id == job_id)
+                ):
+                    session.delete(row)
+                now = utcnow()
+                session.add(
+                    OutboxRecord(op="delete", key=job_prefixes(job_id)[1], job_id=job_id,
+                                 next_attempt_at=now, created_at=now)
+                )  # fmt: skip
+
+        self.database.write(remove)
+        self._local_cancels.add(job_id)
+        with storage_errors():
+            for prefix in job_prefixes(job_id):
+                self.storage.delete_prefix(prefix)
+
+    def open_artifact(self, job_id: str, name: str) -> ArtifactHandle:
+        """A finished job's file, by artifact name (``overlay``) or file name (``overlay.mp4``)."""
+        view = self.get(job_id)
+        if view.status != FINISHED:
+            raise InvalidState(f"The job is {view.status}; its results are not ready.")
+        artifact = _FILE_TO_ARTIFACT.get(name, name)
+        key = view.artifacts.get(artifact)
+        if key is None:
+            raise ObjectMissing(f"The job has no artifact “{name[:100]}”.")
+        filename = key.rsplit("/", 1)[-1]
+        with storage_errors():
+            info = self.storage.stat(key)
+            if info is None:
+                raise ObjectMissing(f"The result file {filename} is missing from storage.")
+            url = self.storage.presigned_get(key, DOWNLOAD_URL_EXPIRY_S, filename)
+        return ArtifactHandle(
+            job_id=job_id,
+            name=artifact,
+            filename=filename,
+            key=key,
+            size=info.size,
+            content_type=content_type_for(filename),
+            local_path=self.storage.local_path(key),
+            url=url,
+        )
+
+    def health(self) -> dict[str, bool]:
+        return {
+            "database": self.database.ping(),
+            "queue": self.queue.ping(),
+            "storage": bool(self.storage.ping()),
+        }
+
+    def subscribe(self, callback: Callable[[JobView], None]) -> Callable[[], None]:
+        """Job events from this process (its requests and its consumer); returns unsubscribe."""
+        return self._events.subscribe(callback)
+
+    # --- running --------------------------------------------------------------------
+
+    def start_consumer(self, *, workers: int | None = None) -> Consumer:
+        """Recover, then run jobs on threads of this process until ``.stop(grace_s)``."""
+        remove_stale_work_dirs(self.settings)
+        self.recover()
+        background: list[Callable[[threading.Event], None]] = []
+        sync = self.sync_loop()
+        if sync is not None:
+            background.append(sync.run)
+        consumer = Consumer(
+            self.queue,
+            self._make_worker,
+            workers=workers or self.settings.consumer_workers,
+            sweep=self.recover,
+            sweep_interval_s=self.settings.sweep_interval_s,
+            background=background,
+        )
+        consumer.start()
+        self._consumers.append(consumer)
+        return consumer
+
+    def _make_worker(self, worker_id: str) -> JobWorker:
+        return JobWorker(
+            self.settings,
+            self.database,
+            self.storage,
+            self.queue,
+            worker_id=worker_id,
+            publish=self._events.publish,
+            local_cancels=self._local_cancels,
+            sync_results=self._sync_target is not None,
+        )
+
+    def sync_loop(self) -> SyncLoop | None:
+        """The desktop's S3 mirror (None unless ``s3_mode`` is ``sync`` with a bucket)."""
+        if self._sync_target is None:
+            return None
+        from dance_analysis.storage.s3 import S3Storage
+        from dance_analysis.storage.sync import SyncLoop
+
+        assert isinstance(self._sync_target, S3Storage)
+        return SyncLoop(
+            self.database,
+            self.storage,
+            self._sync_target,
+            interval_s=self.settings.sync_interval_s,
+            max_backoff_s=self.settings.sync_max_backoff_s,
+        )
+
+    def recover(self) -> int:
+        """The sweep (see :mod:`dance_analysis.jobs.recovery`); returns jobs changed."""
+        return sweep(self.settings, self.database, self.queue, self._uploads, self._events.publish)
+
+    def close(self, grace_s: float = 0.0) -> None:
+        for consumer in self._consumers:
+            consumer.stop(grace_s)
+        self._consumers.clear()
+        self.queue.close()
+        self.database.dispose()
+
+
+def _view(record: JobRecord | None) -> JobView | None:
+    return None if record is None else JobView.of(record)
+
+
+__all__ = ["ENDED", "ArtifactHandle", "JobService", "JobView", "UploadTicket"]

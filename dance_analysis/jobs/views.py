@@ -1,0 +1,88 @@
+"""What the job service hands out: read-only views, never live database rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dance_analysis.jobs.records import JobRecord
+
+# States. awaiting_upload is internal (an upload link issued, not yet confirmed).
+AWAITING_UPLOAD = "awaiting_upload"
+QUEUED = "queued"
+STARTED = "started"
+FINISHED = "finished"
+FAILED = "failed"
+CANCELED = "canceled"
+STATES = (AWAITING_UPLOAD, QUEUED, STARTED, FINISHED, FAILED, CANCELED)
+ENDED = frozenset({FINISHED, FAILED, CANCELED})
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What clients see; the API maps it 1:1 to JSON."""
+
+    id: str
+    status: str
+    stage: str | None
+    progress: int  # 0–100
+    filename: str  # the safe file name the clip is stored under
+    source_key: str
+    size_bytes: int | None
+    sha256: str | None
+    reason: str | None
+    message: str | None
+    attempts: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    num_frames: int | None
+    artifacts: dict[str, str] = field(default_factory=dict)  # name → key (finished only)
+
+    @classmethod
+    def of(cls, record: JobRecord) -> JobView:
+        return cls(
+            id=record.id,
+            status=record.status,
+            stage=record.stage,
+            progress=record.progress,
+            filename=record.filename,
+            source_key=record.source_key,
+            size_bytes=record.size_bytes,
+            sha256=record.sha256,
+            reason=record.reason,
+            message=record.message,
+            attempts=record.attempts,
+            created_at=record.created_at,
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            num_frames=record.num_frames,
+            artifacts=dict(record.artifacts or {}) if record.status == FINISHED else {},
+        )
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """The answer to "where do I put my clip?"."""
+
+    job_id: str
+    key: str  # uploads/{job_id}/{safe_filename}: the original API's ``s3_key``
+    upload_url: str  # presigned S3 URL, or a server-relative signed path ("/api/v1/…")
+    expires_in: int  # seconds
+    content_type: str  # the PUT must send exactly this Content-Type
+    method: str = "PUT"
+
+
+@dataclass(frozen=True)
+class ArtifactHandle:
+    """One result file ready to send: a local file to stream, or a presigned URL."""
+
+    job_id: str
+    name: str  # artifact name: result, overlay, landmarks_csv, angles_csv, coco17
+    filename: str  # overlay.mp4, …: for Content-Disposition
+    key: str
+    size: int
+    content_type: str
+    local_path: Path | None  # local store: serve it (with Range)
+    url: str | None  # S3: redirect to it

@@ -1,0 +1,546 @@
+"""Running one job: claim it, analyse it in a child process, publish, finish.
+
+Every write a worker makes to a job row is *fenced*: it applies only while the row
+is still ``started`` by this worker on this attempt (``worker_id`` and ``attempts``).
+A worker whose lease lapsed (a long pause, a lost database) and whose job the sweep
+handed to someone else therefore cannot overwrite the new attempt; it notices at its
+next heartbeat, kills its child and walks away.
+
+The attempt's ending is decided in one place (:class:`Ending`) and written in one
+transaction: ``finished`` with its artifacts (and, on a desktop with S3, the files
+to sync), ``failed`` with a reason, ``canceled``, or lost (the child died: queued
+again, or ``failed``/``worker_lost`` after ``max_attempts``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dance_analysis.config import Settings
+from dance_analysis.errors import ObjectMissing, Reason
+from dance_analysis.jobs.child import run_analysis
+from dance_analysis.jobs.options import pipeline_options
+from dance_analysis.jobs.queue import JobQueue
+from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, utcnow
+from dance_analysis.jobs.views import CANCELED, FAILED, FINISHED, QUEUED, STARTED, JobView
+from dance_analysis.storage.base import Storage, content_type_for
+from dance_analysis.storage.keys import job_prefixes, result_key
+
+log = logging.getLogger(__name__)
+
+_POLL_S = 0.2
+_PROGRESS_EVERY_S = 1.0  # progress rows written at most this often (stages at once)
+_CHILD_TERM_GRACE_S = 5.0  # SIGTERM, then SIGKILL after this long
+_STAGE_SPANS = {
+    "fetch": (0, 2), "probe": (2, 4), "pose": (4, 90), "measure": (90, 93),
+    "write": (93, 97), "publish": (97, 99),
+}  # fmt: skip
+
+
+# --- how an attempt ends -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ending:
+    kind: str  # finished | failed | canceled | lost | interrupted | abandoned
+    reason: str | None = None
+    message: str | None = None
+    artifacts: dict[str, str] = field(default_factory=dict)
+    num_frames: int | None = None
+
+
+ABANDONED = Ending("abandoned")
+INTERRUPTED = Ending("interrupted")
+CANCELED_ENDING = Ending("canceled", Reason.CANCELED.value, "The analysis was canceled.")
+
+
+# --- shared helpers --------------------------------------------------------------------
+
+
+def locked_job(session: Session, job_id: str) -> JobRecord | None:
+    """The row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers)."""
+    return session.get(JobRecord, job_id, with_for_update=True, populate_existing=True)
+
+
+def enqueue_job(db: Database, queue: JobQueue, job_id: str) -> bool:
+    """Ring the queue for a queued job and note when. A failure is left to the sweep."""
+    try:
+        queue.enqueue(job_id)
+    except Exception:
+        log.warning("could not enqueue job %s; the sweep will retry", job_id, exc_info=True)
+        return False
+
+    def mark(session: Session) -> None:
+        record = locked_job(session, job_id)
+        if record is not None and record.status == QUEUED:
+            record.enqueued_at = utcnow()
+
+    db.write(mark)
+    return True
+
+
+def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:
+    """A lost attempt: queue it again, or fail it as worker_lost when out of attempts."""
+    now = utcnow()
+    record.worker_id = None
+    record.lease_expires_at = None
+    record.updated_at = now
+    if record.cancel_requested:
+        _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
+    elif record.attempts >= max_attempts:
+        _set_ended(
+            record,
+            FAILED,
+            Reason.WORKER_LOST.value,
+            f"The analysis stopped unexpectedly {record.attempts} times (last: {why}).",
+        )
+    else:
+        record.status = QUEUED
+        record.stage = None
+        record.progress = 0
+        record.enqueued_at = None
+
+
+def _set_ended(record: JobRecord, status: str, reason: str | None, message: str | None) -> None:
+    now = utcnow()
+    record.status = status
+    record.reason = reason
+    record.message = message
+    record.ended_at = now
+    record.updated_at = now
+    record.lease_expires_at = None
+    record.stage = None
+    if status == FINISHED:
+        record.progress = 100
+
+
+def work_dirs_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "work"
+
+
+def remove_stale_work_dirs(settings: Settings) -> None:
+    """Delete temp folders left by workers on this machine that were killed."""
+    root = work_dirs_root(settings)
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        pid_text = folder.name.split("-", 1)[0]
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- the stop signal a consumer gives its workers ------------------------------------
+
+
+class Shutdown:
+    """Set by the consumer: no new jobs; running ones may go on until ``abandon_at``."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.abandon_at: float | None = None
+
+    def request(self, grace_s: float) -> None:
+        self.abandon_at = time.monotonic() + grace_s
+        self.requested.set()
+
+    def abandon_due(self) -> bool:
+        return self.abandon_at is not None and time.monotonic() >= self.abandon_at
+
+
+# --- the heartbeat -------------------------------------------------------------------
+
+
+class _Heartbeat:
+    """Renews the lease every ``heartbeat_s`` and reads the cancel flag on the way."""
+
+    def __init__(self, worker: JobWorker, job_id: str, attempt: int) -> None:
+        self._worker = worker
+        self._job_id = job_id
+        self._attempt = attempt
+        self.lost = threading.Event()
+        self.cancel = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"heartbeat-{job_id[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._worker.settings.heartbeat_s):
+            try:
+                self._worker.db.write(self._beat)
+            except Exception:
+                # The lease runs out if this keeps failing; the sweep then takes over.
+                log.warning("heartbeat for job %s failed", self._job_id, exc_info=True)
+
+    def _beat(self, session: Session) -> None:
+        record = locked_job(session, self._job_id)
+        if record is None or not self._worker.owns(record, self._attempt):
+            self.lost.set()
+            self._stop.set()
+            return
+        record.lease_expires_at = utcnow() + _seconds(self._worker.settings.lease_s)
+        if record.cancel_requested:
+            self.cancel.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _seconds(value: float) -> dt.timedelta:
+    return dt.timedelta(seconds=value)
+
+
+# --- the worker ----------------------------------------------------------------------
+
+
+class JobWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        storage: Storage,
+        queue: JobQueue,
+        *,
+        worker_id: str,
+        publish: Callable[[JobView], None],
+        local_cancels: set[str],
+        sync_results: bool,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.storage = storage
+        self.queue = queue
+        self.worker_id = worker_id
+        self._publish = publish
+        self._local_cancels = local_cancels  # job ids canceled by this process's service
+        self._sync_results = sync_results
+        self._options = pipeline_options(settings)
+
+    def owns(self, record: JobRecord, attempt: int) -> bool:
+        return (
+            record.status == STARTED
+            and record.worker_id == self.worker_id
+            and record.attempts == attempt
+        )
+
+    # --- the job ----------------------------------------------------------------------
+
+    def run(self, job_id: str, shutdown: Shutdown) -> None:
+        """Run one job to an ending; returns quietly when it is not ours to run."""
+        claimed = self.db.write(lambda session: self._claim(session, job_id))
+        if claimed is None:
+            log.info("job %s is not queued any more; nothing to do", job_id)
+            return
+        attempt, view = claimed
+        self._publish(view)
+        log.info("job %s: attempt %d by %s", job_id, attempt, self.worker_id)
+        workdir = work_dirs_root(self.settings) / f"{os.getpid()}-{job_id}-{attempt}"
+        heartbeat = _Heartbeat(self, job_id, attempt)
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+            ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
+        except Exception as error:
+            log.exception("job %s: attempt %d broke", job_id, attempt)
+            ending = Ending("lost", message=f"{type(error).__name__} in the worker")
+        finally:
+            heartbeat.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+        self._end(job_id, attempt, ending)
+
+    def _claim(self, session: Session, job_id: str) -> tuple[int, JobView] | None:
+        record = locked_job(session, job_id)
+        if record is None or record.status != QUEUED:
+            return None
+        now = utcnow()
+        record.status = STARTED
+        record.attempts += 1
+        record.worker_id = self.worker_id
+        record.lease_expires_at = now + _seconds(self.settings.lease_s)
+        record.started_at = record.started_at or now
+        record.updated_at = now
+        record.stage = "fetch"
+        record.progress = 0
+        record.reason = record.message = None
+        return record.attempts, JobView.of(record)
+
+    def _attempt(
+        self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path, shutdown: Shutdown
+    ) -> Ending:
+        gone = Ending("failed", Reason.OBJECT_MISSING.value, "The uploaded clip is gone.")
+        source = self.storage.local_path(view.source_key)
+        if source is None:  # S3: bring the clip to this machine
+            source = workdir / f"source{Path(view.filename).suffix}"
+            try:
+                self.storage.fetch(view.source_key, source)
+            except ObjectMissing:
+                return gone
+        elif not source.is_file():
+            return gone
+
+        relay = _ProgressRelay(self, view.id, attempt)
+        ending, done = self._run_child(source, workdir / "out", relay, heartbeat, shutdown, view.id)
+        if done is None:
+            return ending
+
+        relay.stage("publish")
+        artifacts = {}
+        for name, path_text in sorted(done["artifacts"].items()):
+            if heartbeat.lost.is_set():
+                return ABANDONED
+            if self._cancel_seen(view.id, heartbeat):
+                return CANCELED_ENDING
+            path = Path(path_text)
+            key = result_key(view.id, path.name)
+            self.storage.put_file(key, path, content_type_for(path.name))
+            artifacts[name] = key
+        return Ending("finished", artifacts=artifacts, num_frames=int(done["frame_count"]))
+
+    def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
+        return heartbeat.cancel.is_set() or job_id in self._local_cancels
+
+    def _run_child(
+        self,
+        source: Path,
+        out_dir: Path,
+        relay: _ProgressRelay,
+        heartbeat: _Heartbeat,
+        shutdown: Shutdown,
+        job_id: str,
+    ) -> tuple[Ending, dict[str, Any] | None]:
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        cancel = context.Event()
+        child = context.Process(
+            target=run_analysis,
+            args=(str(source), str(out_dir), self._options, sender, cancel, os.getpid()),
+            name=f"analysis-{job_id[:8]}",
+            daemon=False,  # the pipeline starts processes of its own
+        )
+        child.start()
+        sender.close()  # ours closed, so the pipe reports EOF when the child's end closes
+        deadline = time.monotonic() + self.settings.job_time_limit_s
+        ending: tuple[Ending, dict[str, Any] | None] = (Ending("lost", message="interrupted"), None)
+        try:
+            ending = self._watch(child, receiver, relay, heartbeat, shutdown, job_id, deadline)
+            return ending
+        finally:
+            # A child that reported its own end is exiting by itself: give it a moment.
+            reported = ending[0].kind in ("finished", "failed") and (
+                ending[0].reason != Reason.TIMEOUT.value
+            )
+            _stop_child(child, exit_wait_s=2.0 if reported else 0.0)
+            receiver.close()
+
+    def _watch(
+        self,
+        child: Any,
+        receiver: Connection,
+        relay: _ProgressRelay,
+        heartbeat: _Heartbeat,
+        shutdown: Shutdown,
+        job_id: str,
+        deadline: float,
+    ) -> tuple[Ending, dict[str, Any] | None]:
+        while True:
+            if heartbeat.lost.is_set():
+                return ABANDONED, None
+            if self._cancel_seen(job_id, heartbeat):
+                return CANCELED_ENDING, None
+            if time.monotonic() > deadline:
+                limit = self.settings.job_time_limit_s
+                message = f"The analysis took longer than the limit of {limit:.0f} s."
+                return Ending("failed", Reason.TIMEOUT.value, message), None
+            if shutdown.abandon_due():
+                return INTERRUPTED, None
+            if not receiver.poll(_POLL_S):
+                continue
+            try:
+                message = receiver.recv()
+            except (EOFError, OSError):
+                child.join(_CHILD_TERM_GRACE_S)
+                why = f"the analysis process died (exit code {child.exitcode})"
+                return Ending("lost", message=why), None
+            kind = message[0]
+            if kind == "stage":
+                relay.stage(message[1])
+            elif kind == "frames":
+                relay.frames(message[1], message[2])
+            elif kind == "done":
+                return Ending("finished"), message[1]
+            elif kind == "error":
+                if message[1] == Reason.CANCELED.value:
+                    return CANCELED_ENDING, None
+                return Ending("failed", message[1], message[2]), None
+            elif kind == "bug":
+                log.error("job %s: the analysis failed with a bug:\n%s", job_id, message[1])
+                text = "The analysis failed because of an internal error."
+                return Ending("failed", Reason.INTERNAL_ERROR.value, text), None
+
+    # --- writing the ending -------------------------------------------------------------
+
+    def _end(self, job_id: str, attempt: int, ending: Ending) -> None:
+        if ending.kind == "abandoned":
+            log.warning("job %s: attempt %d lost its lease; leaving it", job_id, attempt)
+            return
+        outcome = self.db.write(lambda session: self._write_end(session, job_id, attempt, ending))
+        self._local_cancels.discard(job_id)
+        if outcome is None:
+            # Deleted meanwhile (or taken over): make sure our uploads do not linger.
+            if ending.kind == "finished" and self.db.read(
+                lambda s: s.get(JobRecord, job_id) is None
+            ):
+                self._delete_results(job_id)
+            return
+        view, requeue = outcome
+        if view.status == CANCELED and ending.kind == "finished":
+            self._delete_results(job_id)
+        self._publish(view)
+        if requeue:
+            enqueue_job(self.db, self.queue, job_id)
+
+    def _write_end(
+        self, session: Session, job_id: str, attempt: int, ending: Ending
+    ) -> tuple[JobView, bool] | None:
+        record = locked_job(session, job_id)
+        if record is None or not self.owns(record, attempt):
+            return None
+        requeue = False
+        if ending.kind == "finished" and record.cancel_requested:
+            ending = CANCELED_ENDING
+        if ending.kind == "finished":
+            _set_ended(record, FINISHED, None, None)
+            record.artifacts = dict(ending.artifacts)
+            record.num_frames = ending.num_frames
+            record.worker_id = None
+            if self._sync_results:
+                now = utcnow()
+                for key in ending.artifacts.values():
+                    session.add(
+                        OutboxRecord(op="put", key=key, job_id=job_id, next_attempt_at=now,
+                                     created_at=now)
+                    )  # fmt: skip
+        elif ending.kind in ("failed", "canceled"):
+            status = FAILED if ending.kind == "failed" else CANCELED
+            _set_ended(record, status, ending.reason, ending.message)
+            record.worker_id = None
+        elif ending.kind == "lost":
+            requeue_or_give_up(record, self.settings.max_attempts, ending.message or "unknown")
+            requeue = record.status == QUEUED
+        elif ending.kind == "interrupted":
+            # A clean shutdown is not a lost attempt: it does not count toward worker_lost.
+            record.attempts -= 1
+            record.status = QUEUED
+            record.worker_id = None
+            record.lease_expires_at = None
+            record.stage = None
+            record.progress = 0
+            record.enqueued_at = None
+            record.updated_at = utcnow()
+            requeue = True
+        return JobView.of(record), requeue
+
+    def _delete_results(self, job_id: str) -> None:
+        try:
+            self.storage.delete_prefix(job_prefixes(job_id)[1])
+        except Exception:
+            log.warning("could not delete results of job %s", job_id, exc_info=True)
+
+
+class _ProgressRelay:
+    """Child progress → the job row (throttled) → job events."""
+
+    def __init__(self, worker: JobWorker, job_id: str, attempt: int) -> None:
+        self._worker = worker
+        self._job_id = job_id
+        self._attempt = attempt
+        self._stage = "fetch"
+        self._percent = 0
+        self._written_at = 0.0
+
+    def stage(self, stage: str) -> None:
+        self._stage = stage
+        self._percent = max(self._percent, _STAGE_SPANS.get(stage, (self._percent,))[0])
+        self._write()
+
+    def frames(self, done: int, total: int) -> None:
+        low, high = _STAGE_SPANS["pose"]
+        share = min(done / total, 1.0) if total > 0 else 0.0
+        self._percent = max(self._percent, int(low + (high - low) * share))
+        if time.monotonic() - self._written_at >= _PROGRESS_EVERY_S:
+            self._write()
+
+    def _write(self) -> None:
+        self._written_at = time.monotonic()
+        stage, percent = self._stage, self._percent
+
+        def update(session: Session) -> JobView | None:
+            record = locked_job(session, self._job_id)
+            if record is None or not self._worker.owns(record, self._attempt):
+                return None
+            record.stage = stage
+            record.progress = percent
+            record.updated_at = utcnow()
+            return JobView.of(record)
+
+        try:
+            view = self._worker.db.write(update)
+        except Exception:
+            log.warning("could not record progress of job %s", self._job_id, exc_info=True)
+            return
+        if view is not None:
+            self._worker._publish(view)
+
+
+def _stop_child(child: Any, *, exit_wait_s: float = 0.0) -> None:
+    """SIGTERM to the child's process group, a grace period, then SIGKILL; always reaped."""
+    if exit_wait_s:
+        child.join(exit_wait_s)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not child.is_alive():
+            break
+        _signal_group(child, sig)
+        child.join(_CHILD_TERM_GRACE_S)
+    child.join()
+    child.close()
+
+
+def _signal_group(child: Any, sig: int) -> None:
+    pid = child.pid
+    try:
+        # Only once the child leads its own group: killpg on any other group could
+        # hit this worker itself.
+        if hasattr(os, "killpg") and os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+            return
+    except (ProcessLookupError, PermissionError):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)

@@ -1,0 +1,78 @@
+"""The storage interface every backend implements, and the small types it returns.
+
+Two backends sit behind it: :class:`~dance_analysis.storage.local.LocalStorage`
+(files under the data folder) and :class:`~dance_analysis.storage.s3.S3Storage`
+(S3 or MinIO). Keys are validated by :mod:`dance_analysis.storage.keys`.
+Ranges follow HTTP: ``open_range(key, start, end)`` yields bytes ``start`` to
+``end`` *inclusive*, to the object's end when ``end`` is None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+CHUNK_BYTES = 1 << 20
+
+_CONTENT_TYPES = {
+    ".json": "application/json",
+    ".mp4": "video/mp4",
+    ".csv": "text/csv; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    sha256: str | None  # hex; None when the backend does not know it without reading
+
+
+@runtime_checkable
+class Storage(Protocol):
+    kind: str  # "local" | "s3"
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None: ...
+
+    def write_stream(self, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> int: ...
+
+    def stat(self, key: str) -> ObjectInfo | None: ...
+
+    def fetch(self, key: str, path: Path) -> None: ...
+
+    def open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]: ...
+
+    def delete_prefix(self, prefix: str) -> int: ...
+
+    def presigned_put(self, key: str, content_type: str, expires_s: int) -> str | None: ...
+
+    def presigned_get(self, key: str, expires_s: int, filename: str) -> str | None: ...
+
+    def local_path(self, key: str) -> Path | None: ...
+
+    def ping(self) -> bool: ...
+
+
+def content_type_for(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def sha256_of_object(storage: Storage, key: str) -> str:
+    """Hash an object by reading it through the backend (used when none is recorded)."""
+    digest = hashlib.sha256()
+    for chunk in storage.open_range(key, 0, None):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
