@@ -153,28 +153,23 @@ def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from dance_analysis.analysis import AnalysisOptions
+    import dataclasses
+
     from dance_analysis.config import Settings
-    from dance_analysis.pipeline import PipelineOptions
-    from dance_analysis.video import VideoLimits
+    from dance_analysis.jobs.options import pipeline_options
 
     settings = Settings()
-    options = PipelineOptions(
-        backend=args.backend or settings.effective_backend,
-        model_complexity=args.model_complexity
-        if args.model_complexity is not None
-        else settings.model_complexity,
-        limits=VideoLimits(
-            max_side_px=settings.max_side_px, max_duration_s=settings.max_duration_s
+    options = pipeline_options(settings)
+    options = dataclasses.replace(
+        options,
+        backend=args.backend or options.backend,
+        model_complexity=(
+            options.model_complexity if args.model_complexity is None else args.model_complexity
         ),
-        analysis=AnalysisOptions(
-            cutoff_hz=args.cutoff_hz or settings.filter_cutoff_hz,
-            max_gap_s=settings.max_gap_s,
-            visibility_min=settings.visibility_min,
+        analysis=dataclasses.replace(
+            options.analysis, cutoff_hz=args.cutoff_hz or options.analysis.cutoff_hz
         ),
-        overlay=settings.overlay and not args.no_overlay,
-        overlay_crf=settings.overlay_crf,
-        overlay_preset=settings.overlay_preset,
+        overlay=options.overlay and not args.no_overlay,
     )
 
     from rich.console import Console

@@ -11,8 +11,9 @@ For each clip, in one run on the same machine:
 Each measurement runs in a fresh child process (so its peak RSS is its own) and times
 only the work, after imports: model creation counts in both. Prints frames per second
 for both, their ratio (the figure to watch: ≥ 1.0 means the extra work is free), and
-peak memory (for analyze: its process plus its decode/render child, added). Clips: the shared ``pose_squats.mp4`` and a 60 s 720p clip this script
-makes from it (looped, re-timed to 30 fps, scaled to 720 px on the short side).
+peak memory (for analyze: its process plus its decode/render child, added). Clips:
+the shared ``pose_squats.mp4`` and a 60 s 720p clip this script makes from it
+(looped, re-timed to 30 fps, scaled to 720 px on the short side).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ from dance_analysis.artifacts import (
 )
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
+from dance_analysis.pose.devices import Device, detect_device_in_background
 from dance_analysis.skeleton import BLAZEPOSE_33
 from dance_analysis.video.frame_process import FrameProcess, OverlaySpec
 from dance_analysis.video.probe import VideoInfo, VideoLimits, probe
@@ -191,6 +192,7 @@ def _library_versions() -> dict[str, str]:
 
 def _header(
     info: VideoInfo,
+    device: Device,
     sha256: str,
     estimator: PoseEstimator,
     options: PipelineOptions,
@@ -199,7 +201,6 @@ def _header(
     artifacts: list[str],
 ) -> dict[str, Any]:
     from dance_analysis.artifacts import json_ready
-    from dance_analysis.pose.devices import detect_device
 
     video = info.to_dict()
     video.update(
@@ -208,7 +209,10 @@ def _header(
     )  # fmt: skip
     model = estimator.info.to_dict()
     model["versions"] = {**_library_versions(), **dict(estimator.info.versions)}
-    model["accelerator"] = detect_device().to_dict()
+    model["detected_device"] = device.kind
+    model["accelerator"] = device.to_dict()
+    if device.kind != estimator.info.device:
+        model["note"] = f"{estimator.info.note} ({device.name} detected, not used by this backend)"
     analysis = series.to_dict()
     return {
         "schema_version": SCHEMA_VERSION,
@@ -268,6 +272,7 @@ def analyze_clip(
     _pin_malloc_mmap_threshold()
     progress.on_stage("probe")
     info = probe(clip, options.limits)
+    device = detect_device_in_background()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
@@ -340,7 +345,9 @@ def analyze_clip(
                 )
                 names.append("overlay")
             names.append("result")
-            header = _header(info, sha256.result(), estimator, options, series, len(t_ms), names)
+            header = _header(
+                info, device(), sha256.result(), estimator, options, series, len(t_ms), names
+            )
             write_result(
                 staging / ARTIFACT_NAMES["result"],
                 header,

@@ -32,7 +32,6 @@ class ModelInfo:
     backend: str
     model: str
     device: str  # where this backend actually runs: "cpu", "cuda", ...
-    detected_device: str  # the best accelerator on the machine, whatever the backend uses
     note: str = ""
     versions: tuple[tuple[str, str], ...] = ()
 
@@ -41,7 +40,6 @@ class ModelInfo:
             "backend": self.backend,
             "model": self.model,
             "device": self.device,
-            "detected_device": self.detected_device,
             "note": self.note,
             "versions": dict(self.versions),
         }

@@ -8,7 +8,12 @@ such as ``--help`` never pay for it. A ROCm build of torch answers
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -42,3 +47,41 @@ def detect_device() -> Device:
     if mps is not None and mps.is_available():
         return Device("mps", "Apple GPU (Metal)", version)
     return Device("cpu", "CPU", version)
+
+
+def detect_device_in_background() -> Callable[[], Device]:
+    """Start :func:`detect_device` in a low-priority child process; call the result.
+
+    Importing torch costs about a second of CPU. Done in a child at a lower priority,
+    it overlaps with the model's first frames instead of delaying them (and never
+    holds this process's GIL). Falls back to detecting in-process if the child fails.
+    """
+    if detect_device.cache_info().currsize:
+        return detect_device
+    script = (
+        "import json, dataclasses\n"
+        "from dance_analysis.pose.devices import detect_device\n"
+        "print(json.dumps(dataclasses.asdict(detect_device())))\n"
+    )
+    nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            preexec_fn=nice,
+        )
+    except OSError:
+        return detect_device
+
+    def result() -> Device:
+        try:
+            out, _ = child.communicate(timeout=120)
+            return Device(**json.loads(out))
+        except (subprocess.TimeoutExpired, ValueError, TypeError) as error:
+            child.kill()
+            log.warning("device detection in a child failed (%s); detecting here", error)
+            return detect_device()
+
+    return result

@@ -2,7 +2,7 @@
 
 mediapipe 0.10.21 is the last release whose wheel carries the BlazePose models, so
 this runs offline. Its Python solution graph has no GPU path on Linux, so the backend
-runs on the CPU whatever accelerator :func:`detect_device` finds, and says so.
+runs on the CPU whatever accelerator the machine has; the result records both.
 
 MediaPipe's graph is fed its own simulated 30 fps clock rather than the clip's real
 timestamps: measured on ``pose_squats.mp4`` (5 fps), the real clock made its
@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 
 from dance_analysis.pose.base import ModelInfo, PoseObservation
-from dance_analysis.pose.devices import detect_device
 from dance_analysis.skeleton import BLAZEPOSE_33
 
 _MODEL_NAMES = {0: "blazepose_ghum_lite", 1: "blazepose_ghum_full", 2: "blazepose_ghum_heavy"}
@@ -58,20 +57,11 @@ class MediaPipePose:
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
-        detected = detect_device().kind
         self.info = ModelInfo(
             backend="mediapipe",
             model=_MODEL_NAMES[model_complexity],
             device="cpu",
-            detected_device=detected,
-            note=(
-                "MediaPipe's pose solution runs on the CPU"
-                + (
-                    f" ({detected} detected but not used by this backend)"
-                    if detected != "cpu"
-                    else ""
-                )
-            ),
+            note="MediaPipe's pose solution runs on the CPU",
             versions=(("mediapipe", mp.__version__), ("numpy", np.__version__)),
         )
 

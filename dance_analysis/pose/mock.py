@@ -75,7 +75,6 @@ class MockPose:
             backend="mock",
             model="synthetic_dancer",
             device="cpu",
-            detected_device="cpu",
             note="mock mode (USE_MOCK_ANALYSIS=true): synthetic poses, not a real analysis",
         )
 

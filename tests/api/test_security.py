@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.security import PUBLIC_ROUTES, RedactingFilter, redact

@@ -74,8 +74,10 @@ def test_a_crashing_decoder_only_ends_the_child(small_clip: Path) -> None:
 def test_errors_in_the_child_keep_their_reason(small_clip: Path, tmp_path: Path) -> None:
     info = probe(small_clip)
     missing_folder = tmp_path / "no" / "such" / "folder" / "overlay.mp4"
-    with FrameProcess(info, VideoLimits(), OverlaySpec(missing_folder)) as frames:
-        with pytest.raises(OutputError) as caught:
-            for frame in frames.frames():
-                frames.done(frame, None, None)
+    with (
+        FrameProcess(info, VideoLimits(), OverlaySpec(missing_folder)) as frames,
+        pytest.raises(OutputError) as caught,
+    ):
+        for frame in frames.frames():
+            frames.done(frame, None, None)
     assert caught.value.reason is Reason.OUTPUT_NOT_WRITABLE
