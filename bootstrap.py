@@ -33,6 +33,17 @@ MEDIAPIPE = "mediapipe==0.10.21"
 # torch only answers "which accelerator is here?" (dance_analysis/pose/devices.py).
 TORCH = "torch==2.13.0"
 
+# What a real Qt window (platform xcb) and QtMultimedia need from Debian/Ubuntu; without
+# them the app aborts at start (QT_QPA_PLATFORM=offscreen would hide it). Xvfb is for
+# the test that opens the real window.
+DEBIAN_PACKAGES_APP = (
+    "libpulse0", "libxcb-cursor0", "libxkbcommon-x11-0", "libxcb-icccm4", "libxcb-image0",
+    "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0",
+    "libxcb-xinerama0", "libxcb-xkb1", "libegl1", "libgl1", "libfontconfig1", "libdbus-1-3",
+    "libglib2.0-0", "libxrender1", "libxi6", "libsm6", "libice6", "fonts-dejavu-core",
+)  # fmt: skip
+DEBIAN_PACKAGES_TEST = ("xvfb", "xauth")
+
 
 def _venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -62,6 +73,29 @@ def _fingerprint() -> str:
 def _run(*cmd: str | os.PathLike[str], **kwargs: object) -> None:
     print("+", " ".join(str(c) for c in cmd), flush=True)
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def ensure_system_packages(names: tuple[str, ...]) -> None:
+    """Install missing Debian packages (Linux with apt only; elsewhere Qt's wheels suffice)."""
+    if not sys.platform.startswith("linux") or not shutil.which("dpkg-query"):
+        return
+    query = ["dpkg-query", "-W", "-f", "${db:Status-Abbrev}${Package}\\n", *names]
+    listed = subprocess.run(query, capture_output=True, text=True, check=False).stdout
+    present = {line[3:].split(":")[0] for line in listed.splitlines() if line.startswith("ii ")}
+    missing = [name for name in names if name not in present]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sudo = shutil.which("sudo")
+        if sudo is None:
+            print(f"Please install these system packages first: {' '.join(missing)}")
+            return
+        prefix = [sudo, "-n"]
+    else:
+        prefix = []
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(*prefix, "apt-get", "update", "-qq", env=env)
+    _run(*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
 def ensure_environment() -> Path:
@@ -108,6 +142,9 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    ensure_system_packages(
+        DEBIAN_PACKAGES_APP + (DEBIAN_PACKAGES_TEST if command == "test" else ())
+    )
     python = ensure_environment()
     if command == "run":
         return run_app(python, rest)

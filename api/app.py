@@ -119,7 +119,7 @@ _SELF_GUARDED = frozenset({jobs.get_artifact})
 
 
 def _calls(dependant: Dependant) -> set[object]:
-    found = {dependant.call}
+    found: set[object] = {dependant.call}
     for sub in dependant.dependencies:
         found |= _calls(sub)
     return found
@@ -131,6 +131,6 @@ def _refuse_unguarded_routes(app: FastAPI) -> None:
         if not isinstance(route, APIRoute):
             continue
         guarded = require_device in _calls(route.dependant) or route.endpoint in _SELF_GUARDED
-        for method in route.methods:
+        for method in route.methods or ():
             if not guarded and (method, route.path) not in PUBLIC_ROUTES:
                 raise RuntimeError(f"{method} {route.path} has no authentication dependency")

@@ -81,7 +81,8 @@ def lan_ipv4() -> str | None:
         if ":" not in address and not ipaddress.ip_address(address).is_loopback
     )
     private = [address for address in candidates if ipaddress.ip_address(address).is_private]
-    return (private or candidates or [None])[0]
+    found = private or candidates
+    return found[0] if found else None
 
 
 def default_allowed_hosts() -> set[str]:

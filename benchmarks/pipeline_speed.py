@@ -98,6 +98,8 @@ def _child_bare(clip: str) -> dict[str, float]:
 
 
 def _child_analyze(clip: str) -> dict[str, float]:
+    import mediapipe  # noqa: F401  (imported before the clock, as in the bare loop)
+
     from dance_analysis.pipeline import analyze_clip
 
     with tempfile.TemporaryDirectory() as out:

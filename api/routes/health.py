@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -25,7 +26,9 @@ def _check(service: ServiceDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
 
-_RESPONSES = {503: {"model": HealthPublic, "description": "A dependency is down"}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {"model": HealthPublic, "description": "A dependency is down"}
+}
 
 
 @router.get("/health", response_model=HealthPublic, responses=_RESPONSES, summary="Health")

@@ -7,7 +7,7 @@ import ipaddress
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from api.deps import AccessDep, CurrentDevice, SettingsDep
+from api.deps import AccessDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import (
     DevicePublic,
@@ -93,9 +93,7 @@ def revoke_device(device_id: str, access: AccessDep) -> Response:
     status_code=status.HTTP_201_CREATED,
     summary="A new one-time pairing code for another device",
 )
-def create_pairing_code(
-    access: AccessDep, settings: SettingsDep, device: CurrentDevice
-) -> PairingCodePublic:
+def create_pairing_code(access: AccessDep, settings: SettingsDep) -> PairingCodePublic:
     code = access.new_pairing_code()
     expires_at = getattr(code, "expires_at", None)
     if isinstance(expires_at, dt.datetime):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dance_analysis.analysis import AnalysisOptions
+from dance_analysis.analysis.series import AnalysisOptions
 from dance_analysis.config import Settings
 from dance_analysis.pipeline import PipelineOptions
 from dance_analysis.video import VideoLimits

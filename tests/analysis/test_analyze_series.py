@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dance_analysis.analysis import AnalysisOptions, analyze_series
+from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from dance_analysis.analysis.angles import ANGLE_NAMES
 from tests.analysis.poses import HEIGHT, WIDTH, bend_knee, index, standing, timeline, to_image
 

@@ -76,7 +76,7 @@ async def test_downloads_get_a_safe_content_disposition(capped: Api, tiny_clip: 
     from tests.api.conftest import wait_until_ended
 
     accepted = await upload_flow(capped.client, tiny_clip, filename='a"\r\nb/../c.mp4')
-    await wait_until_ended(capped.client, accepted["job_id"])
+    assert (await wait_until_ended(capped.client, accepted["job_id"]))["status"] == "finished"
     result = (await capped.client.get(f"/api/v1/analyze/{accepted['job_id']}/result")).json()
     for url in result["downloads"].values():
         response = await capped.anonymous.get(url)
