@@ -33,8 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from dance_analysis import __version__
-from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from dance_analysis.analysis.angles import JOINT_ANGLES
+from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from dance_analysis.artifacts import (
     ARTIFACT_NAMES,
     SCHEMA_VERSION,

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from dance_analysis.analysis.angles import ANGLE_NAMES
+from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from tests.analysis.poses import HEIGHT, WIDTH, bend_knee, index, standing, timeline, to_image
 
 pytestmark = pytest.mark.filterwarnings("error")

@@ -1,0 +1,203 @@
+"""The library: every clip and its job, live status, thumbnail, duration, date.
+
+The job service's list is the only store; this view mirrors it. It is filled once
+from :meth:`JobService.list` (on a background thread) and then kept current by job
+events (:class:`gui.tasks.JobEventBridge`), so a clip a phone uploads appears by
+itself. Thumbnails and durations are read from the stored clip in the background.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+THUMB_PX = 64
+HIDDEN_STATES = frozenset({"awaiting_upload"})  # an upload still on its way: not a clip yet
+_ID_ROLE = Qt.ItemDataRole.UserRole
+_STAGES = {"probe": "reading", "pose": "finding the dancer", "measure": "measuring",
+           "write": "writing results", "render": "drawing overlay"}  # fmt: skip
+
+
+def status_text(view: Any) -> str:
+    """A job's state in a coach's words."""
+    if view.status == "queued":
+        return "Waiting"
+    if view.status == "started":
+        stage = _STAGES.get(view.stage or "", view.stage or "analysing")
+        return f"Analysing: {stage} {view.progress}%"
+    if view.status == "finished":
+        return "Ready"
+    if view.status == "canceled":
+        return "Canceled"
+    if view.status == "failed":
+        return f"Not analysed: {view.message or view.reason or 'unknown error'}"
+    return str(view.status)
+
+
+def read_thumbnail(path: Path) -> tuple[QImage, float]:
+    """(first frame scaled to a thumbnail, duration in s); runs on a pool thread."""
+    from gui.frames import FrameDecoder, to_qimage
+
+    decoder = FrameDecoder(path)
+    try:
+        image = to_qimage(decoder.frame(0))
+        duration = decoder.info.duration_s
+    finally:
+        decoder.close()
+    return image.scaled(THUMB_PX, THUMB_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation), duration  # fmt: skip
+
+
+class LibraryView(QWidget):
+    """Clips with their jobs. Emits what the user asked for; the window does the work."""
+
+    job_selected = Signal(object)  # JobView
+    import_requested = Signal()
+    delete_requested = Signal(object)  # JobView
+    reanalyse_requested = Signal(object)  # JobView
+    thumbnail_wanted = Signal(object)  # JobView: the window reads it in the background
+
+    COLUMNS = ("Clip", "Status", "Duration", "Added")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views: dict[str, Any] = {}
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search clips by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(self.COLUMNS))
+        self.tree.setHeaderLabels(list(self.COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
+        self.import_button = QPushButton("Import clip…")
+        self.import_button.clicked.connect(self.import_requested)
+        self.reanalyse_button = QPushButton("Analyse again")
+        self.reanalyse_button.clicked.connect(lambda: self._emit_for_current(self.reanalyse_requested))
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(lambda: self._emit_for_current(self.delete_requested))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.reanalyse_button)
+        buttons.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    # --- fed by the window ----------------------------------------------------------
+
+    def set_jobs(self, views: list[Any]) -> None:
+        for view in sorted(views, key=lambda v: v.created_at):
+            self.update_job(view)
+
+    def update_job(self, view: Any) -> None:
+        if view.status in HIDDEN_STATES:
+            return
+        item = self._items.get(view.id)
+        if item is None:
+            item = QTreeWidgetItem()
+            item.setData(0, _ID_ROLE, view.id)
+            self.tree.insertTopLevelItem(0, item)  # newest first
+            self._items[view.id] = item
+            self.thumbnail_wanted.emit(view)
+        self.views[view.id] = view
+        item.setText(0, view.filename)
+        item.setText(1, status_text(view))
+        item.setToolTip(1, status_text(view))
+        item.setText(3, _local_time(view.created_at))
+        item.setHidden(not self._matches(view))
+        if self.current_job() is not None and self.current_job().id == view.id:
+            self._update_buttons()
+
+    def set_thumbnail(self, job_id: str, image: QImage, duration_s: float) -> None:
+        item = self._items.get(job_id)
+        if item is None:
+            return
+        item.setIcon(0, QIcon(QPixmap.fromImage(image)))
+        minutes, seconds = divmod(duration_s, 60)
+        item.setText(2, f"{int(minutes)}:{seconds:04.1f}")
+
+    def remove_job(self, job_id: str) -> None:
+        item = self._items.pop(job_id, None)
+        self.views.pop(job_id, None)
+        if item is not None:
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+
+    def select_job(self, job_id: str) -> None:
+        item = self._items.get(job_id)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+
+    def current_job(self) -> Any | None:
+        item = self.tree.currentItem()
+        return None if item is None else self.views.get(item.data(0, _ID_ROLE))
+
+    def visible_names(self) -> list[str]:
+        return [
+            self.tree.topLevelItem(row).text(0)
+            for row in range(self.tree.topLevelItemCount())
+            if not self.tree.topLevelItem(row).isHidden()
+        ]
+
+    def item_for(self, job_id: str) -> QTreeWidgetItem | None:
+        return self._items.get(job_id)
+
+    # --- internals ------------------------------------------------------------------
+
+    def _matches(self, view: Any) -> bool:
+        words = self.search.text().lower().split()
+        name = view.filename.lower()
+        return all(word in name for word in words)
+
+    def _on_search_text_changed(self, _text: str) -> None:
+        for job_id, item in self._items.items():
+            item.setHidden(not self._matches(self.views[job_id]))
+
+    def _on_tree_current_item_changed(self, current: QTreeWidgetItem | None, _previous: Any) -> None:
+        self._update_buttons()
+        view = self.current_job()
+        if view is not None:
+            self.job_selected.emit(view)
+
+    def _emit_for_current(self, signal: Any) -> None:
+        view = self.current_job()
+        if view is not None:
+            signal.emit(view)
+
+    def _update_buttons(self) -> None:
+        view = self.current_job()
+        self.delete_button.setEnabled(view is not None)
+        self.reanalyse_button.setEnabled(view is not None and view.status in ("finished", "failed", "canceled"))
+
+
+def _local_time(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

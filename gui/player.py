@@ -1,0 +1,496 @@
+"""The player: frame-accurate stepping, scrubbing, speed, A–B loop, mirror, live skeleton.
+
+Frames come from :class:`gui.frames.FrameServer` (a decoder thread); the skeleton is
+drawn by :class:`VideoCanvas` from the result's landmarks each time a frame is
+painted, so it can be restyled or hidden without re-encoding anything. Playback is
+a GUI-thread timer that asks for the frame due at the current clock; a frame still
+being decoded is never asked for twice, so a slow decoder drops frames rather than
+falling behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPaintEvent, QPen, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.frames import FrameServer
+from gui.result import ClipResult
+
+log = logging.getLogger(__name__)
+
+SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+BONE_COLOR = QColor(0, 230, 118)
+JOINT_COLOR = QColor(255, 214, 0)
+_TICK_MS = 10
+
+
+def format_ms(t_ms: float) -> str:
+    total = max(t_ms, 0.0) / 1000.0
+    minutes, seconds = divmod(total, 60.0)
+    return f"{int(minutes):02d}:{seconds:06.3f}"
+
+
+class VideoCanvas(QWidget):
+    """One picture, fitted to the widget, with the skeleton drawn over it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(240, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._image: QImage | None = None
+        self._points: npt.NDArray[np.float64] | None = None  # (k, 2), normalised
+        self._bones: tuple[tuple[int, int], ...] = ()
+        self.mirrored = False
+        self.overlay = True
+        self.drawn_points: list[QPointF] = []  # widget coordinates of the last paint
+
+    def show_frame(
+        self,
+        image: QImage | None,
+        points: npt.NDArray[np.float64] | None,
+        bones: tuple[tuple[int, int], ...],
+    ) -> None:
+        self._image = image
+        self._points = points
+        self._bones = bones
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the picture lies in the widget (aspect ratio kept, centred)."""
+        if self._image is None or self._image.isNull():
+            return QRectF()
+        scale = min(self.width() / self._image.width(), self.height() / self._image.height())
+        width, height = self._image.width() * scale, self._image.height() * scale
+        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        rect = self.image_rect()
+        if self.mirrored:
+            x = 1.0 - x
+        return QPointF(rect.x() + x * rect.width(), rect.y() + y * rect.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(20, 20, 24))
+        self.drawn_points = []
+        if self._image is None:
+            painter.setPen(QColor(160, 160, 170))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Choose a clip in the library")
+            return
+        rect = self.image_rect()
+        painter.save()
+        if self.mirrored:
+            painter.translate(rect.x() + rect.width(), rect.y())
+            painter.scale(-1.0, 1.0)
+            painter.drawImage(QRectF(0, 0, rect.width(), rect.height()), self._image)
+        else:
+            painter.drawImage(rect, self._image)
+        painter.restore()
+        if not self.overlay or self._points is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        widget_points = [
+            None if np.isnan(x) or np.isnan(y) else self.to_widget(float(x), float(y))
+            for x, y in self._points
+        ]
+        width = max(2.0, rect.width() / 150.0)
+        painter.setPen(QPen(BONE_COLOR, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        for a, b in self._bones:
+            if a < len(widget_points) and b < len(widget_points):
+                pa, pb = widget_points[a], widget_points[b]
+                if pa is not None and pb is not None:
+                    painter.drawLine(pa, pb)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(JOINT_COLOR)
+        for point in widget_points:
+            if point is not None:
+                painter.drawEllipse(point, width * 1.2, width * 1.2)
+                self.drawn_points.append(point)
+
+
+class _Audio:
+    """The clip's sound through QtMultimedia, at 1× only; absent or broken audio is ignored."""
+
+    def __init__(self) -> None:
+        self._player: Any = None
+        self._output: Any = None
+
+    def open(self, path: Path, has_audio: bool) -> None:
+        self.close()
+        if not has_audio:
+            return
+        try:
+            from PySide6.QtCore import QUrl
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+
+            self._output = QAudioOutput()
+            self._player = QMediaPlayer()
+            self._player.setAudioOutput(self._output)
+            self._player.setSource(QUrl.fromLocalFile(str(path)))
+        except Exception:  # no multimedia backend or no audio device: play silently
+            log.info("audio unavailable; playing without sound", exc_info=True)
+            self._player = self._output = None
+
+    def play(self, t_ms: float, speed: float) -> None:
+        if self._player is None:
+            return
+        if speed != 1.0:  # pitch-shifted sound helps nobody: silent off normal speed
+            self._player.pause()
+            return
+        self._player.setPosition(int(t_ms))
+        self._player.play()
+
+    def pause(self) -> None:
+        if self._player is not None:
+            self._player.pause()
+
+    def close(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource("")
+        self._player = self._output = None
+
+
+class PlayerView(QWidget):
+    """Video with controls. ``position_changed(index, t_ms)`` whenever a new frame shows."""
+
+    position_changed = Signal(int, float)
+    clip_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = VideoCanvas(self)
+        self._server = FrameServer()
+        self._server.opened.connect(self._on_server_opened)
+        self._server.frame_decoded.connect(self._on_server_frame_decoded)
+        self._server.failed.connect(self._on_server_failed)
+        self._audio = _Audio()
+
+        self._t_ms: npt.NDArray[np.float64] = np.zeros(0)
+        self._result: ClipResult | None = None
+        self._path: Path | None = None
+        self._has_audio = False
+        self.index = -1  # the frame on screen
+        self._requested = -1
+        self.speed = 1.0
+        self.loop_a: int | None = None
+        self.loop_b: int | None = None
+        self._playing = False
+        self._clock_wall = 0.0
+        self._clock_ms = 0.0
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(_TICK_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+        self.play_button = QPushButton("Play")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button = QPushButton("◀ Frame")
+        self.back_button.setToolTip("One frame back (Left arrow or ,)")
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.forward_button = QPushButton("Frame ▶")
+        self.forward_button.setToolTip("One frame forward (Right arrow or .)")
+        self.forward_button.clicked.connect(lambda: self.step(1))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.speed_box = QComboBox()
+        for speed in SPEEDS:
+            self.speed_box.addItem(f"{speed:g}×", speed)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_box.currentIndexChanged.connect(self._on_speed_box_changed)
+        self.a_button = QPushButton("A")
+        self.a_button.setToolTip("Loop start: the current frame")
+        self.a_button.clicked.connect(self.set_loop_a)
+        self.b_button = QPushButton("B")
+        self.b_button.setToolTip("Loop end: the current frame")
+        self.b_button.clicked.connect(self.set_loop_b)
+        self.clear_loop_button = QPushButton("No loop")
+        self.clear_loop_button.clicked.connect(self.clear_loop)
+        self.mirror_box = QCheckBox("Mirror")
+        self.mirror_box.toggled.connect(self._on_mirror_toggled)
+        self.overlay_box = QCheckBox("Skeleton")
+        self.overlay_box.setChecked(True)
+        self.overlay_box.toggled.connect(self._on_overlay_toggled)
+        self.time_label = QLabel("00:00.000 / 00:00.000")
+        self.frame_label = QLabel("Frame – / –")
+        self.loop_label = QLabel("")
+
+        controls = QHBoxLayout()
+        for widget in (self.back_button, self.play_button, self.forward_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.speed_box)
+        for widget in (self.a_button, self.b_button, self.clear_loop_button, self.loop_label):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.mirror_box)
+        controls.addWidget(self.overlay_box)
+        readout = QHBoxLayout()
+        readout.addWidget(self.slider, 1)
+        readout.addWidget(self.time_label)
+        readout.addWidget(self.frame_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(readout)
+        layout.addLayout(controls)
+
+        shortcuts = (
+            (Qt.Key.Key_Left, lambda: self.step(-1)),
+            (Qt.Key.Key_Right, lambda: self.step(1)),
+            (Qt.Key.Key_Comma, lambda: self.step(-1)),
+            (Qt.Key.Key_Period, lambda: self.step(1)),
+            (Qt.Key.Key_Space, self.toggle_play),
+        )
+        for key, action in shortcuts:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(action)
+        self._set_enabled(False)
+
+    # --- opening --------------------------------------------------------------------
+
+    def open_clip(self, path: Path, result: ClipResult | None, *, has_audio: bool = False) -> None:
+        """Show ``path`` from its first frame; ``result`` (may be None) gives the skeleton."""
+        self.pause()
+        self._path = path
+        self._result = result
+        self._has_audio = has_audio
+        self.index = self._requested = -1
+        self.loop_a = self.loop_b = None
+        self._update_loop_label()
+        self._server.open(path)
+        self._audio.open(path, has_audio)
+
+    def set_result(self, result: ClipResult | None) -> None:
+        """A result that arrived for the clip already open (the analysis just finished)."""
+        self._result = result
+        if self.index >= 0:
+            self._requested = -1
+            self.seek_frame(self.index)
+
+    @property
+    def result(self) -> ClipResult | None:
+        return self._result
+
+    @property
+    def frame_count(self) -> int:
+        return int(self._t_ms.shape[0])
+
+    @property
+    def current_ms(self) -> float:
+        return float(self._t_ms[self.index]) if 0 <= self.index < self.frame_count else 0.0
+
+    def close_clip(self) -> None:
+        self.pause()
+        self._audio.close()
+        self._path = None
+        self._result = None
+        self._t_ms = np.zeros(0)
+        self.index = self._requested = -1
+        self.canvas.show_frame(None, None, ())
+        self._set_enabled(False)
+        self._update_readout()
+
+    # --- moving ---------------------------------------------------------------------
+
+    def seek_frame(self, index: int) -> None:
+        if self.frame_count == 0:
+            return
+        index = min(max(index, 0), self.frame_count - 1)
+        if self._playing:
+            self._clock_ms = float(self._t_ms[index])
+            self._clock_wall = time.monotonic()
+            self._audio.play(self._clock_ms, self.speed)
+        self._request(index)
+
+    def seek_ms(self, t_ms: float) -> None:
+        if self.frame_count == 0:
+            return
+        index = int(np.searchsorted(self._t_ms, t_ms + 1e-6, side="right")) - 1
+        self.seek_frame(max(index, 0))
+
+    def step(self, frames: int) -> None:
+        self.pause()
+        base = self._requested if self._requested >= 0 else self.index
+        self.seek_frame(base + frames)
+
+    def play(self) -> None:
+        if self.frame_count == 0 or self._playing:
+            return
+        start = max(self.index, 0)
+        if start >= self.frame_count - 1 and self._loop_range() is None:
+            start = 0  # at the end: play again from the start
+        self._playing = True
+        self._clock_ms = float(self._t_ms[start])
+        self._clock_wall = time.monotonic()
+        self.play_button.setText("Pause")
+        self._audio.play(self._clock_ms, self.speed)
+        self._timer.start()
+
+    def pause(self) -> None:
+        self._timer.stop()
+        if self._playing:
+            self._playing = False
+            self._audio.pause()
+        self.play_button.setText("Play")
+
+    def toggle_play(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    def set_speed(self, speed: float) -> None:
+        self.speed_box.setCurrentIndex(SPEEDS.index(speed))
+
+    def set_loop_a(self) -> None:
+        self.loop_a = max(self.index, 0)
+        self._update_loop_label()
+
+    def set_loop_b(self) -> None:
+        self.loop_b = max(self.index, 0)
+        self._update_loop_label()
+
+    def clear_loop(self) -> None:
+        self.loop_a = self.loop_b = None
+        self._update_loop_label()
+
+    def shutdown(self) -> None:
+        """Stop the clock, the audio and the decoder thread."""
+        self.pause()
+        self._audio.close()
+        self._server.stop()
+
+    # --- internals ------------------------------------------------------------------
+
+    def _loop_range(self) -> tuple[int, int] | None:
+        if self.loop_a is None or self.loop_b is None or self.loop_a >= self.loop_b:
+            return None
+        return self.loop_a, self.loop_b
+
+    def _request(self, index: int) -> None:
+        if index == self._requested:
+            return
+        self._requested = index
+        self._server.request(index)
+
+    def _on_timer_timeout(self) -> None:
+        if not self._playing or self.frame_count == 0:
+            return
+        if self._requested != self.index:
+            return  # still decoding the last frame asked for: drop rather than queue
+        now_ms = self._clock_ms + (time.monotonic() - self._clock_wall) * 1000.0 * self.speed
+        loop = self._loop_range()
+        last = self.frame_count - 1
+        end_index = loop[1] if loop else last
+        frame_ms = float(self._t_ms[1] - self._t_ms[0]) if self.frame_count > 1 else 40.0
+        if now_ms >= float(self._t_ms[end_index]) + frame_ms:
+            if loop is None:
+                self._request(last)
+                self.pause()
+                return
+            self._clock_ms = float(self._t_ms[loop[0]])
+            self._clock_wall = time.monotonic()
+            self._audio.play(self._clock_ms, self.speed)
+            self._request(loop[0])
+            return
+        index = int(np.searchsorted(self._t_ms, now_ms + 1e-6, side="right")) - 1
+        self._request(min(max(index, 0), end_index))
+
+    def _on_server_opened(self, t_ms: npt.NDArray[np.float64], info: Any) -> None:
+        self._t_ms = t_ms
+        self._has_audio = self._has_audio or bool(getattr(info, "has_audio", False))
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(self.frame_count - 1, 0))
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self._set_enabled(self.frame_count > 0)
+        self._request(0)
+
+    def _on_server_frame_decoded(self, index: int, image: QImage) -> None:
+        self.index = index
+        points = None
+        bones: tuple[tuple[int, int], ...] = ()
+        if self._result is not None and index < self._result.frame_count:
+            points = self._result.landmarks[index]
+            bones = self._result.bones
+        self.canvas.show_frame(image, points, bones)
+        self.slider.blockSignals(True)
+        self.slider.setValue(index)
+        self.slider.blockSignals(False)
+        self._update_readout()
+        self.position_changed.emit(index, self.current_ms)
+
+    def _on_server_failed(self, message: str) -> None:
+        self.pause()
+        self.clip_failed.emit(message)
+
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.seek_frame(value)
+
+    def _on_speed_box_changed(self, position: int) -> None:
+        if self._playing:  # keep the picture where it is; the clock runs at the new rate
+            self._clock_ms = self.current_ms
+            self._clock_wall = time.monotonic()
+        self.speed = float(self.speed_box.itemData(position))
+        if self._playing:
+            self._audio.play(self._clock_ms, self.speed)
+
+    def _on_mirror_toggled(self, checked: bool) -> None:
+        self.canvas.mirrored = checked
+        self.canvas.update()
+
+    def _on_overlay_toggled(self, checked: bool) -> None:
+        self.canvas.overlay = checked
+        self.canvas.update()
+
+    def _update_readout(self) -> None:
+        total = float(self._t_ms[-1]) if self.frame_count else 0.0
+        self.time_label.setText(f"{format_ms(self.current_ms)} / {format_ms(total)}")
+        if self.index >= 0:
+            self.frame_label.setText(f"Frame {self.index + 1} / {self.frame_count}")
+        else:
+            self.frame_label.setText("Frame – / –")
+
+    def _update_loop_label(self) -> None:
+        loop = self._loop_range()
+        if loop is None:
+            parts = []
+            if self.loop_a is not None:
+                parts.append(f"A {self.loop_a + 1}")
+            if self.loop_b is not None:
+                parts.append(f"B {self.loop_b + 1}")
+            self.loop_label.setText(" ".join(parts))
+        else:
+            self.loop_label.setText(f"Loop {loop[0] + 1}–{loop[1] + 1}")
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (
+            self.play_button, self.back_button, self.forward_button, self.slider,
+            self.a_button, self.b_button, self.clear_loop_button,
+        ):  # fmt: skip
+            widget.setEnabled(enabled)

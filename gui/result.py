@@ -1,0 +1,86 @@
+"""A finished analysis loaded from ``result.json`` into arrays the views draw from.
+
+Loading parses JSON and is done on a background thread (:mod:`gui.tasks`); the
+views receive the finished :class:`ClipResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class ClipResult:
+    """What the player and the analysis views need from one result.
+
+    ``t_ms``: (n,) presentation times in ms. ``landmarks``: (n, k, 2) x, y normalised
+    0–1 to the displayed frame, NaN where nothing was found. ``angles``: name → (n,)
+    degrees, NaN where unmeasured.
+    """
+
+    t_ms: FloatArray
+    landmarks: FloatArray
+    bones: tuple[tuple[int, int], ...]
+    joints: tuple[str, ...]
+    angles: dict[str, FloatArray]
+    summary: dict[str, dict[str, float | None]]
+    metrics: dict[str, Any]
+    feedback: list[dict[str, Any]]
+    video: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.t_ms.shape[0])
+
+    @classmethod
+    def load(cls, path: Path) -> ClipResult:
+        with path.open(encoding="utf-8") as handle:
+            return cls.from_dict(json.load(handle))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClipResult:
+        frames = data.get("frames") or []
+        skeleton = data.get("skeleton") or {}
+        joints = tuple(skeleton.get("joints") or ())
+        count = len(joints)
+        t_ms = np.array([float(frame["t_ms"]) for frame in frames], dtype=np.float64)
+        landmarks = np.full((len(frames), count, 2), np.nan)
+        for index, frame in enumerate(frames):
+            # The cleaned series is what the metrics used; fall back to the raw one.
+            points = frame.get("clean_landmarks") or frame.get("landmarks")
+            if points:
+                landmarks[index] = [
+                    (np.nan, np.nan) if p is None or p[0] is None else (p[0], p[1])
+                    for p in points
+                ]
+        angles_block = data.get("angles") or {}
+        angles = {
+            name: np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            for name, values in (angles_block.get("series") or {}).items()
+        }
+        return cls(
+            t_ms=t_ms,
+            landmarks=landmarks,
+            bones=tuple((int(a), int(b)) for a, b in skeleton.get("bones") or ()),
+            joints=joints,
+            angles=angles,
+            summary=dict(angles_block.get("summary") or {}),
+            metrics=dict(data.get("metrics") or {}),
+            feedback=list(data.get("feedback") or []),
+            video=dict(data.get("video") or {}),
+        )
+
+    def frame_at(self, t_ms: float) -> int:
+        """The frame shown at time ``t_ms`` (the last one that started at or before it)."""
+        if self.frame_count == 0:
+            return 0
+        index = int(np.searchsorted(self.t_ms, t_ms + 1e-6, side="right")) - 1
+        return min(max(index, 0), self.frame_count - 1)
