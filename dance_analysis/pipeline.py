@@ -141,7 +141,10 @@ def _estimate(
         if progress.should_cancel():
             raise CanceledError()
         pose = estimator.estimate(frame.image, frame.t_ms)
-        frames.done(frame, *((pose.landmarks, pose.world) if pose else (None, None)))
+        if pose is None:
+            frames.done(frame, None, None)
+        else:
+            frames.done(frame, pose.landmarks, pose.world)
         track.add(frame, pose)
         done = len(track.t_ms)
         # The container's count can be wrong; progress must never pass 100 %.
