@@ -1,6 +1,7 @@
 """Dance Analysis: the composition root and command line.
 
     python main.py                          the desktop app (window + API + queue)
+    python main.py gui --data-dir D --port P  the same, with options
     python main.py analyze CLIP --out DIR   one clip, no server, a progress bar
     python main.py serve                    the API and a queue consumer, no window
     python main.py worker                   a queue consumer only (scale-out)
@@ -88,6 +89,31 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
     worker.add_argument("--grace", type=float, default=STOP_GRACE_S, metavar="S")
+
+    gui = commands.add_parser(
+        "gui",
+        help="the desktop app: a window, the HTTP API on the network and a queue consumer "
+        "(the default with no command)",
+        description=(
+            "Open the desktop app. In the same process it serves the HTTP API on the network "
+            "(for phones) and runs the analyses; quitting stops both."
+        ),
+    )
+    gui.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
+    gui.add_argument("--port", type=int, metavar="P", help="port (default 8000; 0 picks one)")
+    gui.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
+    gui.add_argument(
+        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
+        help=f"seconds a running job may take to finish on quit (default {STOP_GRACE_S:.0f})",
+    )  # fmt: skip
+    gui.add_argument(
+        "--open", type=Path, nargs="*", default=[], metavar="CLIP",
+        help="import these clips at start",
+    )  # fmt: skip
+    gui.add_argument(
+        "--screenshots", type=Path, metavar="DIR",
+        help="(docs, testing) once a result is shown, save each main view into DIR and quit",
+    )  # fmt: skip
 
     token = commands.add_parser("token", help="manage device tokens")
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -221,10 +247,11 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> Any:
+    """Settings from the environment, then ``stored`` (the desktop's), then the options."""
     from dance_analysis.config import Settings
 
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = dict(stored or {})
     if getattr(args, "data_dir", None) is not None:
         overrides["data_dir"] = args.data_dir
     if getattr(args, "host", None) is not None:
@@ -331,6 +358,89 @@ def _worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class DesktopBackend:
+    """What the desktop app runs beside its window: the job service, access, API, consumer.
+
+    A server that cannot listen (the port taken) is not fatal here: the window opens
+    and says so, and everything but the phones keeps working.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        from api.app import AUTH_DISABLED_WARNING, create_app
+        from api.security import lan_ipv4
+        from api.server import ApiServer, ServerStartError
+        from dance_analysis.access import AccessService
+        from dance_analysis.jobs.service import JobService
+
+        self.settings = settings
+        self._stopped = False
+        self.problems: list[str] = []
+        self.api_url: str | None = None
+        self.service = JobService(settings)
+        self.access = AccessService(settings)
+        self.server: Any = ApiServer(
+            create_app(settings, self.service, self.access), settings.api_host, settings.api_port
+        )
+        try:
+            self.server.start()
+        except ServerStartError as error:
+            self.server = None
+            what = (
+                f"Port {settings.api_port} is already used by another program"
+                if error.reason == "port_in_use"
+                else f"The server could not start ({error})"
+            )
+            self.problems.append(
+                f"{what}, so phones cannot connect. Choose another port under Settings "
+                f"and restart. [{error.reason}]"
+            )
+        else:
+            wildcard = settings.api_host in ("0.0.0.0", "::", "")
+            host = (lan_ipv4() or "127.0.0.1") if wildcard else settings.api_host
+            self.api_url = f"http://{host}:{self.server.port}"
+            if settings.auth_disabled:
+                self.problems.append(AUTH_DISABLED_WARNING)
+        self.consumer = self.service.start_consumer(workers=settings.consumer_workers)
+
+    @property
+    def port(self) -> int | None:
+        return None if self.server is None else int(self.server.port)
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Running jobs finish within ``grace_s`` or go back to queued; the port is released."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.consumer.stop(grace_s)
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        self.service.close()
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from gui.settings_view import load_overrides
+
+    _server_logging()
+    settings = _settings(args, load_overrides())
+    backend = DesktopBackend(settings)
+    try:
+        from gui.app import run_app
+
+        return run_app(
+            settings,
+            backend.service,
+            backend.access,
+            api_url=backend.api_url,
+            startup_problems=backend.problems,
+            open_clips=list(args.open),
+            screenshots=args.screenshots,
+        )
+    finally:
+        print("dance-analysis: stopping (a running analysis may take a moment)", file=sys.stderr)
+        backend.stop(args.grace)
+
+
 def _token(args: argparse.Namespace) -> int:
     from dance_analysis.access import AccessService
 
@@ -358,9 +468,9 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args)
     if args.command == "token":
         return _token(args)
-    # The desktop window arrives with its own issue.
-    parser.print_help()
-    return EXIT_OK
+    if args.command is None:  # no command: the desktop app with its defaults
+        args = parser.parse_args([*(["--verbose"] if args.verbose else []), "gui"])
+    return _gui(args)
 
 
 if __name__ == "__main__":

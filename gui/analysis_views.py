@@ -39,8 +39,13 @@ class AnglesPlot(QWidget):
         self.plot.setLabel("bottom", "time", units="s")
         self.plot.setLabel("left", "angle", units="°")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.plot.addLegend(offset=(10, 10), labelTextSize="8pt")
-        self.cursor = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#d81b60", width=2))
+        self.plot.addLegend(
+            offset=(10, 5), labelTextSize="8pt", colCount=6, labelTextColor="#333333",
+            brush=pg.mkBrush(255, 255, 255, 200),
+        )  # fmt: skip
+        self.cursor = pg.InfiniteLine(
+            pos=0.0, angle=90, movable=False, pen=pg.mkPen("#d81b60", width=2)
+        )
         self.plot.addItem(self.cursor, ignoreBounds=True)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.curves: dict[str, Any] = {}
@@ -60,6 +65,11 @@ class AnglesPlot(QWidget):
             curve = self.plot.plot(seconds, values, pen=pen, name=name, connect="finite")
             self.curves[name] = curve
         self.plot.enableAutoRange()
+
+    def release(self) -> None:
+        """Drop the curves while Qt is alive: left to the interpreter's exit, pyqtgraph's
+        items crash PySide6 6.12 during finalisation (a refcount error on a bool)."""
+        self.set_result(None)
 
     def set_cursor_ms(self, t_ms: float) -> None:
         self.cursor.setValue(t_ms / 1000.0)
@@ -94,7 +104,10 @@ class SummaryTable(QTableWidget):
             return
         rows: list[list[str]] = []
         for name, stats in sorted(result.summary.items()):
-            rows.append([f"{name} (°)"] + [_number(stats.get(key)) for key in ("min", "max", "range", "mean")])
+            rows.append(
+                [f"{name} (°)"]
+                + [_number(stats.get(key)) for key in ("min", "max", "range", "mean")]
+            )
         for name, value in _flatten(result.metrics):
             rows.append([name, "", "", "", _number(value)])
         self.setRowCount(len(rows))
@@ -102,7 +115,9 @@ class SummaryTable(QTableWidget):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.setItem(row, column, item)
 
 

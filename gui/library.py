@@ -96,7 +96,9 @@ class LibraryView(QWidget):
         self.import_button = QPushButton("Import clip…")
         self.import_button.clicked.connect(self.import_requested)
         self.reanalyse_button = QPushButton("Analyse again")
-        self.reanalyse_button.clicked.connect(lambda: self._emit_for_current(self.reanalyse_requested))
+        self.reanalyse_button.clicked.connect(
+            lambda: self._emit_for_current(self.reanalyse_requested)
+        )
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(lambda: self._emit_for_current(self.delete_requested))
         buttons = QHBoxLayout()
@@ -180,7 +182,9 @@ class LibraryView(QWidget):
         for job_id, item in self._items.items():
             item.setHidden(not self._matches(self.views[job_id]))
 
-    def _on_tree_current_item_changed(self, current: QTreeWidgetItem | None, _previous: Any) -> None:
+    def _on_tree_current_item_changed(
+        self, current: QTreeWidgetItem | None, _previous: Any
+    ) -> None:
         self._update_buttons()
         view = self.current_job()
         if view is not None:
@@ -194,7 +198,9 @@ class LibraryView(QWidget):
     def _update_buttons(self) -> None:
         view = self.current_job()
         self.delete_button.setEnabled(view is not None)
-        self.reanalyse_button.setEnabled(view is not None and view.status in ("finished", "failed", "canceled"))
+        self.reanalyse_button.setEnabled(
+            view is not None and view.status in ("finished", "failed", "canceled")
+        )
 
 
 def _local_time(moment: dt.datetime) -> str:

@@ -46,6 +46,30 @@ def qr_pixmap(text: str, scale: int = 6) -> QPixmap:
     return pixmap
 
 
+def s3_status_of(settings: Any, service: Any) -> Callable[[], tuple[str, bool | None]]:
+    """A check (run in the background) of the configured S3 store: (text, healthy)."""
+
+    def check() -> tuple[str, bool | None]:
+        if not settings.s3_bucket:
+            return "S3 sync: not configured (results stay on this computer)", None
+        from dance_analysis.storage import create_sync_target
+
+        target = create_sync_target(settings) if settings.s3_mode == "sync" else service.storage
+        where = settings.s3_endpoint_url or "AWS"
+        try:
+            healthy = bool(target.ping())
+        except Exception as error:
+            return f"S3 bucket “{settings.s3_bucket}” at {where} is unreachable: {error}", False
+        if healthy:
+            return (
+                f"S3 ({settings.s3_mode}) bucket “{settings.s3_bucket}” at {where}: healthy",
+                True,
+            )
+        return f"S3 bucket “{settings.s3_bucket}” at {where} is unreachable.", False
+
+    return check
+
+
 class PhonesPanel(QWidget):
     """Pair phones and manage them. ``storage_problem(str)`` when S3 is unreachable."""
 
@@ -87,6 +111,7 @@ class PhonesPanel(QWidget):
         pairing_layout.addWidget(self.qr_label)
         pairing_layout.addWidget(self.code_label)
         pairing_layout.addWidget(self.new_code_button)
+        pairing_layout.addStretch(1)
 
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Device", "Paired", "Last used", ""])

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPaintEvent, QPen, QShortcut
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -74,6 +74,10 @@ class VideoCanvas(QWidget):
         self._bones = bones
         self.update()
 
+    @property
+    def image(self) -> QImage | None:
+        return self._image
+
     def image_rect(self) -> QRectF:
         """Where the picture lies in the widget (aspect ratio kept, centred)."""
         if self._image is None or self._image.isNull():
@@ -94,7 +98,9 @@ class VideoCanvas(QWidget):
         self.drawn_points = []
         if self._image is None:
             painter.setPen(QColor(160, 160, 170))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Choose a clip in the library")
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Choose a clip in the library"
+            )
             return
         rect = self.image_rect()
         painter.save()
@@ -130,7 +136,8 @@ class VideoCanvas(QWidget):
 class _Audio:
     """The clip's sound through QtMultimedia, at 1× only; absent or broken audio is ignored."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: QWidget) -> None:
+        self._owner = owner  # Qt parent of the media objects: Qt deletes them, not the GC
         self._player: Any = None
         self._output: Any = None
 
@@ -139,11 +146,10 @@ class _Audio:
         if not has_audio:
             return
         try:
-            from PySide6.QtCore import QUrl
             from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
-            self._output = QAudioOutput()
-            self._player = QMediaPlayer()
+            self._output = QAudioOutput(self._owner)
+            self._player = QMediaPlayer(self._owner)
             self._player.setAudioOutput(self._output)
             self._player.setSource(QUrl.fromLocalFile(str(path)))
         except Exception:  # no multimedia backend or no audio device: play silently
@@ -166,7 +172,9 @@ class _Audio:
     def close(self) -> None:
         if self._player is not None:
             self._player.stop()
-            self._player.setSource("")
+            self._player.setSource(QUrl())
+            self._player.deleteLater()
+            self._output.deleteLater()
         self._player = self._output = None
 
 
@@ -183,7 +191,7 @@ class PlayerView(QWidget):
         self._server.opened.connect(self._on_server_opened)
         self._server.frame_decoded.connect(self._on_server_frame_decoded)
         self._server.failed.connect(self._on_server_failed)
-        self._audio = _Audio()
+        self._audio = _Audio(self)
 
         self._t_ms: npt.NDArray[np.float64] = np.zeros(0)
         self._result: ClipResult | None = None
@@ -254,18 +262,23 @@ class PlayerView(QWidget):
         layout.addLayout(readout)
         layout.addLayout(controls)
 
-        shortcuts = (
-            (Qt.Key.Key_Left, lambda: self.step(-1)),
-            (Qt.Key.Key_Right, lambda: self.step(1)),
-            (Qt.Key.Key_Comma, lambda: self.step(-1)),
-            (Qt.Key.Key_Period, lambda: self.step(1)),
-            (Qt.Key.Key_Space, self.toggle_play),
-        )
-        for key, action in shortcuts:
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(action)
         self._set_enabled(False)
+
+    _KEYS: ClassVar[dict[Qt.Key, int]] = {
+        Qt.Key.Key_Left: -1,
+        Qt.Key.Key_Right: 1,
+        Qt.Key.Key_Comma: -1,
+        Qt.Key.Key_Period: 1,
+    }
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows (or , and .) step one frame; Space plays or pauses."""
+        if event.key() in self._KEYS:
+            self.step(self._KEYS[event.key()])
+        elif event.key() == Qt.Key.Key_Space:
+            self.toggle_play()
+        else:
+            super().keyPressEvent(event)
 
     # --- opening --------------------------------------------------------------------
 
@@ -278,8 +291,8 @@ class PlayerView(QWidget):
         self.index = self._requested = -1
         self.loop_a = self.loop_b = None
         self._update_loop_label()
+        self._audio.close()
         self._server.open(path)
-        self._audio.open(path, has_audio)
 
     def set_result(self, result: ClipResult | None) -> None:
         """A result that arrived for the clip already open (the analysis just finished)."""
@@ -424,6 +437,8 @@ class PlayerView(QWidget):
     def _on_server_opened(self, t_ms: npt.NDArray[np.float64], info: Any) -> None:
         self._t_ms = t_ms
         self._has_audio = self._has_audio or bool(getattr(info, "has_audio", False))
+        if self._path is not None:
+            self._audio.open(self._path, self._has_audio)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(self.frame_count - 1, 0))
         self.slider.setValue(0)

@@ -58,8 +58,7 @@ class ClipResult:
             points = frame.get("clean_landmarks") or frame.get("landmarks")
             if points:
                 landmarks[index] = [
-                    (np.nan, np.nan) if p is None or p[0] is None else (p[0], p[1])
-                    for p in points
+                    (np.nan, np.nan) if p is None or p[0] is None else (p[0], p[1]) for p in points
                 ]
         angles_block = data.get("angles") or {}
         angles = {

@@ -88,7 +88,9 @@ class SettingsView(QWidget):
 
     saved = Signal(str)  # where
 
-    def __init__(self, settings: Any, store_path: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Any, store_path: Path | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._store_path = store_path
         self.data_dir = QLineEdit(str(settings.data_dir))
@@ -101,7 +103,9 @@ class SettingsView(QWidget):
         self.api_host.setEditable(True)
         self.api_host.addItems(["0.0.0.0", "127.0.0.1"])
         self.api_host.setCurrentText(settings.api_host)
-        self.api_host.setToolTip("0.0.0.0: phones on the network can connect; 127.0.0.1: this computer only")
+        self.api_host.setToolTip(
+            "0.0.0.0: phones on the network can connect; 127.0.0.1: this computer only"
+        )
         self.api_port = QSpinBox()
         self.api_port.setRange(0, 65535)
         self.api_port.setValue(settings.api_port)

@@ -1,0 +1,355 @@
+"""The main window: library, player, analysis views, phones and settings.
+
+It is handed the services by the composition root (``main.py``) and never builds
+them. Calls into them run on :class:`gui.tasks.Tasks`; job events arrive through
+:class:`gui.tasks.JobEventBridge`; decoded frames through the player's decoder
+thread. Nothing here blocks the GUI thread on a database, a file or the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.analysis_views import AnglesPlot, FeedbackList, SummaryTable
+from gui.library import LibraryView, read_thumbnail
+from gui.phones import PhonesPanel, s3_status_of
+from gui.player import PlayerView
+from gui.result import ClipResult
+from gui.settings_view import SettingsView
+from gui.tasks import JobEventBridge, Tasks
+
+log = logging.getLogger(__name__)
+
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm);;All files (*)"
+_CHUNK = 1 << 20
+
+
+class ErrorBanner(QFrame):
+    """Problems a coach can act on, at the top of the window (not only in a log)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(
+            "ErrorBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
+            "QLabel { color: #8a1c14; }"
+        )
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        close = QPushButton("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.messages: list[str] = []
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.messages.append(message)
+        self.label.setText(message)
+        self.show()
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+class MainWindow(QMainWindow):
+    """``result_shown(job_id)`` once a finished job's result is in the player and views."""
+
+    result_shown = Signal(str)
+
+    def __init__(
+        self,
+        settings: Any,
+        service: Any,
+        access: Any,
+        *,
+        api_url: str | None = None,
+        startup_problems: list[str] | None = None,
+        s3_status: Callable[[], tuple[str, bool | None]] | None = None,
+        settings_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Dance Analysis")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._settings = settings
+        self._service = service
+        self._access = access
+        self._closed = False
+        self._current_id: str | None = None
+        self._loaded_result_for: str | None = None
+        self.tasks = Tasks(self)
+        self.bridge = JobEventBridge(service.subscribe)
+        self.bridge.job_changed.connect(self._on_bridge_job_changed)
+
+        self.banner = ErrorBanner()
+        self.library = LibraryView()
+        self.player = PlayerView()
+        self.angles = AnglesPlot()
+        self.summary = SummaryTable()
+        self.feedback = FeedbackList()
+        self.clip_title = QLabel("No clip selected")
+        self.clip_title.setStyleSheet("font-weight: bold; font-size: 14px")
+        self.analysis_tabs = QTabWidget()
+        self.analysis_tabs.addTab(self.angles, "Joint angles")
+        self.analysis_tabs.addTab(self.feedback, "Feedback")
+        self.analysis_tabs.addTab(self.summary, "Summary")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.clip_title)
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(self.player)
+        vertical.addWidget(self.analysis_tabs)
+        vertical.setStretchFactor(0, 3)
+        vertical.setStretchFactor(1, 2)
+        vertical.setSizes([470, 280])
+        right_layout.addWidget(vertical, 1)
+        studio = QSplitter(Qt.Orientation.Horizontal)
+        studio.addWidget(self.library)
+        studio.addWidget(right)
+        studio.setStretchFactor(0, 1)
+        studio.setStretchFactor(1, 3)
+        studio.setSizes([380, 900])
+
+        self.phones = PhonesPanel(
+            access, self.tasks, api_url, s3_status or s3_status_of(settings, service)
+        )
+        self.settings_view = SettingsView(settings, settings_path)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(studio, "Studio")
+        self.tabs.addTab(self.phones, "Phones")
+        self.tabs.addTab(self.settings_view, "Settings")
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.server_label = QLabel(
+            f"Phones connect to {api_url}"
+            if api_url
+            else "Server not running: phones cannot connect"
+        )
+        self.statusBar().addPermanentWidget(self.server_label)
+
+        self.library.job_selected.connect(self._on_library_job_selected)
+        self.library.import_requested.connect(self.choose_files)
+        self.library.delete_requested.connect(self._on_library_delete_requested)
+        self.library.reanalyse_requested.connect(self._on_library_reanalyse_requested)
+        self.library.thumbnail_wanted.connect(self._on_library_thumbnail_wanted)
+        self.player.position_changed.connect(self._on_player_position_changed)
+        self.player.clip_failed.connect(self.banner.show_message)
+        self.angles.seek_requested.connect(self.player.seek_ms)
+        self.feedback.seek_requested.connect(self.player.seek_ms)
+        self.phones.storage_problem.connect(
+            lambda text: self.banner.show_message(f"Cloud storage unreachable. {text}")
+        )
+
+        for problem in startup_problems or []:
+            self.banner.show_message(problem)
+        self.tasks.run(lambda: service.list(limit=1000), self.library.set_jobs, self._report)
+        self.phones.start()
+
+    # --- importing ------------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import clips", str(Path.home()), VIDEO_FILTER
+        )
+        self.import_files([Path(path) for path in paths])
+
+    def import_files(self, paths: list[Path]) -> None:
+        """Copy each clip into the library and queue it (in the background)."""
+        for path in paths:
+            self.statusBar().showMessage(f"Importing {path.name}…", 5000)
+            self.tasks.run(
+                lambda path=path: self._service.submit(path.name, _chunks(path)),
+                self._on_imported,
+                lambda error, name=path.name: self._report(error, f"“{name}” was not imported"),
+            )
+
+    def _on_imported(self, view: Any) -> None:
+        self.library.update_job(view)
+        self.library.select_job(view.id)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        files = [path for path in paths if path.is_file()]
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    # --- library actions ------------------------------------------------------------
+
+    def _on_library_job_selected(self, view: Any) -> None:
+        if view.id == self._current_id:
+            return
+        self._current_id = view.id
+        self._loaded_result_for = None
+        self.clip_title.setText(view.filename)
+        self._show_result(None)
+        self.tasks.run(lambda: self._load(view), self._on_loaded, self._report)
+
+    def _load(self, view: Any) -> tuple[str, Path | None, ClipResult | None]:
+        """On a pool thread: the clip's local file and, when finished, its result."""
+        source = self._service.storage.local_path(view.source_key)
+        result = None
+        if view.status == "finished":
+            handle = self._service.open_artifact(view.id, "result")
+            if handle.local_path is not None:
+                result = ClipResult.load(handle.local_path)
+        return view.id, source, result
+
+    def _on_loaded(self, loaded: tuple[str, Path | None, ClipResult | None]) -> None:
+        job_id, source, result = loaded
+        if job_id != self._current_id:
+            return  # the user moved on meanwhile
+        if source is None or not source.exists():
+            self.player.close_clip()
+            self.banner.show_message(
+                "This clip's video is not on this computer, so it cannot be played."
+            )
+            return
+        has_audio = bool(result.video.get("has_audio")) if result is not None else False
+        self.player.open_clip(source, result, has_audio=has_audio)
+        self._show_result(result)
+        if result is not None:
+            self._loaded_result_for = job_id
+            self.result_shown.emit(job_id)
+
+    def _on_result_ready(self, loaded: tuple[str, Path | None, ClipResult | None]) -> None:
+        job_id, _source, result = loaded
+        if job_id != self._current_id or result is None:
+            return
+        self._loaded_result_for = job_id
+        self.player.set_result(result)
+        self._show_result(result)
+        self.result_shown.emit(job_id)
+
+    def _show_result(self, result: ClipResult | None) -> None:
+        self.angles.set_result(result)
+        self.summary.set_result(result)
+        self.feedback.set_result(result)
+
+    def _on_library_delete_requested(self, view: Any) -> None:
+        answer = QMessageBox.question(
+            self, "Delete clip", f"Delete “{view.filename}” and its analysis?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_job(view.id)
+
+    def delete_job(self, job_id: str) -> None:
+        if job_id == self._current_id:
+            self._current_id = None
+            self.player.close_clip()
+            self._show_result(None)
+        self.tasks.run(
+            lambda: self._service.delete(job_id),
+            lambda _: self.library.remove_job(job_id),
+            self._report,
+        )
+
+    def _on_library_reanalyse_requested(self, view: Any) -> None:
+        self.reanalyse(view)
+
+    def reanalyse(self, view: Any) -> None:
+        """Analyse the clip again as a new job, then drop the old one."""
+
+        def run() -> Any:
+            source = self._service.storage.local_path(view.source_key)
+            if source is None:
+                raise RuntimeError("The clip's video is not on this computer.")
+            with tempfile.TemporaryDirectory(prefix="dance-reanalyse-") as folder:
+                copy = Path(folder) / view.filename
+                shutil.copyfile(source, copy)
+                # Deleting first: the service would take the same bytes and name, moments
+                # later, for a retried upload and answer with the old job.
+                self._service.delete(view.id)
+                return self._service.submit(view.filename, _chunks(copy))
+
+        def done(new_view: Any) -> None:
+            self.library.remove_job(view.id)
+            self._on_imported(new_view)
+
+        self.tasks.run(run, done, self._report)
+
+    def _on_library_thumbnail_wanted(self, view: Any) -> None:
+        def read() -> tuple[str, Any, float]:
+            source = self._service.storage.local_path(view.source_key)
+            if source is None or not source.exists():
+                raise FileNotFoundError(view.source_key)
+            image, duration = read_thumbnail(source)
+            return view.id, image, duration
+
+        self.tasks.run(read, lambda got: self.library.set_thumbnail(*got), lambda _e: None)
+
+    # --- events ---------------------------------------------------------------------
+
+    def _on_bridge_job_changed(self, view: Any) -> None:
+        if self._closed:
+            return
+        known = self.library.views.get(view.id)
+        self.library.update_job(view)
+        if view.status == "failed" and (known is None or known.status != "failed"):
+            self.banner.show_message(
+                f"“{view.filename}” could not be analysed: {view.message or view.reason}"
+            )
+        if (
+            view.id == self._current_id
+            and view.status == "finished"
+            and self._loaded_result_for != view.id
+        ):
+            self.tasks.run(lambda: self._load(view), self._on_result_ready, self._report)
+
+    def _on_player_position_changed(self, index: int, t_ms: float) -> None:
+        self.angles.set_cursor_ms(t_ms)
+
+    def _report(self, error: Exception, what: str = "Something went wrong") -> None:
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        self.banner.show_message(f"{what}: {message}")
+
+    # --- closing --------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop every thread and timer this window owns (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.bridge.close()
+        self.phones.stop()
+        self.player.shutdown()
+        self.tasks.close()
+        self.angles.release()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
