@@ -74,13 +74,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "SIGINT/SIGTERM stop it gracefully: a running job finishes or goes back to the queue."
         ),
     )
-    serve.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
-    serve.add_argument("--port", type=int, metavar="P", help="port (default 8000; 0 picks one)")
-    serve.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
-    serve.add_argument(
-        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
-        help=f"seconds a running job may take to finish on shutdown (default {STOP_GRACE_S:.0f})",
-    )  # fmt: skip
+    _add_server_options(serve, data_dir_help)
 
     worker = commands.add_parser(
         "worker",
@@ -99,13 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "(for phones) and runs the analyses; quitting stops both."
         ),
     )
-    gui.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
-    gui.add_argument("--port", type=int, metavar="P", help="port (default 8000; 0 picks one)")
-    gui.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
-    gui.add_argument(
-        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
-        help=f"seconds a running job may take to finish on quit (default {STOP_GRACE_S:.0f})",
-    )  # fmt: skip
+    _add_server_options(gui, data_dir_help)
     gui.add_argument(
         "--open", type=Path, nargs="*", default=[], metavar="CLIP",
         help="import these clips at start",
@@ -125,6 +113,17 @@ def _build_parser() -> argparse.ArgumentParser:
     create.add_argument("name", metavar="NAME", help="what the token is for, e.g. 'studio-sync'")
     create.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
     return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser, data_dir_help: str) -> None:
+    """The options `serve` and the desktop app share."""
+    parser.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, metavar="P", help="port (default 8000; 0 picks one)")
+    parser.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
+    parser.add_argument(
+        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
+        help=f"seconds a running job may take to finish on stop (default {STOP_GRACE_S:.0f})",
+    )  # fmt: skip
 
 
 class _RichProgress:
