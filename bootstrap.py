@@ -42,7 +42,7 @@ DEBIAN_PACKAGES_APP = (
     "libxcb-xinerama0", "libxcb-xkb1", "libegl1", "libgl1", "libfontconfig1", "libdbus-1-3",
     "libglib2.0-0", "libxrender1", "libxi6", "libsm6", "libice6", "fonts-dejavu-core",
 )  # fmt: skip
-DEBIAN_PACKAGES_TEST = ("xvfb", "xauth")
+DEBIAN_PACKAGES_TEST = ("xvfb", "xauth", "chromium")
 
 
 def _venv_python() -> Path:

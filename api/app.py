@@ -20,9 +20,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import analyze, health, jobs, pairing, uploads
+from api.routes import analyze, health, jobs, pairing, phone, uploads
 from api.schemas import ErrorPublic
 from api.security import (
+    PUBLIC_PAGES,
     PUBLIC_ROUTES,
     BodyCap,
     HostGuard,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, service: JobService, access: AccessService) -
 
     protected = [Depends(require_device)]
     app.include_router(health.router, responses=_PUBLIC_RESPONSES)
+    app.include_router(phone.router)  # the page the pairing QR code opens (PUBLIC_PAGES)
     app.include_router(pairing.public_router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(uploads.router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(jobs.downloads_router, prefix=API_PREFIX, responses=_AUTH_RESPONSES)
@@ -132,5 +134,6 @@ def _refuse_unguarded_routes(app: FastAPI) -> None:
             continue
         guarded = require_device in _calls(route.dependant) or route.endpoint in _SELF_GUARDED
         for method in route.methods or ():
-            if not guarded and (method, route.path) not in PUBLIC_ROUTES:
+            public = (method, route.path) in PUBLIC_ROUTES | PUBLIC_PAGES
+            if not guarded and not public:
                 raise RuntimeError(f"{method} {route.path} has no authentication dependency")

@@ -1,0 +1,287 @@
+// The phone page: pair with the one-time code from the QR code, upload a clip,
+// follow its progress, then play the overlay video and list the feedback.
+// Plain JavaScript, no framework, nothing fetched from outside this server.
+(function () {
+  "use strict";
+
+  var TOKEN_KEY = "dance-analysis.token";
+  var API = "/api/v1";
+  var POLL_MS = 1000;
+
+  function $(id) { return document.getElementById(id); }
+
+  function show(id, visible) { $(id).hidden = !visible; }
+
+  function getToken() {
+    try { return window.localStorage.getItem(TOKEN_KEY); } catch (e) { return null; }
+  }
+
+  function setToken(token) {
+    try {
+      if (token) { window.localStorage.setItem(TOKEN_KEY, token); }
+      else { window.localStorage.removeItem(TOKEN_KEY); }
+    } catch (e) { /* private mode: the token lives as long as the page */ }
+  }
+
+  function showError(message) {
+    var box = $("error");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  // An API error body is {"detail": {"reason", "message"}}: the message is the sentence.
+  function errorSentence(status, body) {
+    var detail = body && body.detail;
+    if (detail && typeof detail === "object" && !Array.isArray(detail)) {
+      if (detail.message) { return String(detail.message); }
+      if (detail.reason) { return String(detail.reason); }
+    }
+    if (typeof detail === "string" && detail) { return detail; }
+    if (status === 0) { return "Could not reach the server. Is this phone on the same network?"; }
+    return "The server answered with an error (HTTP " + status + ").";
+  }
+
+  function ApiFailure(status, body) {
+    this.status = status;
+    this.body = body;
+    this.message = errorSentence(status, body);
+  }
+
+  function parseJson(text) {
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  // fetch with the stored token; resolves to the parsed body or rejects with ApiFailure.
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    var token = getToken();
+    if (token) { headers.Authorization = "Bearer " + token; }
+    var init = { method: method, headers: headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return window.fetch(path, init).then(
+      function (response) {
+        return response.text().then(function (text) {
+          var parsed = parseJson(text);
+          if (!response.ok) { throw new ApiFailure(response.status, parsed); }
+          return parsed;
+        });
+      },
+      function () { throw new ApiFailure(0, null); }
+    );
+  }
+
+  function handleFailure(failure) {
+    if (failure && failure.status === 401) {
+      setToken(null);
+      showPairing("This phone is no longer paired. Scan the pairing QR code on the desktop app again.");
+      return;
+    }
+    showError(failure && failure.message ? failure.message : String(failure));
+  }
+
+  // -- pairing ---------------------------------------------------------------------
+
+  function pairCode() {
+    return new URLSearchParams(window.location.search).get("pair");
+  }
+
+  function dropCodeFromUrl() {
+    var url = new URL(window.location.href);
+    url.searchParams.delete("pair");
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+
+  function showPairing(message) {
+    show("upload-section", false);
+    show("result-section", false);
+    show("pair-section", true);
+    var code = pairCode();
+    show("pair-form", Boolean(code));
+    $("pair-hint").textContent = code
+      ? "Give this phone a name, then pair it with the desktop app."
+      : "Scan the pairing QR code shown by the desktop app to pair this phone.";
+    showError(message || "");
+  }
+
+  function onPair(event) {
+    event.preventDefault();
+    var code = pairCode();
+    var name = $("device-name").value.trim() || "Phone";
+    if (!code) { showPairing(); return; }
+    $("pair-button").disabled = true;
+    showError("");
+    api("POST", API + "/pair", { code: code, device_name: name }).then(
+      function (body) {
+        setToken(body.token);
+        dropCodeFromUrl();
+        showUpload();
+      },
+      function (failure) { showError(failure.message); }
+    ).then(function () { $("pair-button").disabled = false; });
+  }
+
+  function forget() {
+    setToken(null);
+    showPairing();
+  }
+
+  // -- upload ------------------------------------------------------------------------
+
+  function showUpload() {
+    show("pair-section", false);
+    show("upload-section", true);
+    showError("");
+  }
+
+  function setState(text, percent) {
+    $("upload-state").textContent = text;
+    var bar = $("progress");
+    if (percent === null || percent === undefined) {
+      bar.hidden = true;
+    } else {
+      bar.hidden = false;
+      bar.value = Math.max(0, Math.min(100, percent));
+    }
+  }
+
+  function putFile(url, file, contentType) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("PUT", url);
+      xhr.setRequestHeader("Content-Type", contentType);
+      xhr.upload.onprogress = function (event) {
+        if (event.lengthComputable) {
+          var percent = Math.round((event.loaded / event.total) * 100);
+          setState("Uploading… " + percent + "%", percent);
+        }
+      };
+      xhr.onload = function () {
+        if (xhr.status >= 200 && xhr.status < 300) { resolve(); }
+        else { reject(new ApiFailure(xhr.status, parseJson(xhr.responseText))); }
+      };
+      xhr.onerror = function () { reject(new ApiFailure(0, null)); };
+      xhr.send(file);
+    });
+  }
+
+  function wait(ms) { return new Promise(function (resolve) { window.setTimeout(resolve, ms); }); }
+
+  function poll(jobId) {
+    return api("GET", API + "/analyze/" + encodeURIComponent(jobId) + "/status").then(function (s) {
+      if (s.status === "finished") { return s; }
+      if (s.status === "failed" || s.status === "canceled") {
+        var message = (s.error && s.error.message) || s.message || ("The analysis " + s.status + ".");
+        throw new ApiFailure(422, { detail: { reason: s.status, message: message } });
+      }
+      var stage = s.stage ? s.stage.replace(/_/g, " ") : s.status;
+      setState("Analysing: " + stage + " (" + s.progress + "%)", s.progress);
+      return wait(POLL_MS).then(function () { return poll(jobId); });
+    });
+  }
+
+  function onUpload() {
+    var file = $("clip").files[0];
+    if (!file) { showError("Choose or record a clip first."); return; }
+    var contentType = file.type || "video/mp4";
+    var filename = file.name || "clip.mp4";
+    var button = $("upload-button");
+    button.disabled = true;
+    showError("");
+    show("result-section", false);
+    setState("Preparing the upload…", 0);
+    var query = "?filename=" + encodeURIComponent(filename) +
+      "&content_type=" + encodeURIComponent(contentType) + "&size=" + file.size;
+    var jobId = null;
+    api("POST", API + "/analyze/upload-url" + query)
+      .then(function (ticket) {
+        jobId = ticket.job_id;
+        return putFile(ticket.upload_url, file, contentType).then(function () { return ticket; });
+      })
+      .then(function (ticket) {
+        setState("Queued for analysis…", 0);
+        return api("POST", API + "/analyze/confirm?job_id=" + encodeURIComponent(ticket.job_id) +
+          "&s3_key=" + encodeURIComponent(ticket.s3_key));
+      })
+      .then(function () { return poll(jobId); })
+      .then(function () {
+        setState("Done.", 100);
+        return api("GET", API + "/analyze/" + encodeURIComponent(jobId) + "/result");
+      })
+      .then(showResult)
+      .catch(function (failure) {
+        setState("", null);
+        handleFailure(failure);
+      })
+      .then(function () { button.disabled = false; });
+  }
+
+  // -- result ------------------------------------------------------------------------
+
+  function clock(ms) {
+    var total = Math.max(0, Math.floor((ms || 0) / 1000));
+    var seconds = total % 60;
+    return Math.floor(total / 60) + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+
+  function showResult(result) {
+    var links = (result && result.downloads) || {};
+    var video = $("overlay");
+    if (links.overlay) { video.src = links.overlay; }
+    show("result-section", true);
+    var list = $("feedback");
+    list.textContent = "";
+    show("no-feedback", false);
+    if (!links.result) { show("no-feedback", true); return null; }
+    return window.fetch(links.result, { cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) { throw new ApiFailure(response.status, null); }
+        return response.json();
+      })
+      .then(function (analysis) {
+        var items = (analysis && analysis.feedback) || [];
+        items.forEach(function (item) {
+          var li = document.createElement("li");
+          li.className = "feedback-item " + (item.severity || "info");
+          var time = document.createElement("span");
+          time.className = "time";
+          time.textContent = clock(item.time_ms);
+          var text = document.createElement("span");
+          text.className = "message";
+          text.textContent = item.message;
+          li.appendChild(time);
+          li.appendChild(text);
+          li.dataset.timeMs = String(item.time_ms || 0);
+          li.tabIndex = 0;
+          li.addEventListener("click", function () {
+            video.currentTime = (item.time_ms || 0) / 1000;
+            video.play().catch(function () { /* autoplay may be refused; the seek stands */ });
+          });
+          list.appendChild(li);
+        });
+        show("no-feedback", items.length === 0);
+      });
+  }
+
+  // -- start -------------------------------------------------------------------------
+
+  function start() {
+    $("pair-form").addEventListener("submit", onPair);
+    $("upload-button").addEventListener("click", onUpload);
+    $("forget-button").addEventListener("click", forget);
+    if (getToken()) {
+      if (pairCode()) { dropCodeFromUrl(); }
+      showUpload();
+    } else {
+      showPairing();
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,193 @@
+"""The phone page (``GET /``): what a phone opens when it scans the pairing QR code.
+
+One real ``python main.py serve`` (mock pose mode) and a real browser (Debian's
+chromium driven by Playwright): pair with the code serve printed, upload a clip via
+upload-url → PUT → confirm, follow the status, then play the overlay and list the
+feedback. Plus: the page is public and locked down (CSP, no-store, no inline script),
+a reused code shows the API's sentence, and a revoked token asks to pair again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.routes import phone
+from api.security import PUBLIC_PAGES, PUBLIC_ROUTES
+from tests.api.conftest import Api, Server, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PAIRING_CODE = re.compile(r"pairing code:\s+(\S+)")
+TIMEOUT_MS = 45_000
+
+
+def test_the_pairing_link_is_what_the_page_answers() -> None:
+    # gui.phones.pairing_link is what the QR code holds: the root with ?pair=CODE.
+    from gui.phones import pairing_link
+
+    assert (
+        pairing_link("http://192.168.1.5:8000", "AB CD") == "http://192.168.1.5:8000/?pair=AB%20CD"
+    )
+    assert ("GET", "/") in PUBLIC_PAGES and not PUBLIC_PAGES & PUBLIC_ROUTES
+
+
+@pytest.mark.anyio
+async def test_the_page_is_public_and_locked_down(api: Api) -> None:
+    page = await api.anonymous.get("/", params={"pair": "SOMECODE"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "http" not in csp  # nothing outside the server
+    html = page.text
+    assert 'accept="video/*"' in html and 'id="overlay"' in html and "playsinline" in html
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
+    assert api.token not in html and "SOMECODE" not in html
+    for asset, kind in (("phone.js", "javascript"), ("phone.css", "text/css")):
+        got = await api.anonymous.get(f"/static/{asset}")
+        assert got.status_code == 200 and kind in got.headers["content-type"], asset
+        assert got.headers["cache-control"] == "no-store"
+    assert (await api.anonymous.get("/static/../api/app.py")).status_code == 404
+
+
+def test_with_s3_the_policy_allows_the_bucket_endpoint(tmp_path: Path) -> None:
+    from tests.api.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path, s3_bucket="b", s3_endpoint_url="http://minio.lan:9000/", s3_access_key="k",
+        s3_secret_key="s",
+    )  # fmt: skip
+    csp = phone.content_security_policy(settings)
+    assert "connect-src 'self' http://minio.lan:9000;" in csp
+    assert "media-src 'self' http://minio.lan:9000;" in csp
+    assert "default-src 'self';" in csp
+
+
+# -- a real server and a real browser -------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
+    with serving(tmp_path / "data") as server:
+        match = PAIRING_CODE.search(server.proc.output())
+        assert match, server.proc.output()[-2000:]
+        yield server, match.group(1)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install chromium: apt-get install -y chromium (bootstrap.py test)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _pair(page: Any, url: str, code: str, name: str) -> None:
+    page.goto(f"{url}/?pair={code}")
+    page.wait_for_selector("#pair-form", state="visible")
+    assert page.input_value("#device-name") == "Phone"
+    page.fill("#device-name", name)
+    page.click("#pair-button")
+
+
+def test_a_phone_pairs_uploads_and_gets_the_result(
+    served: tuple[Server, str], browser: Any, tiny_clip: Path
+) -> None:
+    server, code = served
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # Pair with the code serve printed; the code leaves the address bar.
+    _pair(page, server.url, code, "Test phone")
+    page.wait_for_selector("#upload-section", state="visible")
+    assert "pair=" not in page.url
+    token = page.evaluate("localStorage.getItem('dance-analysis.token')")
+    assert token
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        devices = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+        assert devices.status_code == 200
+        assert "Test phone" in [device["name"] for device in devices.json()["data"]]
+
+    # Upload: upload-url → PUT (XHR) → confirm → status polling → result.
+    page.set_input_files("#clip", str(tiny_clip))
+    page.click("#upload-button")
+    page.wait_for_selector("#result-section", state="visible")
+    page.wait_for_function(
+        "document.querySelectorAll('#feedback li').length > 0"
+        " || !document.getElementById('no-feedback').hidden"
+    )
+    assert page.is_hidden("#error"), page.text_content("#error")
+    assert page.text_content("#upload-state") == "Done."
+
+    src = page.get_attribute("#overlay", "src")
+    assert src and src.startswith(f"{server.url}/api/v1/jobs/"), src
+    with httpx.Client(timeout=30) as bare:  # the signed link alone lets it load
+        overlay = bare.get(src)
+        assert overlay.status_code == 200 and overlay.content[4:8] == b"ftyp"
+    page.wait_for_function(
+        "(() => { const v = document.getElementById('overlay');"
+        " return v.readyState > 0 || v.error !== null; })()"
+    )
+    media_error = page.evaluate("document.getElementById('overlay').error?.code ?? null")
+    assert media_error is None, media_error  # the overlay really decodes in the browser
+
+    items = page.locator("#feedback li")
+    assert items.count() > 0, page.content()
+    first = items.first
+    assert re.fullmatch(r"\d+:\d\d", first.locator(".time").text_content() or "")
+    assert (first.locator(".message").text_content() or "").strip()
+    seek_to = int(first.get_attribute("data-time-ms") or 0) / 1000
+    first.click()
+    page.wait_for_function(
+        f"Math.abs(document.getElementById('overlay').currentTime - {seek_to}) < 0.5"
+    )
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+
+    # A revoked token: the next call answers 401, the page forgets it and asks to pair.
+    page.evaluate("localStorage.setItem('dance-analysis.token', 'not-a-real-token')")
+    page.reload()
+    page.set_input_files("#clip", str(tiny_clip))
+    page.click("#upload-button")
+    page.wait_for_selector("#pair-section", state="visible")
+    assert "no longer paired" in (page.text_content("#error") or "")
+    assert page.evaluate("localStorage.getItem('dance-analysis.token')") is None
+    context.close()
+
+    # The same code again, on a fresh phone: the API's own sentence is shown.
+    other = browser.new_context()
+    again = other.new_page()
+    again.set_default_timeout(TIMEOUT_MS)
+    _pair(again, server.url, code, "Second phone")
+    again.wait_for_selector("#error", state="visible")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        refused = http.post("/api/v1/pair", json={"code": code, "device_name": "x"})
+    assert refused.status_code == 403, refused.text
+    assert again.text_content("#error") == refused.json()["detail"]["message"]
+    assert again.evaluate("localStorage.getItem('dance-analysis.token')") is None
+    assert again.is_hidden("#upload-section")
+    other.close()
