@@ -25,6 +25,14 @@ class ErrorPublic(BaseModel):
     detail: ErrorDetail
 
 
+# -- requests -------------------------------------------------------------------------
+
+# Request bodies are validated strictly: a JSON ``true``, ``1.5`` or ``"12"`` where an
+# integer belongs is refused (422), not quietly turned into ``1`` or ``12``. A client
+# that sends the wrong type has a bug we should tell it about. (Query parameters stay
+# lax on purpose: they arrive as text and must be converted.)
+STRICT = ConfigDict(strict=True)
+
 # -- analyze (the original backend's routes) -----------------------------------------
 
 CONTENT_TYPE_PATTERN = (
@@ -35,6 +43,8 @@ SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 
 class UploadUrlCreate(BaseModel):
     """What a client may send as a JSON body instead of query parameters."""
+
+    model_config = STRICT
 
     filename: str = Field(min_length=1, max_length=16_000)
     content_type: str = Field(default="video/mp4", pattern=CONTENT_TYPE_PATTERN)
@@ -51,6 +61,8 @@ class UploadUrlPublic(BaseModel):
 
 
 class ConfirmCreate(BaseModel):
+    model_config = STRICT
+
     job_id: str = Field(min_length=1, max_length=200)
     s3_key: str = Field(min_length=1, max_length=1000)
 
@@ -127,6 +139,8 @@ class JobsPublic(BaseModel):
 
 
 class PairCreate(BaseModel):
+    model_config = STRICT
+
     code: str = Field(min_length=1, max_length=64)
     device_name: str = Field(min_length=1, max_length=100)
 
