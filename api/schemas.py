@@ -157,6 +157,9 @@ class DevicePublic(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
+    kind: Literal["owner", "paired"] = Field(
+        description="owner (`token create`): may manage devices; paired (a phone): may not"
+    )
 
 
 class DevicesPublic(BaseModel):

@@ -43,6 +43,7 @@ class Reason(str, Enum):
     INVALID_REQUEST = "invalid_request"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     PAIRING_FAILED = "pairing_failed"
+    DEVICE_NOT_FOUND = "device_not_found"
     RATE_LIMITED = "rate_limited"
 
 
@@ -183,6 +184,15 @@ class PairingFailed(DanceAnalysisError):
             Reason.PAIRING_FAILED,
             "That pairing code is not valid: it may have expired or been used already.",
         )
+
+
+class DeviceNotFound(DanceAnalysisError):
+    """No paired device or token with that id."""
+
+    http_status = 404
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(Reason.DEVICE_NOT_FOUND, f"There is no device “{device_id[:64]}”.")
 
 
 class RateLimited(DanceAnalysisError):

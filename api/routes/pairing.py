@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from api.deps import AccessDep, SettingsDep
+from api.deps import AccessDep, CurrentDevice, SettingsDep
 from api.errors import ApiError
 from api.schemas import (
     DevicePublic,
@@ -27,33 +26,35 @@ def _device_public(device: Device) -> DevicePublic:
         created_at=device.created_at,
         last_used_at=device.last_used_at,
         revoked=device.revoked,
+        kind=device.kind,
     )
 
 
-def require_local(request: Request) -> None:
-    """Device management answers only on the server machine itself.
+def require_device_manager(device: CurrentDevice) -> None:
+    """Device management needs an owner token (``token create``); a phone's cannot.
 
     A token lets a phone use the API; it must not let it mint codes for more devices
-    or revoke the studio's own tokens (RELIABILITY §25). The desktop app and studio
-    scripts on the box reach these routes over loopback.
+    or revoke the studio's own tokens (RELIABILITY §25). Rights come from the kind of
+    token, never from the client's address: a phone's request relayed through the
+    server machine (a tunnel, a proxy) arrives from loopback too.
     """
-    client = request.client.host if request.client else ""
-    try:
-        local = ipaddress.ip_address(client).is_loopback
-    except ValueError:
-        local = False
-    if not local:
+    if device is None:  # authentication switched off: everything is open, and said so
+        return
+    if not device.manages_devices:
         raise ApiError(
-            403, "forbidden", "Devices can only be managed on the server machine itself."
+            403,
+            "forbidden",
+            "This device's token may use the API but not manage devices: use the desktop "
+            "app or a token made with `token create`.",
         )
 
 
 # POST /pair is public: the one-time code is its credential.
 public_router = APIRouter(tags=["devices"])
-# The rest needs a token (added by the app) and a loopback client.
+# The rest needs a token (added by the app) of the kind that manages devices.
 router = APIRouter(
     tags=["devices"],
-    dependencies=[Depends(require_local)],
+    dependencies=[Depends(require_device_manager)],
     responses={403: {"model": ErrorPublic}},
 )
 
@@ -80,7 +81,7 @@ def list_devices(access: AccessDep) -> DevicesPublic:
     "/devices/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"model": ErrorPublic}},
-    summary="Revoke a device's token",
+    summary="Revoke a device's token (204 again for one already revoked; 404 if unknown)",
 )
 def revoke_device(device_id: str, access: AccessDep) -> Response:
     access.revoke(device_id)
