@@ -10,6 +10,7 @@ the legacy multipart form with python-multipart's streaming parser, yields only 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -77,16 +78,58 @@ def multipart_boundary(content_type: str | None) -> bytes:
     return boundary
 
 
+# One ``; name=value`` parameter of a Content-Disposition: a token or a quoted string.
+_DISPOSITION_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_EXT_VALUE = re.compile(r"^([A-Za-z0-9!#$&+^`{}~-]+)'[^']*'(.*)$")  # charset'lang'pct-encoded
+
+
+def _disposition_params(disposition: bytes) -> dict[str, str]:
+    """A part's Content-Disposition parameters, names lowercased, quotes removed.
+
+    python-multipart's ``parse_options_header`` drops RFC 5987 ``filename*``, so a
+    client that names its file only that way (as curl and browsers may for non-ASCII
+    names) would look as if it sent no file at all.
+    """
+    text = disposition.decode("latin-1")
+    params: dict[str, str] = {}
+    for match in _DISPOSITION_PARAM.finditer(text):
+        name, value = match.group(1).lower(), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.setdefault(name, value)
+    return params
+
+
+def _decode_ext_value(value: str) -> str | None:
+    """RFC 5987 ``charset'lang'percent-encoded`` → text; None when it is not one."""
+    match = _EXT_VALUE.match(value)
+    if match is None:
+        return None
+    charset = match.group(1).lower()
+    if charset not in ("utf-8", "iso-8859-1"):
+        return None
+    return unquote(match.group(2), encoding=charset, errors="replace")
+
+
 def _part_filename(disposition: bytes) -> tuple[str, str | None]:
-    """``(field name, filename or None)`` from a part's Content-Disposition."""
-    _, params = parse_options_header(disposition)
-    name = params.get(b"name", b"").decode("utf-8", "replace")
-    encoded = params.get(b"filename*")
-    if encoded is not None:  # RFC 5987: UTF-8''percent-encoded
-        _, _, value = encoded.decode("latin-1").partition("''")
-        return name, unquote(value, errors="replace")
-    filename = params.get(b"filename")
-    return name, None if filename is None else filename.decode("utf-8", "replace")
+    """``(field name, filename or None)`` from a part's Content-Disposition.
+
+    ``filename*`` wins over ``filename`` (RFC 6266 §4.3); the name is sanitised later,
+    like any other.
+    """
+    params = _disposition_params(disposition)
+
+    def utf8(value: str) -> str:  # header bytes were read as Latin-1; clients send UTF-8
+        return value.encode("latin-1").decode("utf-8", "replace")
+
+    name = utf8(params.get("name", ""))
+    encoded = params.get("filename*")
+    if encoded is not None:
+        decoded = _decode_ext_value(encoded)
+        if decoded is not None:
+            return name, decoded
+    filename = params.get("filename")
+    return name, None if filename is None else utf8(filename)
 
 
 class MultipartFile:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from api.deps import ServiceDep
 from api.errors import ApiError
 from api.links import absolute, content_disposition, signed_artifact_path, verify_artifact_link
+from api.ranges import RangedFileResponse
 from api.schemas import ErrorPublic, JobPublic, JobsPublic
 from api.security import BearerDep, authenticate
 from dance_analysis.config import Settings
@@ -86,7 +87,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     307: {"description": "Redirect to a presigned S3 link (S3 storage)"},
     404: {"model": ErrorPublic},
     409: {"model": ErrorPublic},
-    416: {"description": "The range lies outside the file"},
+    416: {"model": ErrorPublic, "description": "No requested range lies inside the file"},
 }
 
 
@@ -128,7 +129,7 @@ def get_artifact(
         authenticate(request, credentials)
     handle = service.open_artifact(job_id, name)
     if handle.local_path is not None:
-        return FileResponse(
+        return RangedFileResponse(
             handle.local_path,
             media_type=handle.content_type,
             headers={"Content-Disposition": content_disposition(handle.filename)},
