@@ -7,6 +7,14 @@ An object that fails is deleted together with its row ("no job left behind").
 Confirmation is idempotent: the row moves ``awaiting_upload`` → ``queued`` in one
 locked transaction, so a retried or concurrent confirm finds it done and answers
 with the same job.
+
+A confirmed upload is immutable. The local PUT renames its finished file into place
+only inside a transaction that holds the job's row lock and finds it still awaiting
+its upload (a PUT that began before confirm and ends after it gets 409 and leaves
+nothing); confirm, under the same lock, checks that the object it verified is still
+the one in place (its ``version``). Confirm also records the SHA-256 it measured, so
+the worker can check the bytes it fetches against the record (an S3 presigned PUT
+cannot be revoked, so that check is the last line there).
 """
 
 from __future__ import annotations
@@ -173,12 +181,29 @@ class Uploads:
         """Store the body of a (signature-checked) PUT; the client confirms next."""
         record = self._get(job_id)
         if record.status != AWAITING_UPLOAD:
-            raise InvalidState("This job's upload is already confirmed.")
+            raise _already_confirmed()
         if upload_key(job_id, filename) != record.source_key:
             raise ObjectMismatch("The upload link names another file than this job's.")
+
+        def publish_if_awaited(make_visible: Callable[[], None]) -> None:
+            # The same row lock confirm takes: either this PUT's file is in place before
+            # confirm looks, or confirm has won and this PUT is refused.
+            def check(session: Session) -> None:
+                current = locked_job(session, job_id)
+                if current is None:
+                    raise JobNotFound(job_id)
+                if current.status != AWAITING_UPLOAD:
+                    raise _already_confirmed()
+                make_visible()
+
+            self.db.write(check)
+
         with self._storage_errors():
             return self.storage.write_stream(
-                record.source_key, chunks, max_bytes=self.settings.max_upload_bytes
+                record.source_key,
+                chunks,
+                max_bytes=self.settings.max_upload_bytes,
+                commit=publish_if_awaited,
             )
 
     # --- confirmation -----------------------------------------------------------------
@@ -196,9 +221,9 @@ class Uploads:
                     "The upload has not arrived: PUT the file to the upload URL, then confirm."
                 )
             measured_sha = self._verify_or_reject(record, info)
-        return self._queue_upload(job_id, info.size, measured_sha)
+            return self._queue_upload(job_id, info.size, measured_sha, version=info.version)
 
-    def _verify_or_reject(self, record: JobRecord, info: ObjectInfo) -> str | None:
+    def _verify_or_reject(self, record: JobRecord, info: ObjectInfo) -> str:
         """Check the object; on failure delete it and the job, and raise why."""
         try:
             return self._verify(record, info)
@@ -206,7 +231,7 @@ class Uploads:
             self._discard(record.id)
             raise
 
-    def _verify(self, record: JobRecord, info: ObjectInfo) -> str | None:
+    def _verify(self, record: JobRecord, info: ObjectInfo) -> str:
         name = f"“{record.filename}”"
         if info.size == 0:
             raise MediaError(
@@ -222,20 +247,29 @@ class Uploads:
 
         head = b"".join(self.storage.open_range(record.source_key, 0, SNIFF_BYTES - 1))
         sniff(head, name)  # not_a_video, decided by content, never by the extension
-        if record.sha256 is None:
-            return None
-        actual = info.sha256 or sha256_of_object(self.storage, record.source_key)
-        if actual.lower() != record.sha256.lower():
+        # Measured even when none was declared: the record then says which bytes the
+        # job is about, and the worker checks what it fetches against it.
+        actual = (info.sha256 or sha256_of_object(self.storage, record.source_key)).lower()
+        if record.sha256 is not None and actual != record.sha256.lower():
             raise ChecksumMismatch(f"{name} does not match the SHA-256 that was declared.")
-        return actual.lower()
+        return actual
 
-    def _queue_upload(self, job_id: str, size: int, sha256: str | None) -> JobView:
+    def _queue_upload(
+        self, job_id: str, size: int, sha256: str | None, *, version: str | None = None
+    ) -> JobView:
         def transition(session: Session) -> tuple[JobView, bool]:
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
             if record.status != AWAITING_UPLOAD:
                 return JobView.of(record), False  # a concurrent confirm won
+            if version is not None:
+                # A PUT may have put other bytes in place while we were checking these.
+                now = self.storage.stat(record.source_key)
+                if now is None or now.version != version:
+                    raise InvalidState(
+                        "The upload was replaced while it was being confirmed: confirm again."
+                    )
             record.status = QUEUED
             record.size_bytes = size
             record.sha256 = sha256 or record.sha256
@@ -328,7 +362,7 @@ class Uploads:
                     self._discard(job_id)
                     continue
                 measured = self._verify_or_reject(record, info)
-                self._queue_upload(job_id, info.size, measured)
+                self._queue_upload(job_id, info.size, measured, version=info.version)
             except DanceAnalysisError as error:
                 log.info("abandoned upload %s discarded: %s", job_id, error)
             except Exception:
@@ -363,6 +397,13 @@ class Uploads:
         if size > self.settings.max_upload_bytes:
             raise UploadTooLarge(self.settings.max_upload_bytes)
         return size
+
+
+def _already_confirmed() -> InvalidState:
+    return InvalidState(
+        "This upload is already confirmed, so its file can no longer be replaced. "
+        "To analyse other bytes, ask for a new upload link."
+    )
 
 
 def _new_record(job_id: str, filename: str, content_type: str, now: dt.datetime) -> JobRecord:

@@ -38,7 +38,7 @@ from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, utcnow
 from dance_analysis.jobs.views import CANCELED, FAILED, FINISHED, QUEUED, STARTED, JobView
-from dance_analysis.storage.base import Storage, content_type_for
+from dance_analysis.storage.base import Storage, content_type_for, sha256_of_file
 from dance_analysis.storage.keys import job_prefixes, result_key
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,27 @@ class _Heartbeat:
         self._thread.join()
 
 
+def _source_mismatch(source: Path, view: JobView) -> str | None:
+    """Why the clip at ``source`` is not the one its job confirmed, or None.
+
+    A confirmed upload is immutable, but an S3 presigned PUT cannot be revoked: a
+    client could still replace the object after confirm. Analysing other bytes than
+    the record names would be a silent lie, so the job fails instead.
+    """
+    size = source.stat().st_size
+    if view.size_bytes is not None and size != view.size_bytes:
+        return (
+            f"The stored clip has {size} bytes, but {view.size_bytes} were confirmed: it was "
+            "replaced after the upload was confirmed. Upload it again as a new job."
+        )
+    if view.sha256 is not None and sha256_of_file(source) != view.sha256.lower():
+        return (
+            "The stored clip's SHA-256 differs from the confirmed one: it was replaced "
+            "after the upload was confirmed. Upload it again as a new job."
+        )
+    return None
+
+
 def _seconds(value: float) -> dt.timedelta:
     return dt.timedelta(seconds=value)
 
@@ -304,6 +325,9 @@ class JobWorker:
                 return gone
         elif not source.is_file():
             return gone
+        mismatch = _source_mismatch(source, view)
+        if mismatch is not None:
+            return Ending("failed", Reason.OBJECT_MISMATCH.value, mismatch)
 
         relay = _ProgressRelay(self, view.id, attempt)
         ending, done = self._run_child(source, workdir / "out", relay, heartbeat, shutdown, view.id)

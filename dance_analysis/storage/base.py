@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -30,6 +30,15 @@ class ObjectInfo:
     key: str
     size: int
     sha256: str | None  # hex; None when the backend does not know it without reading
+    # Changes whenever the object is replaced (local: inode, mtime, size); None when
+    # the backend cannot tell cheaply. Confirmation uses it to see a swap mid-check.
+    version: str | None = None
+
+
+#: Called by ``write_stream`` with the step that makes a fully written object visible.
+#: It runs that step (inside a transaction that checks it may) or raises to abandon
+#: the write; the partial data is then removed.
+Commit = Callable[[Callable[[], None]], None]
 
 
 @runtime_checkable
@@ -38,7 +47,9 @@ class Storage(Protocol):
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None: ...
 
-    def write_stream(self, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> int: ...
+    def write_stream(
+        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, commit: Commit | None = None
+    ) -> int: ...
 
     def stat(self, key: str) -> ObjectInfo | None: ...
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dance_analysis.errors import ObjectMissing, OutputError, Reason, UploadTooLarge
-from dance_analysis.storage.base import CHUNK_BYTES, ObjectInfo
+from dance_analysis.storage.base import CHUNK_BYTES, Commit, ObjectInfo
 from dance_analysis.storage.keys import UnsafeKeyError, validate_key, validate_prefix
 
 _PARTIAL = ".partial-"
@@ -78,11 +78,25 @@ class LocalStorage:
             temp.unlink(missing_ok=True)
             raise
 
-    def write_stream(self, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> int:
-        """Write ``chunks`` to ``key``; raise :class:`UploadTooLarge` past ``max_bytes``."""
+    def write_stream(
+        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, commit: Commit | None = None
+    ) -> int:
+        """Write ``chunks`` to ``key``; raise :class:`UploadTooLarge` past ``max_bytes``.
+
+        With ``commit``, the finished file is renamed into place only through it, so
+        the caller can check, under its own lock, that it may still replace ``key``.
+        """
         target = self._path(key)
         temp = self._temp_beside(target)
         size = 0
+        published = False
+
+        def publish() -> None:
+            nonlocal published
+            if not published:  # the caller's transaction may run its body again
+                os.replace(temp, target)
+                published = True
+
         try:
             with temp.open("wb") as dst:
                 for chunk in chunks:
@@ -90,13 +104,18 @@ class LocalStorage:
                     if size > max_bytes:
                         raise UploadTooLarge(max_bytes)
                     dst.write(chunk)
-                self._commit(temp, dst, target)
+                dst.flush()
+                os.fsync(dst.fileno())
+            if commit is None:
+                publish()
+            else:
+                commit(publish)
         except OSError as error:
             temp.unlink(missing_ok=True)
             if error.errno == errno.ENOSPC:
                 raise _disk_full() from error
             raise
-        except BaseException:  # too large, client gone, cancelled: never leave a part
+        except BaseException:  # too large, client gone, cancelled, refused: never leave a part
             temp.unlink(missing_ok=True)
             raise
         return size
@@ -105,10 +124,12 @@ class LocalStorage:
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:
-            size = self._path(key).stat().st_size
+            st = self._path(key).stat()
         except FileNotFoundError:
             return None
-        return ObjectInfo(key=key, size=size, sha256=None)
+        # Every write renames a new file into place, so a replaced object has a new inode.
+        version = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+        return ObjectInfo(key=key, size=st.st_size, sha256=None, version=version)
 
     def fetch(self, key: str, path: Path) -> None:
         source = self._path(key)

@@ -24,7 +24,13 @@ from typing import Any
 from urllib.parse import quote
 
 from dance_analysis.errors import ObjectMissing, StorageUnavailable
-from dance_analysis.storage.base import CHUNK_BYTES, ObjectInfo, content_type_for, sha256_of_file
+from dance_analysis.storage.base import (
+    CHUNK_BYTES,
+    Commit,
+    ObjectInfo,
+    content_type_for,
+    sha256_of_file,
+)
 from dance_analysis.storage.keys import safe_filename, validate_key, validate_prefix
 
 _MULTIPART_THRESHOLD = 64 << 20
@@ -146,11 +152,14 @@ class S3Storage:
             Config=self._transfer,
         )
 
-    def write_stream(self, key: str, chunks: Iterable[bytes], *, max_bytes: int) -> int:
+    def write_stream(
+        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, commit: Commit | None = None
+    ) -> int:
         """Spool ``chunks`` to a capped local temp file, then upload it in one go.
 
         S3 has no append, and a multipart upload per request would leave parts behind
-        when a client vanishes; the spool file is deleted whatever happens.
+        when a client vanishes; the spool file is deleted whatever happens. With
+        ``commit``, the upload itself is the step handed to it.
         """
         from dance_analysis.storage.local import LocalStorage
 
@@ -161,7 +170,10 @@ class S3Storage:
             size = spool.write_stream(key, chunks, max_bytes=max_bytes)
             local = spool.local_path(key)
             assert local is not None
-            self.put_file(key, local)
+            if commit is None:
+                self.put_file(key, local)
+            else:
+                commit(lambda: self.put_file(key, local))
             return size
         finally:
             shutil.rmtree(spool_root, ignore_errors=True)
