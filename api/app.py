@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
@@ -31,6 +32,7 @@ from api.security import (
     install_log_redaction,
     require_device,
 )
+from api.streaming import UPLOAD_THREADS
 from dance_analysis.access import AccessService
 from dance_analysis.config import Settings
 from dance_analysis.jobs.service import JobService
@@ -38,8 +40,8 @@ from dance_analysis.jobs.service import JobService
 log = logging.getLogger("api")
 
 API_PREFIX = "/api/v1"
-# Uploads hold a worker thread each while they stream; status and health polls must
-# still find one free, so the pool is wider than anyio's default of 40.
+# Sync routes and dependencies share this pool (anyio's default is 40). Uploads do
+# not take from it: they stream on their own threads (api.streaming.run_upload).
 THREAD_POOL_SIZE = 100
 
 AUTH_DISABLED_WARNING = (
@@ -55,6 +57,7 @@ class AppState(TypedDict):
     settings: Settings
     service: JobService
     access: AccessService
+    upload_threads: anyio.CapacityLimiter  # uploads' own threads (api.streaming.run_upload)
 
 
 _AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -76,7 +79,12 @@ def create_app(settings: Settings, service: JobService, access: AccessService) -
             log.warning(AUTH_DISABLED_WARNING)
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, THREAD_POOL_SIZE)
-        yield AppState(settings=settings, service=service, access=access)
+        yield AppState(
+            settings=settings,
+            service=service,
+            access=access,
+            upload_threads=anyio.CapacityLimiter(UPLOAD_THREADS),
+        )
 
     app = FastAPI(
         title="Dance Analysis API",

@@ -2,6 +2,8 @@
 
 Everything a route needs comes from the typed state the lifespan hands the app
 (``api.app.AppState``); nothing is global, so two apps can live in one process.
+The getters are ``async`` on purpose: they only read the state, and a sync
+dependency would cost every request a hop to the thread pool and back.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from dance_analysis.config import Settings
 from dance_analysis.jobs.service import JobService
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.state.settings
     return settings
 
 
-def get_service(request: Request) -> JobService:
+async def get_service(request: Request) -> JobService:
     service: JobService = request.state.service
     return service
 
 
-def get_access(request: Request) -> AccessService:
+async def get_access(request: Request) -> AccessService:
     access: AccessService = request.state.access
     return access
 

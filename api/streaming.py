@@ -1,28 +1,44 @@
 """Request bodies streamed into the job service, never held in memory.
 
 The service's upload methods take a plain iterable of byte chunks and run in a
-worker thread (they write files and rows). ``BodyReader.chunks()`` is that iterable:
-each ``next`` hops back to the event loop for one ASGI message, with an idle
-timeout so a stalled client cannot hold a thread forever. ``MultipartFile`` parses
-the legacy multipart form with python-multipart's streaming parser, yields only the
-``file`` part's bytes and bounds everything else (parts, headers, other fields).
+worker thread (they hash, write files and rows: nothing of that on the event loop).
+``BodyReader.chunks()`` is that iterable: each ``next`` hops back to the event loop
+for up to ``BATCH_BYTES`` of ASGI messages (one hop per batch, not per 64 KB
+message: with twenty uploads the hops and the GIL hand-overs they cost were what
+kept the loop from answering ``/health``), with an idle timeout so a stalled client
+cannot hold a thread forever.
+
+Upload threads come from their own pool (``run_upload``), never from the shared one
+that sync routes and dependencies use: a hundred slow or stalled uploads must not
+leave ``/health`` and job status waiting for a thread.
+
+``MultipartFile`` parses the legacy multipart form with python-multipart's streaming
+parser, yields only the ``file`` part's bytes and bounds everything else (parts,
+headers, other fields).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import unquote
 
 import anyio
 import anyio.from_thread
+import anyio.to_thread
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
 from starlette.types import Receive
 
 from api.errors import ApiError
 
+T = TypeVar("T")
+
 UPLOAD_IDLE_TIMEOUT_S = 60.0
+BATCH_BYTES = 1 << 20  # what one hop from the upload thread to the event loop brings back
+UPLOAD_THREADS = 64  # uploads streaming at once; more wait (unread) for a free thread
 MAX_PARTS = 16
 MAX_PART_HEADER_BYTES = 8 * 1024
 MAX_FIELD_BYTES = 64 * 1024
@@ -34,15 +50,22 @@ def incomplete_upload() -> ApiError:
 
 
 class BodyReader:
-    """An ASGI request body, readable chunk by chunk from a worker thread."""
+    """An ASGI request body, readable batch by batch from a worker thread."""
 
-    def __init__(self, receive: Receive, idle_timeout_s: float = UPLOAD_IDLE_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        receive: Receive,
+        idle_timeout_s: float = UPLOAD_IDLE_TIMEOUT_S,
+        batch_bytes: int = BATCH_BYTES,
+    ) -> None:
         self._receive = receive
         self._idle_timeout_s = idle_timeout_s
+        self._batch_bytes = batch_bytes
         self._done = False
         self.received = 0
 
     async def next_chunk(self) -> bytes | None:
+        """One ASGI message's body; None once the body is complete."""
         if self._done:
             return None
         try:
@@ -59,11 +82,32 @@ class BodyReader:
         self.received += len(body)
         return body
 
+    async def next_batch(self) -> bytes | None:
+        """Messages joined up to ``batch_bytes`` (less at the end); None when done."""
+        if self._done:
+            return None
+        parts: list[bytes] = []
+        size = 0
+        while size < self._batch_bytes and (body := await self.next_chunk()) is not None:
+            if body:
+                parts.append(body)
+                size += len(body)
+        return b"".join(parts)
+
     def chunks(self) -> Iterator[bytes]:
-        """Only from a thread started by ``anyio.to_thread.run_sync``."""
-        while (chunk := anyio.from_thread.run(self.next_chunk)) is not None:
-            if chunk:
-                yield chunk
+        """Only from a thread started by ``anyio.to_thread.run_sync`` (``run_upload``)."""
+        while (batch := anyio.from_thread.run(self.next_batch)) is not None:
+            if batch:
+                yield batch
+
+
+async def run_upload(request: Request, fn: Callable[[], T]) -> T:
+    """Run ``fn`` (which reads a ``BodyReader``) on a thread of the uploads' own pool.
+
+    The pool's limiter is made by the app's lifespan (``AppState.upload_threads``).
+    """
+    limiter: anyio.CapacityLimiter = request.state.upload_threads
+    return await anyio.to_thread.run_sync(fn, limiter=limiter)
 
 
 def multipart_boundary(content_type: str | None) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Body, Query, Request, status
 
 from api.deps import ServiceDep, SettingsDep
@@ -25,7 +24,13 @@ from api.schemas import (
     UploadUrlCreate,
     UploadUrlPublic,
 )
-from api.streaming import MULTIPART_OVERHEAD_BYTES, BodyReader, MultipartFile, multipart_boundary
+from api.streaming import (
+    MULTIPART_OVERHEAD_BYTES,
+    BodyReader,
+    MultipartFile,
+    multipart_boundary,
+    run_upload,
+)
 from dance_analysis.errors import UploadTooLarge
 from dance_analysis.jobs.views import JobView
 
@@ -154,7 +159,7 @@ async def upload_multipart(
         filename = form.open()
         return service.submit(filename, form.data())
 
-    view = await anyio.to_thread.run_sync(submit)
+    view = await run_upload(request, submit)
     return _accepted(view, "Video received and queued for analysis.")
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import ServiceDep, SettingsDep
 from api.routes.analyze import check_declared_length
 from api.schemas import ErrorPublic
-from api.streaming import BodyReader
+from api.streaming import BodyReader, run_upload
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -59,7 +58,7 @@ async def put_upload(
     service.verify_upload_link(job_id, filename, content_type, expires or "", sig or "")
     check_declared_length(request, settings.max_upload_bytes)
     reader = BodyReader(request.receive)
-    size = await anyio.to_thread.run_sync(
-        lambda: service.receive_upload(job_id, filename, reader.chunks())
+    size = await run_upload(
+        request, lambda: service.receive_upload(job_id, filename, reader.chunks())
     )
     return Response(status_code=status.HTTP_200_OK, headers={"X-Upload-Size": str(size)})
