@@ -18,6 +18,7 @@ class Reason(str, Enum):
     EMPTY_FILE = "empty_file"
     NOT_A_VIDEO = "not_a_video"
     CORRUPT_CONTAINER = "corrupt_container"
+    EXTERNAL_REFERENCE = "external_reference"  # an MP4/MOV whose samples live in another file
     CORRUPT_STREAM = "corrupt_stream"
     NO_VIDEO_STREAM = "no_video_stream"
     UNSUPPORTED_CODEC = "unsupported_codec"

@@ -31,6 +31,7 @@ from av.stream import Disposition
 from av.video.stream import VideoStream
 
 from dance_analysis.errors import MediaError, Reason
+from dance_analysis.video.mp4_boxes import check_boxes
 
 #: How many leading bytes sniffing looks at (enough for three MPEG-TS packets).
 SNIFF_BYTES = 1024
@@ -161,12 +162,18 @@ def open_input(path: Path, *, family: Family | None = None) -> Iterator[InputCon
     megabytes before anyone has looked at the size. The sizes still come from the
     headers, and the streams' own decoders are unaffected.
 
-    Raises ``corrupt_container`` when the demuxer cannot make sense of the file.
+    Raises ``corrupt_container`` when the demuxer cannot make sense of the file (or
+    an MP4 declares a zero timescale), ``external_reference`` when an MP4 keeps its
+    samples in another file.
     """
     with path.open("rb") as fileobj:
         if family is None:
             family = sniff(fileobj.read(SNIFF_BYTES), f"“{path.name}”")
-            fileobj.seek(0)
+        if family is _MP4:
+            # What FFmpeg would repair or skip in silence: a zero timescale, a
+            # reference to another file. Said here, with the real cause.
+            check_boxes(fileobj, f"“{path.name}”")
+        fileobj.seek(0)
         try:
             container = av.open(
                 fileobj,
