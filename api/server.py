@@ -37,7 +37,10 @@ log = logging.getLogger("api.server")
 HEADER_TIMEOUT_S = 10.0
 BODY_IDLE_TIMEOUT_S = 30.0
 BODY_MIN_BYTES = 1024
-KEEP_ALIVE_S = 5
+# Longer than clients keep an idle connection for reuse (httpx and many phone HTTP
+# stacks: 5 s). When the server closed first, at the same 5 s, a client could send
+# its next request down a connection that was closing: no response at all.
+KEEP_ALIVE_S = 20
 MAX_HEADER_BYTES = 16 * 1024
 START_TIMEOUT_S = 30.0
 

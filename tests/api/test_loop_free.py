@@ -83,3 +83,25 @@ async def test_the_upload_thread_gets_the_body_in_batches_not_per_message() -> N
     # Each batch is one hop from the thread to the loop: 4 here, not 49.
     assert batches == [BATCH_BYTES, BATCH_BYTES, BATCH_BYTES, 5]
     assert sum(batches) == total == reader.received
+
+
+def test_the_server_keeps_idle_connections_longer_than_clients_reuse_them(
+    tmp_path: Path,
+) -> None:
+    # If both sides give up on an idle connection after the same time, the server's
+    # close can cross the client's next request on the wire: a request with no answer.
+    from api.app import create_app
+    from api.server import ApiServer
+    from dance_analysis.access import AccessService
+    from dance_analysis.jobs.service import JobService
+    from tests.api.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    service = JobService(settings)
+    try:
+        server = ApiServer(create_app(settings, service, AccessService(settings)))
+        client_expiry = httpx.Limits().keepalive_expiry
+        assert client_expiry is not None
+        assert server.config.timeout_keep_alive > client_expiry
+    finally:
+        service.close()
