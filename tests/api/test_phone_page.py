@@ -129,9 +129,12 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     token = page.evaluate("localStorage.getItem('dance-analysis.token')")
     assert token
     with httpx.Client(base_url=server.url, timeout=30) as http:
-        devices = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+        # The studio's own (`token create`) token sees the phone; the phone's cannot list.
+        devices = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {server.token}"})
         assert devices.status_code == 200
         assert "Test phone" in [device["name"] for device in devices.json()["data"]]
+        mine = http.get("/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+        assert mine.status_code == 403
 
     # Upload: upload-url → PUT (XHR) → confirm → status polling → result.
     page.set_input_files("#clip", str(tiny_clip))
