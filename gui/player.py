@@ -293,13 +293,15 @@ class PlayerView(QWidget):
         self._set_enabled(False)
 
     def add_shortcuts(self, scope: QWidget) -> list[QShortcut]:
-        """The player's keys, working wherever the focus is inside ``scope``.
+        """The player's keys, working whenever ``scope`` (the Studio tab) is on screen.
 
         Arrows (or , and .) step one frame, Space plays or pauses, Home and End jump
         to the first and last frame, A and B set the loop. Shortcuts rather than key
         presses: a key press goes to whichever widget has the focus (the library, the
-        plot), so the keys worked only after clicking the picture. A text field
-        still gets its typing: it claims keys before shortcuts see them.
+        plot, the tab bar just clicked), so the keys worked only after clicking the
+        picture. Window-wide, as Qt ignores the shortcuts of a hidden widget: they
+        rest while another tab is shown. A text field still gets its typing: it
+        claims keys before shortcuts see them.
         """
         actions: dict[Qt.Key, Callable[[], None]] = {
             Qt.Key.Key_Left: lambda: self.step(-1),
@@ -315,7 +317,7 @@ class PlayerView(QWidget):
         shortcuts = []
         for key, action in actions.items():
             shortcut = QShortcut(QKeySequence(key), scope)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.setAutoRepeat(key not in (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_B))
             shortcut.activated.connect(action)
             shortcuts.append(shortcut)

@@ -48,7 +48,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 @dataclass(frozen=True)
 class Call:
     name: str  # "service.list", "access.new_pairing_code", "service.storage.ping"
-    thread: threading.Thread
+    # threading.get_ident(), not current_thread(): on a thread Python did not start
+    # (Qt's pool) that would leave a _DummyThread behind in threading.enumerate().
+    thread_id: int
 
 
 class ServiceCalls:
@@ -71,7 +73,7 @@ class ServiceCalls:
         if callable(value):
 
             def call(*args: Any, **kwargs: Any) -> Any:
-                self._calls.append(Call(name, threading.current_thread()))
+                self._calls.append(Call(name, threading.get_ident()))
                 return value(*args, **kwargs)
 
             return call
@@ -81,7 +83,8 @@ class ServiceCalls:
 
 
 def on_gui_thread(calls: list[Call]) -> list[str]:
-    return [call.name for call in calls if call.thread is threading.main_thread()]
+    main = threading.main_thread().ident
+    return [call.name for call in calls if call.thread_id == main]
 
 
 @dataclass
@@ -161,6 +164,7 @@ def open_desktop(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Desktop]]
             settings_path=tmp_path / "settings.ini",
         )
         window.show()
+        window.activateWindow()  # the player's keys are shortcuts of the active window
         settle_heap()  # as run_app does once the window is built
         desktop = Desktop(backend, window, calls)
         opened.append(desktop)

@@ -54,8 +54,8 @@ def test_service_calls_are_recorded_with_their_thread() -> None:
     worker.start()
     worker.join()
 
-    assert [(c.name, c.thread.name) for c in calls] == [
-        ("service.list", threading.main_thread().name),
-        ("service.storage.ping", "pool"),
+    assert [(c.name, c.thread_id) for c in calls] == [
+        ("service.list", threading.main_thread().ident),
+        ("service.storage.ping", worker.ident),
     ]
     assert on_gui_thread(calls) == ["service.list"]
