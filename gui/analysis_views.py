@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.result import ClipResult
-from gui.wording import Row, angle_label, feedback_text, summary_rows
+from gui.wording import Row, curve_label, feedback_text, summary_rows
 
 SEVERITY_COLORS = {"info": "#2e7d32", "warning": "#ef6c00", "critical": "#c62828"}
 
@@ -63,7 +63,7 @@ class AnglesPlot(QWidget):
         for number, (name, values) in enumerate(sorted(result.angles.items())):
             pen = pg.mkPen(pg.intColor(number, hues=max(len(result.angles), 1)), width=1.5)
             curve = self.plot.plot(
-                seconds, values, pen=pen, name=angle_label(name), connect="finite"
+                seconds, values, pen=pen, name=curve_label(name), connect="finite"
             )
             self.curves[name] = curve
         self.plot.enableAutoRange()
@@ -116,6 +116,8 @@ class SummaryTable(QTableWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
+        # One line of text per row: more of the table fits under the player.
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.setWordWrap(False)

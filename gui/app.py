@@ -100,6 +100,8 @@ def _capture_views_and_quit(window: MainWindow, folder: Path) -> None:
     def show_summary() -> None:
         window.tabs.setCurrentIndex(0)
         window.analysis_tabs.setCurrentWidget(window.summary)
+        # As a coach reading the numbers would: the table dragged taller.
+        window.player_split.setSizes([300, 450])
 
     show: dict[str, Callable[[], None]] = {
         "studio": lambda: window.tabs.setCurrentIndex(0),

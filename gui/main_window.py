@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         vertical.setStretchFactor(0, 3)
         vertical.setStretchFactor(1, 2)
         vertical.setSizes([470, 280])
+        self.player_split = vertical
         right_layout.addWidget(vertical, 1)
         studio = QSplitter(Qt.Orientation.Horizontal)
         studio.addWidget(self.library)

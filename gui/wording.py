@@ -36,6 +36,13 @@ def angle_label(name: str) -> str:
     return f"{joint_words(name).capitalize()} angle"
 
 
+def curve_label(name: str) -> str:
+    """An angle's name in the plot's legend (the axis already says "angle")."""
+    if name == "trunk":
+        return "Trunk lean"
+    return joint_words(name).capitalize()
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the Summary table; a row with only ``measure`` heads a section."""
@@ -132,7 +139,8 @@ def _movement_rows(movement: Mapping[str, Any]) -> list[Row]:
             value += f", fastest {peak:.2f} m/s"
             if when is not None:
                 value += f" at {format_time(float(when))}"
-        rows.append(Row(f"{joint_words(joint).capitalize()} speed", "average", value))
+        what = "average, fastest" if peak is not None else "average"
+        rows.append(Row(f"{joint_words(joint).capitalize()} speed", what, value))
     return rows
 
 

@@ -140,7 +140,7 @@ def test_a_click_on_the_legend_hides_the_curve_and_does_not_seek(
     legend = plot.getPlotItem().legend
     sample, label = legend.items[0]
     curve = sample.item
-    assert curve.isVisible() and label.text == "Left ankle angle"
+    assert curve.isVisible() and label.text == "Left ankle"
     seeks: list[float] = []
     window.angles.seek_requested.connect(seeks.append)
 

@@ -169,9 +169,13 @@ def test_a_picture_of_the_previous_clip_never_shows_after_switching(
     player = PlayerView(decoder_factory=HeldDecoder)
     qtbot.addWidget(player)
     sizes: list[tuple[int, int]] = []
-    player.position_changed.connect(
-        lambda *_: sizes.append((player.canvas.image.width(), player.canvas.image.height()))
-    )
+
+    def shown(*_: Any) -> None:
+        image = player.canvas.image
+        assert image is not None
+        sizes.append((image.width(), image.height()))
+
+    player.position_changed.connect(shown)
     try:
         player.open_clip(squats_clip, None)
         qtbot.waitUntil(held.is_set, timeout=10_000)  # its first picture is being decoded

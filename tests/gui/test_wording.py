@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.wording import Row, angle_label, feedback_text, summary_rows
+from gui.wording import Row, angle_label, curve_label, feedback_text, summary_rows
 
 METRICS = {
     "movement": {
@@ -44,7 +44,7 @@ def test_summary_lines_have_names_and_units_not_keys() -> None:
         "Body speed | average | 0.42 m/s",
         "Body speed | fastest | 1.50 m/s",
         "Energy | average squared speed | 0.25 m²/s²",
-        "Left wrist speed | average | 0.50 m/s, fastest 1.25 m/s at 0:04.2",
+        "Left wrist speed | average, fastest | 0.50 m/s, fastest 1.25 m/s at 0:04.2",
         "Smoothness",
         "Smoothness overall | SPARC: closer to 0 is smoother | −1.90",
         "Left ankle smoothness | SPARC: closer to 0 is smoother | −1.80",
@@ -75,3 +75,4 @@ def test_feedback_shows_its_time_once_and_joints_in_words() -> None:
 def test_angle_labels() -> None:
     assert angle_label("right_shoulder") == "Right shoulder angle"
     assert angle_label("trunk") == "Trunk lean"
+    assert curve_label("left_knee") == "Left knee"
