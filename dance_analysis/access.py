@@ -245,6 +245,16 @@ class AccessService:
             raise PairingFailed()
         return token
 
+    def code_is_open(self, code: str) -> bool:
+        """Whether ``code`` can still pair a device: issued, unused and unexpired.
+
+        The desktop asks this every second and shows a fresh code once a phone has
+        used the one on screen.
+        """
+        digest = _sha256(normalise_code(code))
+        record = self.database.read(lambda session: session.get(PairingCodeRecord, digest))
+        return record is not None and record.used_at is None and record.expires_at > utcnow()
+
     def purge_expired_codes(self) -> int:
         """Delete used and expired codes (housekeeping; safe at any time)."""
         from sqlalchemy import delete, or_

@@ -214,6 +214,42 @@ class JobService:
             for prefix in job_prefixes(job_id):
                 self.storage.delete_prefix(prefix)
 
+    def reanalyse(self, job_id: str) -> JobView:
+        """Analyse an ended job's clip again as a new job, then delete the old job.
+
+        The new job is created, filled and confirmed (size and SHA-256 checked against
+        the old record) before the old one is touched: if any step fails, the new job
+        is removed and the old one, with its clip and results, stays as it was. Not a
+        ``submit``: that would take the same bytes and name for a retried upload and
+        answer with the old job.
+        """
+        old = self.get(job_id)
+        if old.status not in ENDED:
+            raise InvalidState(f"The job is {old.status}; it can be analysed again once it ends.")
+        ticket = self.create_upload(
+            old.filename, content_type_for(old.filename), size=old.size_bytes, sha256=old.sha256
+        )
+        try:
+            with storage_errors():
+                chunks = self.storage.open_range(old.source_key, 0, None)
+                self.receive_upload(ticket.job_id, old.filename, chunks)
+            view = self.confirm(ticket.job_id, ticket.key)
+        except BaseException:
+            with contextlib.suppress(Exception):  # confirm may have removed it already
+                self.delete(ticket.job_id)
+            raise
+        try:
+            self.delete(old.id)
+        except Exception:  # the new job runs; the old one stays listed, nothing is lost
+            log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
+        return view
+
+    def source_path(self, job_id: str) -> Path | None:
+        """The job's clip as a file on this computer, or None (S3 only, or gone)."""
+        view = self.get(job_id)
+        path = self.storage.local_path(view.source_key)
+        return path if path is not None and path.is_file() else None
+
     def open_artifact(self, job_id: str, name: str) -> ArtifactHandle:
         """A finished job's file, by artifact name (``overlay``) or file name (``overlay.mp4``)."""
         view = self.get(job_id)

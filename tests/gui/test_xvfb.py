@@ -62,6 +62,7 @@ def test_main_opens_the_window_on_x_and_shows_an_analysed_clip(
         "phones.png",
         "settings.png",
         "studio.png",
+        "summary.png",
     ], done.stderr[-3000:]
 
     image = QImage(str(shots / "studio.png"))
