@@ -36,12 +36,13 @@ TIMEOUT_MS = 45_000
 
 
 def test_the_pairing_link_is_what_the_page_answers() -> None:
-    # gui.phones.pairing_link is what the QR code holds: the root with ?pair=CODE.
+    # What the QR code holds (the desktop's Phones panel and `serve` alike): the root
+    # with ?pair=CODE. The GUI may not import the API, so it writes the link itself.
     from gui.phones import pairing_link
 
-    assert (
-        pairing_link("http://192.168.1.5:8000", "AB CD") == "http://192.168.1.5:8000/?pair=AB%20CD"
-    )
+    expected = "http://192.168.1.5:8000/?pair=AB%20CD"
+    assert pairing_link("http://192.168.1.5:8000", "AB CD") == expected
+    assert phone.pairing_link("http://192.168.1.5:8000/", "AB CD") == expected
     assert ("GET", "/") in PUBLIC_PAGES and not PUBLIC_PAGES & PUBLIC_ROUTES
 
 
