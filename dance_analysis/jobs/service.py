@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dance_analysis.artifacts import ARTIFACT_NAMES
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, database_url, utcnow
 from dance_analysis.errors import (
     InvalidRequest,
     InvalidState,
@@ -30,7 +31,7 @@ from dance_analysis.errors import (
 from dance_analysis.jobs.consumer import Consumer
 from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, database_url, utcnow
+from dance_analysis.jobs.records import JobRecord, OutboxRecord
 from dance_analysis.jobs.recovery import sweep
 from dance_analysis.jobs.uploads import Uploads, check_job_id
 from dance_analysis.jobs.views import (
@@ -58,7 +59,7 @@ from dance_analysis.storage.keys import job_prefixes
 from dance_analysis.storage.signing import load_secret, verify_upload
 
 if TYPE_CHECKING:
-    from dance_analysis.storage.sync import SyncLoop
+    from dance_analysis.jobs.sync import SyncLoop
 
 log = logging.getLogger(__name__)
 
@@ -289,8 +290,8 @@ class JobService:
         """The desktop's S3 mirror (None unless ``s3_mode`` is ``sync`` with a bucket)."""
         if self._sync_target is None:
             return None
+        from dance_analysis.jobs.sync import SyncLoop
         from dance_analysis.storage.s3 import S3Storage
-        from dance_analysis.storage.sync import SyncLoop
 
         assert isinstance(self._sync_target, S3Storage)
         return SyncLoop(

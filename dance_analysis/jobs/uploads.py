@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, utcnow
 from dance_analysis.errors import (
     ChecksumMismatch,
     DanceAnalysisError,
@@ -36,7 +37,7 @@ from dance_analysis.errors import (
     UploadTooLarge,
 )
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, utcnow
+from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.views import AWAITING_UPLOAD, FAILED, QUEUED, JobView, UploadTicket
 from dance_analysis.jobs.worker import enqueue_job, locked_job
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object

@@ -32,11 +32,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, utcnow
 from dance_analysis.errors import ObjectMissing, Reason
 from dance_analysis.jobs.child import run_analysis
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, utcnow
+from dance_analysis.jobs.records import JobRecord, OutboxRecord
 from dance_analysis.jobs.views import CANCELED, FAILED, FINISHED, QUEUED, STARTED, JobView
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key

@@ -8,7 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-from dance_analysis.jobs.records import JobRecord, utcnow
+from dance_analysis.db import utcnow
+from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.service import JobService
 from tests.jobs.services import make_settings
 
