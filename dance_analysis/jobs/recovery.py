@@ -25,9 +25,9 @@ from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
+from dance_analysis.jobs.transitions import enqueue_job, locked_job, requeue_or_give_up
 from dance_analysis.jobs.uploads import Uploads
 from dance_analysis.jobs.views import QUEUED, STARTED, JobView
-from dance_analysis.jobs.worker import enqueue_job, locked_job, requeue_or_give_up
 
 log = logging.getLogger(__name__)
 

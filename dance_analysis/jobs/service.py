@@ -28,31 +28,25 @@ from dance_analysis.errors import (
     ObjectMissing,
     StorageUnavailable,
 )
+from dance_analysis.jobs import transitions
 from dance_analysis.jobs.consumer import Consumer
 from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
 from dance_analysis.jobs.recovery import sweep
+from dance_analysis.jobs.transitions import locked_job
 from dance_analysis.jobs.uploads import Uploads, check_job_id
 from dance_analysis.jobs.views import (
-    AWAITING_UPLOAD,
-    CANCELED,
     ENDED,
     FINISHED,
-    QUEUED,
     STARTED,
     STATES,
     ArtifactHandle,
     JobView,
     UploadTicket,
 )
-from dance_analysis.jobs.worker import (
-    CANCELED_ENDING,
-    JobWorker,
-    _set_ended,
-    locked_job,
-    remove_stale_work_dirs,
-)
+from dance_analysis.jobs.workdirs import remove_stale_work_dirs
+from dance_analysis.jobs.worker import JobWorker
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes
@@ -174,13 +168,7 @@ class JobService:
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status in (AWAITING_UPLOAD, QUEUED):
-                _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
-            elif record.status == STARTED:
-                record.cancel_requested = True
-                record.updated_at = utcnow()
-            elif record.status != CANCELED:
-                raise InvalidState(f"The job has already {record.status}; it cannot be canceled.")
+            transitions.cancel(record)
             return JobView.of(record)
 
         view = self.database.write(request)

@@ -38,8 +38,8 @@ from dance_analysis.errors import (
 )
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
-from dance_analysis.jobs.views import AWAITING_UPLOAD, FAILED, QUEUED, JobView, UploadTicket
-from dance_analysis.jobs.worker import enqueue_job, locked_job
+from dance_analysis.jobs.transitions import accept_upload, enqueue_job, locked_job
+from dance_analysis.jobs.views import AWAITING_UPLOAD, FAILED, JobView, UploadTicket
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object
 from dance_analysis.storage.keys import job_prefixes, safe_filename, upload_key
 from dance_analysis.storage.signing import signed_upload_path
@@ -235,14 +235,8 @@ class Uploads:
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status != AWAITING_UPLOAD:
-                return JobView.of(record), False  # a concurrent confirm won
-            record.status = QUEUED
-            record.size_bytes = size
-            record.sha256 = sha256 or record.sha256
-            record.upload_expires_at = None
-            record.updated_at = utcnow()
-            return JobView.of(record), True
+            accepted = accept_upload(record, size, sha256)  # False: a concurrent confirm won
+            return JobView.of(record), accepted
 
         view, changed = self.db.write(transition)
         if changed:

@@ -7,9 +7,11 @@ handed to someone else therefore cannot overwrite the new attempt; it notices at
 next heartbeat, kills its child and walks away.
 
 The attempt's ending is decided in one place (:class:`Ending`) and written in one
-transaction: ``finished`` with its artifacts (and, on a desktop with S3, the files
-to sync), ``failed`` with a reason, ``canceled``, or lost (the child died: queued
-again, or ``failed``/``worker_lost`` after ``max_attempts``).
+transaction through :mod:`dance_analysis.jobs.transitions`: ``finished`` with its
+artifacts (and, on a desktop with S3, the files to sync), ``failed`` with a reason,
+``canceled``, or lost (the child died: queued again, or ``failed``/``worker_lost``
+after ``max_attempts``). This module owns the process side: the heartbeat, the child
+process with its time limit, progress relayed into the row, and publishing.
 """
 
 from __future__ import annotations
@@ -34,11 +36,19 @@ from sqlalchemy.orm import Session
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
 from dance_analysis.errors import ObjectMissing, Reason
+from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import run_analysis
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
-from dance_analysis.jobs.views import CANCELED, FAILED, FINISHED, QUEUED, STARTED, JobView
+from dance_analysis.jobs.transitions import (
+    CANCELED_MESSAGE,
+    CANCELED_REASON,
+    enqueue_job,
+    locked_job,
+)
+from dance_analysis.jobs.views import CANCELED, QUEUED, JobView
+from dance_analysis.jobs.workdirs import work_dir
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key
 
@@ -67,93 +77,7 @@ class Ending:
 
 ABANDONED = Ending("abandoned")
 INTERRUPTED = Ending("interrupted")
-CANCELED_ENDING = Ending("canceled", Reason.CANCELED.value, "The analysis was canceled.")
-
-
-# --- shared helpers --------------------------------------------------------------------
-
-
-def locked_job(session: Session, job_id: str) -> JobRecord | None:
-    """The row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's
-    BEGIN IMMEDIATE already serialises writers)."""
-    return session.get(JobRecord, job_id, with_for_update=True, populate_existing=True)
-
-
-def enqueue_job(db: Database, queue: JobQueue, job_id: str) -> bool:
-    """Ring the queue for a queued job and note when. A failure is left to the sweep."""
-    try:
-        queue.enqueue(job_id)
-    except Exception:
-        log.warning("could not enqueue job %s; the sweep will retry", job_id, exc_info=True)
-        return False
-
-    def mark(session: Session) -> None:
-        record = locked_job(session, job_id)
-        if record is not None and record.status == QUEUED:
-            record.enqueued_at = utcnow()
-
-    db.write(mark)
-    return True
-
-
-def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:
-    """A lost attempt: queue it again, or fail it as worker_lost when out of attempts."""
-    now = utcnow()
-    record.worker_id = None
-    record.lease_expires_at = None
-    record.updated_at = now
-    if record.cancel_requested:
-        _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
-    elif record.attempts >= max_attempts:
-        _set_ended(
-            record,
-            FAILED,
-            Reason.WORKER_LOST.value,
-            f"The analysis stopped unexpectedly {record.attempts} times (last: {why}).",
-        )
-    else:
-        record.status = QUEUED
-        record.stage = None
-        record.progress = 0
-        record.enqueued_at = None
-
-
-def _set_ended(record: JobRecord, status: str, reason: str | None, message: str | None) -> None:
-    now = utcnow()
-    record.status = status
-    record.reason = reason
-    record.message = message
-    record.ended_at = now
-    record.updated_at = now
-    record.lease_expires_at = None
-    record.stage = None
-    if status == FINISHED:
-        record.progress = 100
-
-
-def work_dirs_root(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "work"
-
-
-def remove_stale_work_dirs(settings: Settings) -> None:
-    """Delete temp folders left by workers on this machine that were killed."""
-    root = work_dirs_root(settings)
-    if not root.is_dir():
-        return
-    for folder in root.iterdir():
-        pid_text = folder.name.split("-", 1)[0]
-        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+CANCELED_ENDING = Ending("canceled", CANCELED_REASON, CANCELED_MESSAGE)
 
 
 # --- the stop signal a consumer gives its workers ------------------------------------
@@ -246,11 +170,7 @@ class JobWorker:
         self._options = pipeline_options(settings)
 
     def owns(self, record: JobRecord, attempt: int) -> bool:
-        return (
-            record.status == STARTED
-            and record.worker_id == self.worker_id
-            and record.attempts == attempt
-        )
+        return transitions.holds(record, self.worker_id, attempt)
 
     # --- the job ----------------------------------------------------------------------
 
@@ -263,7 +183,7 @@ class JobWorker:
         attempt, view = claimed
         self._publish(view)
         log.info("job %s: attempt %d by %s", job_id, attempt, self.worker_id)
-        workdir = work_dirs_root(self.settings) / f"{os.getpid()}-{job_id}-{attempt}"
+        workdir = work_dir(self.settings, job_id, attempt)
         heartbeat = _Heartbeat(self, job_id, attempt)
         try:
             workdir.mkdir(parents=True, exist_ok=True)
@@ -278,18 +198,8 @@ class JobWorker:
 
     def _claim(self, session: Session, job_id: str) -> tuple[int, JobView] | None:
         record = locked_job(session, job_id)
-        if record is None or record.status != QUEUED:
+        if record is None or not transitions.claim(record, self.worker_id, self.settings.lease_s):
             return None
-        now = utcnow()
-        record.status = STARTED
-        record.attempts += 1
-        record.worker_id = self.worker_id
-        record.lease_expires_at = now + _seconds(self.settings.lease_s)
-        record.started_at = record.started_at or now
-        record.updated_at = now
-        record.stage = "fetch"
-        record.progress = 0
-        record.reason = record.message = None
         return record.attempts, JobView.of(record)
 
     def _attempt(
@@ -437,10 +347,7 @@ class JobWorker:
         if ending.kind == "finished" and record.cancel_requested:
             ending = CANCELED_ENDING
         if ending.kind == "finished":
-            _set_ended(record, FINISHED, None, None)
-            record.artifacts = dict(ending.artifacts)
-            record.num_frames = ending.num_frames
-            record.worker_id = None
+            transitions.finish(record, ending.artifacts, ending.num_frames)
             if self._sync_results:
                 now = utcnow()
                 for key in ending.artifacts.values():
@@ -448,23 +355,18 @@ class JobWorker:
                         OutboxRecord(op="put", key=key, job_id=job_id, next_attempt_at=now,
                                      created_at=now)
                     )  # fmt: skip
-        elif ending.kind in ("failed", "canceled"):
-            status = FAILED if ending.kind == "failed" else CANCELED
-            _set_ended(record, status, ending.reason, ending.message)
-            record.worker_id = None
+        elif ending.kind == "failed":
+            transitions.fail(record, ending.reason, ending.message)
+        elif ending.kind == "canceled":
+            transitions.end_canceled(record)
         elif ending.kind == "lost":
-            requeue_or_give_up(record, self.settings.max_attempts, ending.message or "unknown")
+            transitions.requeue_or_give_up(
+                record, self.settings.max_attempts, ending.message or "unknown"
+            )
             requeue = record.status == QUEUED
         elif ending.kind == "interrupted":
             # A clean shutdown is not a lost attempt: it does not count toward worker_lost.
-            record.attempts -= 1
-            record.status = QUEUED
-            record.worker_id = None
-            record.lease_expires_at = None
-            record.stage = None
-            record.progress = 0
-            record.enqueued_at = None
-            record.updated_at = utcnow()
+            transitions.interrupt(record)
             requeue = True
         return JobView.of(record), requeue
 
