@@ -8,11 +8,27 @@ through :class:`~dance_analysis.db.Database`.
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dance_analysis.db import Base, UtcDateTime
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.stages import Stage
+
+
+def _as_text(enum: type[Enum]) -> SqlEnum:
+    """An enum stored as its values in a VARCHAR(20), as the column always was: no
+    database enum type, no constraint, so adding a member needs no migration."""
+    return SqlEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class JobRecord(Base):
@@ -21,8 +37,8 @@ class JobRecord(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    stage: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[JobStatus] = mapped_column(_as_text(JobStatus), index=True)
+    stage: Mapped[Stage | None] = mapped_column(_as_text(Stage))
     progress: Mapped[int] = mapped_column(Integer, default=0)
     filename: Mapped[str] = mapped_column(String(120))  # safe_filename of the original
     original_filename: Mapped[str] = mapped_column(Text)  # escaped, for display only

@@ -25,9 +25,10 @@ from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
+from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.transitions import enqueue_job, locked_job, requeue_or_give_up
 from dance_analysis.jobs.uploads import Uploads
-from dance_analysis.jobs.views import QUEUED, STARTED, JobView
+from dance_analysis.jobs.views import JobView
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _expire_leases(
         lambda session: list(
             session.scalars(
                 select(JobRecord.id)
-                .where(JobRecord.status == STARTED, JobRecord.lease_expires_at < now)
+                .where(JobRecord.status == JobStatus.STARTED, JobRecord.lease_expires_at < now)
                 .limit(_BATCH)
             )
         )
@@ -66,7 +67,7 @@ def _expire_leases(
     def release(session: Session, job_id: str) -> JobView | None:
         record = locked_job(session, job_id)
         # Re-checked under the lock: a heartbeat may have renewed it meanwhile.
-        if record is None or record.status != STARTED:
+        if record is None or record.status != JobStatus.STARTED:
             return None
         if record.lease_expires_at is None or record.lease_expires_at >= utcnow():
             return None
@@ -82,7 +83,7 @@ def _expire_leases(
         if view is None:
             continue
         publish(view)
-        if view.status == QUEUED:
+        if view.status == JobStatus.QUEUED:
             enqueue_job(db, queue, job_id)
     return len(expired)
 
@@ -95,7 +96,7 @@ def _ring_again(settings: Settings, db: Database, queue: JobQueue) -> int:
         lambda session: list(
             session.scalars(
                 select(JobRecord.id)
-                .where(JobRecord.status == QUEUED)
+                .where(JobRecord.status == JobStatus.QUEUED)
                 .where(
                     or_(
                         (JobRecord.enqueued_at.is_(None)) & (JobRecord.updated_at < fresh),

@@ -34,13 +34,10 @@ from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
 from dance_analysis.jobs.recovery import sweep
+from dance_analysis.jobs.states import ENDED, JobStatus
 from dance_analysis.jobs.transitions import locked_job
 from dance_analysis.jobs.uploads import Uploads, check_job_id
 from dance_analysis.jobs.views import (
-    ENDED,
-    FINISHED,
-    STARTED,
-    STATES,
     ArtifactHandle,
     JobView,
     UploadTicket,
@@ -144,10 +141,14 @@ class JobService:
         return view
 
     def list(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self, *, status: JobStatus | str | None = None, limit: int = 100, offset: int = 0
     ) -> list[JobView]:
-        if status is not None and status not in STATES:
-            raise InvalidRequest(f"status must be one of {', '.join(STATES)}.")
+        if status is not None:
+            try:
+                status = JobStatus(status)
+            except ValueError:
+                names = ", ".join(state.value for state in JobStatus)
+                raise InvalidRequest(f"status must be one of {names}.") from None
         if not 1 <= limit <= _MAX_LIST or offset < 0:
             raise InvalidRequest(f"limit must be 1–{_MAX_LIST} and offset at least 0.")
         query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
@@ -172,7 +173,7 @@ class JobService:
             return JobView.of(record)
 
         view = self.database.write(request)
-        if view.status == STARTED:
+        if view.status == JobStatus.STARTED:
             self._local_cancels.add(job_id)  # a worker in this process reacts at once
         self._events.publish(view)
         return view
@@ -206,7 +207,7 @@ class JobService:
     def open_artifact(self, job_id: str, name: str) -> ArtifactHandle:
         """A finished job's file, by artifact name (``overlay``) or file name (``overlay.mp4``)."""
         view = self.get(job_id)
-        if view.status != FINISHED:
+        if view.status != JobStatus.FINISHED:
             raise InvalidState(f"The job is {view.status}; its results are not ready.")
         artifact = _FILE_TO_ARTIFACT.get(name, name)
         key = view.artifacts.get(artifact)

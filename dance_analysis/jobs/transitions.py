@@ -30,7 +30,8 @@ from dance_analysis.db import Database, utcnow
 from dance_analysis.errors import InvalidState, Reason
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
-from dance_analysis.jobs.views import AWAITING_UPLOAD, CANCELED, FAILED, FINISHED, QUEUED, STARTED
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.stages import Stage
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def enqueue_job(db: Database, queue: JobQueue, job_id: str) -> bool:
 
     def mark(session: Session) -> None:
         record = locked_job(session, job_id)
-        if record is not None and record.status == QUEUED:
+        if record is not None and record.status == JobStatus.QUEUED:
             record.enqueued_at = utcnow()
 
     db.write(mark)
@@ -69,9 +70,9 @@ def accept_upload(record: JobRecord, size: int, sha256: str | None) -> bool:
 
     False when the upload was accepted before (a concurrent or repeated confirm).
     """
-    if record.status != AWAITING_UPLOAD:
+    if record.status != JobStatus.AWAITING_UPLOAD:
         return False
-    record.status = QUEUED
+    record.status = JobStatus.QUEUED
     record.size_bytes = size
     record.sha256 = sha256 or record.sha256
     record.upload_expires_at = None
@@ -84,21 +85,25 @@ def accept_upload(record: JobRecord, size: int, sha256: str | None) -> bool:
 
 def holds(record: JobRecord, worker_id: str, attempt: int) -> bool:
     """Whether ``worker_id`` still runs this job's ``attempt``: the fence on worker writes."""
-    return record.status == STARTED and record.worker_id == worker_id and record.attempts == attempt
+    return (
+        record.status == JobStatus.STARTED
+        and record.worker_id == worker_id
+        and record.attempts == attempt
+    )
 
 
 def claim(record: JobRecord, worker_id: str, lease_s: float) -> bool:
     """``queued`` → ``started`` by ``worker_id``, with a lease; the attempt counts."""
-    if record.status != QUEUED:
+    if record.status != JobStatus.QUEUED:
         return False
     now = utcnow()
-    record.status = STARTED
+    record.status = JobStatus.STARTED
     record.attempts += 1
     record.worker_id = worker_id
     record.lease_expires_at = now + dt.timedelta(seconds=lease_s)
     record.started_at = record.started_at or now
     record.updated_at = now
-    record.stage = "fetch"
+    record.stage = Stage.FETCH
     record.progress = 0
     record.reason = record.message = None
     return True
@@ -106,19 +111,19 @@ def claim(record: JobRecord, worker_id: str, lease_s: float) -> bool:
 
 def finish(record: JobRecord, artifacts: dict[str, str], num_frames: int | None) -> None:
     """``started`` → ``finished`` with the published artifacts."""
-    _end(record, FINISHED, None, None)
+    _end(record, JobStatus.FINISHED, None, None)
     record.artifacts = dict(artifacts)
     record.num_frames = num_frames
 
 
 def fail(record: JobRecord, reason: str | None, message: str | None) -> None:
     """→ ``failed``, saying why."""
-    _end(record, FAILED, reason, message)
+    _end(record, JobStatus.FAILED, reason, message)
 
 
 def end_canceled(record: JobRecord) -> None:
     """→ ``canceled`` (a queued job at once, a running one once its worker stopped)."""
-    _end(record, CANCELED, CANCELED_REASON, CANCELED_MESSAGE)
+    _end(record, JobStatus.CANCELED, CANCELED_REASON, CANCELED_MESSAGE)
 
 
 def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:
@@ -151,12 +156,12 @@ def interrupt(record: JobRecord) -> None:
 def cancel(record: JobRecord) -> None:
     """Cancel as a client asks: a job that has not started ends at once; a running one is
     flagged, and its worker stops it within moments; an ended one cannot be canceled."""
-    if record.status in (AWAITING_UPLOAD, QUEUED):
+    if record.status in (JobStatus.AWAITING_UPLOAD, JobStatus.QUEUED):
         end_canceled(record)
-    elif record.status == STARTED:
+    elif record.status == JobStatus.STARTED:
         record.cancel_requested = True
         record.updated_at = utcnow()
-    elif record.status != CANCELED:
+    elif record.status != JobStatus.CANCELED:
         raise InvalidState(f"The job has already {record.status}; it cannot be canceled.")
 
 
@@ -164,7 +169,7 @@ def cancel(record: JobRecord) -> None:
 
 
 def _back_to_queue(record: JobRecord) -> None:
-    record.status = QUEUED
+    record.status = JobStatus.QUEUED
     record.worker_id = None
     record.lease_expires_at = None
     record.stage = None
@@ -173,7 +178,7 @@ def _back_to_queue(record: JobRecord) -> None:
     record.updated_at = utcnow()
 
 
-def _end(record: JobRecord, status: str, reason: str | None, message: str | None) -> None:
+def _end(record: JobRecord, status: JobStatus, reason: str | None, message: str | None) -> None:
     now = utcnow()
     record.status = status
     record.reason = reason
@@ -183,5 +188,5 @@ def _end(record: JobRecord, status: str, reason: str | None, message: str | None
     record.worker_id = None
     record.lease_expires_at = None
     record.stage = None
-    if status == FINISHED:
+    if status == JobStatus.FINISHED:
         record.progress = 100

@@ -38,8 +38,9 @@ from dance_analysis.errors import (
 )
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
+from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.transitions import accept_upload, enqueue_job, locked_job
-from dance_analysis.jobs.views import AWAITING_UPLOAD, FAILED, JobView, UploadTicket
+from dance_analysis.jobs.views import JobView, UploadTicket
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object
 from dance_analysis.storage.keys import job_prefixes, safe_filename, upload_key
 from dance_analysis.storage.signing import signed_upload_path
@@ -140,14 +141,14 @@ class Uploads:
             record = locked_job(session, check_job_id(job_id))
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status != AWAITING_UPLOAD:
+            if record.status != JobStatus.AWAITING_UPLOAD:
                 raise InvalidState("This job's upload is already confirmed.")
             return record
         if sha256 is None:
             return None
         found = session.scalars(
             select(JobRecord)
-            .where(JobRecord.status == AWAITING_UPLOAD, JobRecord.sha256 == sha256)
+            .where(JobRecord.status == JobStatus.AWAITING_UPLOAD, JobRecord.sha256 == sha256)
             .where(JobRecord.filename == safe, JobRecord.size_bytes == size)
             .with_for_update()
             .limit(1)
@@ -173,7 +174,7 @@ class Uploads:
     def receive(self, job_id: str, filename: str, chunks: Iterable[bytes]) -> int:
         """Store the body of a (signature-checked) PUT; the client confirms next."""
         record = self._get(job_id)
-        if record.status != AWAITING_UPLOAD:
+        if record.status != JobStatus.AWAITING_UPLOAD:
             raise InvalidState("This job's upload is already confirmed.")
         if upload_key(job_id, filename) != record.source_key:
             raise ObjectMismatch("The upload link names another file than this job's.")
@@ -188,7 +189,7 @@ class Uploads:
         record = self._get(job_id)
         if key != record.source_key:
             raise ObjectMismatch(f"{key[:200]!r} is not the upload key of job {job_id}.")
-        if record.status != AWAITING_UPLOAD:
+        if record.status != JobStatus.AWAITING_UPLOAD:
             return JobView.of(record)  # confirmed before: the same job
         with self._storage_errors():
             info = self.storage.stat(key)
@@ -291,7 +292,7 @@ class Uploads:
                 .where(JobRecord.sha256 == sha256, JobRecord.size_bytes == size)
                 .where(JobRecord.filename == filename, JobRecord.id != job_id)
                 .where(JobRecord.created_at >= since)
-                .where(JobRecord.status.not_in((AWAITING_UPLOAD, FAILED)))
+                .where(JobRecord.status.not_in((JobStatus.AWAITING_UPLOAD, JobStatus.FAILED)))
                 .order_by(JobRecord.created_at)
                 .limit(1)
             ).first()
@@ -308,7 +309,7 @@ class Uploads:
             lambda session: list(
                 session.scalars(
                     select(JobRecord.id)
-                    .where(JobRecord.status == AWAITING_UPLOAD)
+                    .where(JobRecord.status == JobStatus.AWAITING_UPLOAD)
                     .where(JobRecord.upload_expires_at < cutoff)
                     .limit(100)
                 )
@@ -364,7 +365,7 @@ def _new_record(job_id: str, filename: str, content_type: str, now: dt.datetime)
     safe = safe_filename(filename)
     return JobRecord(
         id=job_id,
-        status=AWAITING_UPLOAD,
+        status=JobStatus.AWAITING_UPLOAD,
         stage=None,
         progress=0,
         filename=safe,

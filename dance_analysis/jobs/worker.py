@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,16 @@ from dance_analysis.jobs.child import run_analysis
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
+from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.transitions import (
     CANCELED_MESSAGE,
     CANCELED_REASON,
     enqueue_job,
     locked_job,
 )
-from dance_analysis.jobs.views import CANCELED, QUEUED, JobView
+from dance_analysis.jobs.views import JobView
 from dance_analysis.jobs.workdirs import work_dir
+from dance_analysis.stages import Stage
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key
 
@@ -58,26 +61,37 @@ _POLL_S = 0.2
 _PROGRESS_EVERY_S = 1.0  # progress rows written at most this often (stages at once)
 _CHILD_TERM_GRACE_S = 5.0  # SIGTERM, then SIGKILL after this long
 _STAGE_SPANS = {
-    "fetch": (0, 2), "probe": (2, 4), "pose": (4, 90), "measure": (90, 93),
-    "write": (93, 97), "publish": (97, 99),
+    Stage.FETCH: (0, 2), Stage.PROBE: (2, 4), Stage.POSE: (4, 90), Stage.MEASURE: (90, 93),
+    Stage.WRITE: (93, 97), Stage.PUBLISH: (97, 99),
 }  # fmt: skip
 
 
 # --- how an attempt ends -------------------------------------------------------------
 
 
+class Outcome(Enum):
+    """How an attempt ended, as the worker sees it (not a job status: see ``_write_end``)."""
+
+    FINISHED = auto()  # published: the job finishes (or is canceled, if asked meanwhile)
+    FAILED = auto()  # the clip or the time limit: the job fails with a reason
+    CANCELED = auto()  # a cancel request seen: the job is canceled
+    LOST = auto()  # the child died: queued again, or failed/worker_lost
+    INTERRUPTED = auto()  # a clean shutdown: queued again, the attempt not counted
+    ABANDONED = auto()  # the lease passed to another attempt: nothing is written
+
+
 @dataclass(frozen=True)
 class Ending:
-    kind: str  # finished | failed | canceled | lost | interrupted | abandoned
+    kind: Outcome
     reason: str | None = None
     message: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     num_frames: int | None = None
 
 
-ABANDONED = Ending("abandoned")
-INTERRUPTED = Ending("interrupted")
-CANCELED_ENDING = Ending("canceled", CANCELED_REASON, CANCELED_MESSAGE)
+ABANDONED = Ending(Outcome.ABANDONED)
+INTERRUPTED = Ending(Outcome.INTERRUPTED)
+CANCELED_ENDING = Ending(Outcome.CANCELED, CANCELED_REASON, CANCELED_MESSAGE)
 
 
 # --- the stop signal a consumer gives its workers ------------------------------------
@@ -190,7 +204,7 @@ class JobWorker:
             ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
         except Exception as error:
             log.exception("job %s: attempt %d broke", job_id, attempt)
-            ending = Ending("lost", message=f"{type(error).__name__} in the worker")
+            ending = Ending(Outcome.LOST, message=f"{type(error).__name__} in the worker")
         finally:
             heartbeat.stop()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -205,7 +219,7 @@ class JobWorker:
     def _attempt(
         self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path, shutdown: Shutdown
     ) -> Ending:
-        gone = Ending("failed", Reason.OBJECT_MISSING.value, "The uploaded clip is gone.")
+        gone = Ending(Outcome.FAILED, Reason.OBJECT_MISSING.value, "The uploaded clip is gone.")
         source = self.storage.local_path(view.source_key)
         if source is None:  # S3: bring the clip to this machine
             source = workdir / f"source{Path(view.filename).suffix}"
@@ -221,7 +235,7 @@ class JobWorker:
         if done is None:
             return ending
 
-        relay.stage("publish")
+        relay.stage(Stage.PUBLISH)
         artifacts = {}
         for name, path_text in sorted(done["artifacts"].items()):
             if heartbeat.lost.is_set():
@@ -232,7 +246,7 @@ class JobWorker:
             key = result_key(view.id, path.name)
             self.storage.put_file(key, path, content_type_for(path.name))
             artifacts[name] = key
-        return Ending("finished", artifacts=artifacts, num_frames=int(done["frame_count"]))
+        return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=int(done["frame_count"]))
 
     def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
         return heartbeat.cancel.is_set() or job_id in self._local_cancels
@@ -258,13 +272,14 @@ class JobWorker:
         child.start()
         sender.close()  # ours closed, so the pipe reports EOF when the child's end closes
         deadline = time.monotonic() + self.settings.job_time_limit_s
-        ending: tuple[Ending, dict[str, Any] | None] = (Ending("lost", message="interrupted"), None)
+        interrupted = Ending(Outcome.LOST, message="interrupted")
+        ending: tuple[Ending, dict[str, Any] | None] = (interrupted, None)
         try:
             ending = self._watch(child, receiver, relay, heartbeat, shutdown, job_id, deadline)
             return ending
         finally:
             # A child that reported its own end is exiting by itself: give it a moment.
-            reported = ending[0].kind in ("finished", "failed") and (
+            reported = ending[0].kind in (Outcome.FINISHED, Outcome.FAILED) and (
                 ending[0].reason != Reason.TIMEOUT.value
             )
             _stop_child(child, exit_wait_s=2.0 if reported else 0.0)
@@ -288,7 +303,7 @@ class JobWorker:
             if time.monotonic() > deadline:
                 limit = self.settings.job_time_limit_s
                 message = f"The analysis took longer than the limit of {limit:.0f} s."
-                return Ending("failed", Reason.TIMEOUT.value, message), None
+                return Ending(Outcome.FAILED, Reason.TIMEOUT.value, message), None
             if shutdown.abandon_due():
                 return INTERRUPTED, None
             if not receiver.poll(_POLL_S):
@@ -298,40 +313,40 @@ class JobWorker:
             except (EOFError, OSError):
                 child.join(_CHILD_TERM_GRACE_S)
                 why = f"the analysis process died (exit code {child.exitcode})"
-                return Ending("lost", message=why), None
+                return Ending(Outcome.LOST, message=why), None
             kind = message[0]
             if kind == "stage":
-                relay.stage(message[1])
+                relay.stage(Stage(message[1]))
             elif kind == "frames":
                 relay.frames(message[1], message[2])
             elif kind == "done":
-                return Ending("finished"), message[1]
+                return Ending(Outcome.FINISHED), message[1]
             elif kind == "error":
                 if message[1] == Reason.CANCELED.value:
                     return CANCELED_ENDING, None
-                return Ending("failed", message[1], message[2]), None
+                return Ending(Outcome.FAILED, message[1], message[2]), None
             elif kind == "bug":
                 log.error("job %s: the analysis failed with a bug:\n%s", job_id, message[1])
                 text = "The analysis failed because of an internal error."
-                return Ending("failed", Reason.INTERNAL_ERROR.value, text), None
+                return Ending(Outcome.FAILED, Reason.INTERNAL_ERROR.value, text), None
 
     # --- writing the ending -------------------------------------------------------------
 
     def _end(self, job_id: str, attempt: int, ending: Ending) -> None:
-        if ending.kind == "abandoned":
+        if ending.kind == Outcome.ABANDONED:
             log.warning("job %s: attempt %d lost its lease; leaving it", job_id, attempt)
             return
         outcome = self.db.write(lambda session: self._write_end(session, job_id, attempt, ending))
         self._local_cancels.discard(job_id)
         if outcome is None:
             # Deleted meanwhile (or taken over): make sure our uploads do not linger.
-            if ending.kind == "finished" and self.db.read(
+            if ending.kind == Outcome.FINISHED and self.db.read(
                 lambda s: s.get(JobRecord, job_id) is None
             ):
                 self._delete_results(job_id)
             return
         view, requeue = outcome
-        if view.status == CANCELED and ending.kind == "finished":
+        if view.status == JobStatus.CANCELED and ending.kind == Outcome.FINISHED:
             self._delete_results(job_id)
         self._publish(view)
         if requeue:
@@ -344,9 +359,9 @@ class JobWorker:
         if record is None or not self.owns(record, attempt):
             return None
         requeue = False
-        if ending.kind == "finished" and record.cancel_requested:
+        if ending.kind == Outcome.FINISHED and record.cancel_requested:
             ending = CANCELED_ENDING
-        if ending.kind == "finished":
+        if ending.kind == Outcome.FINISHED:
             transitions.finish(record, ending.artifacts, ending.num_frames)
             if self._sync_results:
                 now = utcnow()
@@ -355,16 +370,16 @@ class JobWorker:
                         OutboxRecord(op="put", key=key, job_id=job_id, next_attempt_at=now,
                                      created_at=now)
                     )  # fmt: skip
-        elif ending.kind == "failed":
+        elif ending.kind == Outcome.FAILED:
             transitions.fail(record, ending.reason, ending.message)
-        elif ending.kind == "canceled":
+        elif ending.kind == Outcome.CANCELED:
             transitions.end_canceled(record)
-        elif ending.kind == "lost":
+        elif ending.kind == Outcome.LOST:
             transitions.requeue_or_give_up(
                 record, self.settings.max_attempts, ending.message or "unknown"
             )
-            requeue = record.status == QUEUED
-        elif ending.kind == "interrupted":
+            requeue = record.status == JobStatus.QUEUED
+        elif ending.kind == Outcome.INTERRUPTED:
             # A clean shutdown is not a lost attempt: it does not count toward worker_lost.
             transitions.interrupt(record)
             requeue = True
@@ -384,17 +399,17 @@ class _ProgressRelay:
         self._worker = worker
         self._job_id = job_id
         self._attempt = attempt
-        self._stage = "fetch"
+        self._stage = Stage.FETCH
         self._percent = 0
         self._written_at = 0.0
 
-    def stage(self, stage: str) -> None:
+    def stage(self, stage: Stage) -> None:
         self._stage = stage
         self._percent = max(self._percent, _STAGE_SPANS.get(stage, (self._percent,))[0])
         self._write()
 
     def frames(self, done: int, total: int) -> None:
-        low, high = _STAGE_SPANS["pose"]
+        low, high = _STAGE_SPANS[Stage.POSE]
         share = min(done / total, 1.0) if total > 0 else 0.0
         self._percent = max(self._percent, int(low + (high - low) * share))
         if time.monotonic() - self._written_at >= _PROGRESS_EVERY_S:
