@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query, Request, status
 
 from api.deps import ServiceDep, SettingsDep
 from api.errors import ApiError
-from api.links import absolute
+from api.links import upload_link
 from api.schemas import (
     CONTENT_TYPE_PATTERN,
     SHA256_PATTERN,
@@ -81,7 +81,7 @@ def create_upload_url(
     )
     return UploadUrlPublic(
         job_id=ticket.job_id,
-        upload_url=absolute(request, settings, ticket.upload_url),
+        upload_url=upload_link(request, settings, ticket),
         s3_key=ticket.key,
         expires_in=ticket.expires_in,
         instructions=INSTRUCTIONS,

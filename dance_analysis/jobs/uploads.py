@@ -43,7 +43,7 @@ from dance_analysis.jobs.transitions import accept_upload, enqueue_job, locked_j
 from dance_analysis.jobs.views import JobView, UploadTicket
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object
 from dance_analysis.storage.keys import job_prefixes, safe_filename, upload_key
-from dance_analysis.storage.signing import signed_upload_path
+from dance_analysis.storage.signing import sign_upload
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +118,24 @@ class Uploads:
             return record
 
         record = self.db.write(record_upload)
-        url = self._upload_url(record.id, record.filename, content_type, expires_at, expiry)
+        expires = int(expires_at.timestamp())
+        with self._storage_errors():
+            url = self.storage.presigned_put(record.source_key, content_type, expiry)
+        # The local store: a link to this server, signed here; the API, which knows
+        # its own routes, turns the signature into the URL.
+        signature = (
+            None
+            if url is not None
+            else sign_upload(self._secret, record.id, record.filename, content_type, expires)
+        )
         self._publish(JobView.of(record))
         return UploadTicket(
             job_id=record.id,
             key=record.source_key,
+            filename=record.filename,
             upload_url=url,
+            signature=signature,
+            expires_at=expires,
             expires_in=expiry,
             content_type=content_type,
         )
@@ -154,20 +166,6 @@ class Uploads:
             .limit(1)
         ).first()
         return found
-
-    def _upload_url(
-        self, job_id: str, filename: str, content_type: str, expires_at: dt.datetime, expiry: int
-    ) -> str:
-        key = upload_key(job_id, filename)
-        with self._storage_errors():
-            url = self.storage.presigned_put(key, content_type, expiry)
-        if url is not None:
-            return url
-        path = signed_upload_path(
-            self._secret, job_id, filename, content_type, int(expires_at.timestamp())
-        )
-        base = self.settings.public_base_url
-        return f"{base.rstrip('/')}{path}" if base else path
 
     # --- the local PUT ----------------------------------------------------------------
 

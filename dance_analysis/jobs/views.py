@@ -61,7 +61,10 @@ class UploadTicket:
 
     job_id: str
     key: str  # uploads/{job_id}/{safe_filename}: the original API's ``s3_key``
-    upload_url: str  # presigned S3 URL, or a server-relative signed path ("/api/v1/…")
+    filename: str  # the safe file name the clip is stored under
+    upload_url: str | None  # presigned S3 URL; None: PUT to this server's signed link
+    signature: str | None  # the local store's link signature (storage.signing.sign_upload)
+    expires_at: int  # when the link expires, in seconds since the epoch
     expires_in: int  # seconds
     content_type: str  # the PUT must send exactly this Content-Type
     method: str = "PUT"
