@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import logging
 import os
 import shutil
@@ -43,6 +42,7 @@ from dance_analysis.artifacts import (
     write_landmarks_csv,
     write_result,
 )
+from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
@@ -175,14 +175,6 @@ def _pin_malloc_mmap_threshold() -> None:
         log.debug("mallopt unavailable; leaving the allocator as it is")
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _library_versions() -> dict[str, str]:
     import av
 
@@ -287,7 +279,7 @@ def analyze_clip(
 
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
-            sha256 = pool.submit(sha256_file, clip)  # overlaps with the model's first frames
+            sha256 = pool.submit(sha256_of_file, clip)  # overlaps with the model's first frames
             progress.on_stage(Stage.POSE)
             video_only = staging / "overlay.video-only.mp4"
             overlay = (

@@ -12,11 +12,10 @@ with the same job.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
+from dance_analysis.digests import Sha256Stream
 from dance_analysis.errors import (
     ChecksumMismatch,
     DanceAnalysisError,
@@ -253,12 +253,12 @@ class Uploads:
         # Born awaiting its bytes; a crash mid-stream leaves a row the sweep reconciles.
         record.upload_expires_at = now
         self.db.write(lambda session: session.add(record))
-        digest = hashlib.sha256()
+        digest = Sha256Stream()
         try:
             with self._storage_errors():
                 size = self.storage.write_stream(
                     record.source_key,
-                    _hashing(chunks, digest),
+                    digest.tap(chunks),
                     max_bytes=self.settings.max_upload_bytes,
                 )
             sha256 = digest.hexdigest()
@@ -388,12 +388,6 @@ def _delete_row(session: Session, job_id: str) -> None:
     record = locked_job(session, job_id)
     if record is not None:
         session.delete(record)
-
-
-def _hashing(chunks: Iterable[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
 
 
 def _check_sha256(value: str | None) -> str | None:
