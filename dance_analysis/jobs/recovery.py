@@ -10,6 +10,8 @@ Run at every consumer start-up and then every ``sweep_interval_s`` by each consu
    its data. Enqueued again. A duplicate task is harmless: only one claim succeeds.
 3. ``awaiting_upload`` long past its link's expiry: confirmed if the object is there
    and passes the checks, else deleted (see :meth:`Uploads.reconcile`).
+4. A working folder under ``{data_dir}/work`` whose attempt no longer runs under a
+   live lease (a killed worker's): removed (see :mod:`dance_analysis.jobs.workdirs`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.transitions import enqueue_job, locked_job, requeue_or_give_up
 from dance_analysis.jobs.uploads import Uploads
 from dance_analysis.jobs.views import JobView
+from dance_analysis.jobs.workdirs import remove_orphans
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ def sweep(
     changed = _expire_leases(settings, db, queue, publish)
     changed += _ring_again(settings, db, queue)
     changed += uploads.reconcile()
+    # After the leases: the folder of an attempt whose lease just expired goes too.
+    remove_orphans(settings, db)
     return changed
 
 

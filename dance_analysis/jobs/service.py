@@ -42,7 +42,6 @@ from dance_analysis.jobs.views import (
     JobView,
     UploadTicket,
 )
-from dance_analysis.jobs.workdirs import remove_stale_work_dirs
 from dance_analysis.jobs.worker import JobWorker
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
@@ -245,8 +244,7 @@ class JobService:
 
     def start_consumer(self, *, workers: int | None = None) -> Consumer:
         """Recover, then run jobs on threads of this process until ``.stop(grace_s)``."""
-        remove_stale_work_dirs(self.settings)
-        self.recover()
+        self.recover()  # also removes the working folders killed workers left
         background: list[Callable[[threading.Event], None]] = []
         sync = self.sync_loop()
         if sync is not None:
