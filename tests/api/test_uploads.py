@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.api.conftest import Api, files_under, make_settings, running_api, upload_flow
+from tests.api.conftest import Api, files_under, running_api, upload_flow
+from tests.settings import make_settings
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,7 @@ from dance_analysis.storage.signing import (
     verify_download,
     verify_upload,
 )
-from tests.jobs.services import make_settings
+from tests.settings import make_settings
 
 SECRET = b"k" * 48
 JOB = "0b7f6f3e-9a53-4c6e-a2a8-6f1b8f3f2d11"
