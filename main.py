@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -129,19 +129,20 @@ def _add_server_options(parser: argparse.ArgumentParser, data_dir_help: str) -> 
 class _RichProgress:
     """The pipeline's progress shown as a rich progress bar on the terminal."""
 
-    _STAGES: ClassVar[dict[str, str]] = {
-        "probe": "Reading the clip",
-        "pose": "Finding the dancer",
-        "measure": "Measuring",
-        "write": "Writing results",
-    }
-
     def __init__(self, progress: Any) -> None:
+        from dance_analysis.stages import Stage
+
+        self._stages: dict[str, str] = {
+            Stage.PROBE: "Reading the clip",
+            Stage.POSE: "Finding the dancer",
+            Stage.MEASURE: "Measuring",
+            Stage.WRITE: "Writing results",
+        }
         self._progress = progress
         self._task = progress.add_task("Starting", total=None)
 
     def on_stage(self, stage: str) -> None:
-        self._progress.update(self._task, description=self._STAGES.get(stage, stage))
+        self._progress.update(self._task, description=self._stages.get(stage, stage))
 
     def on_frames(self, done: int, total: int) -> None:
         self._progress.update(self._task, completed=done, total=total)

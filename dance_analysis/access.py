@@ -25,8 +25,8 @@ from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Base, Database, UtcDateTime, database_url, utcnow
 from dance_analysis.errors import PairingFailed, RateLimited
-from dance_analysis.jobs.records import Base, Database, UtcDateTime, database_url, utcnow
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a screen
 PAIRING_CODE_CHARS = 8

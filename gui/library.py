@@ -25,35 +25,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dance_analysis.jobs.states import ENDED, JobStatus
+from dance_analysis.stages import Stage
+
 THUMB_PX = 64
 MINIMUM_WIDTH_PX = 440
-HIDDEN_STATES = frozenset({"awaiting_upload"})  # an upload still on its way: not a clip yet
+HIDDEN_STATES = frozenset({JobStatus.AWAITING_UPLOAD})  # an upload on its way: not a clip yet
 _ID_ROLE = Qt.ItemDataRole.UserRole
-_STAGES = {"probe": "reading", "pose": "finding the dancer", "measure": "measuring",
-           "write": "writing results", "render": "drawing overlay"}  # fmt: skip
+_STAGES: dict[str, str] = {
+    Stage.PROBE: "reading", Stage.POSE: "finding the dancer", Stage.MEASURE: "measuring",
+    Stage.WRITE: "writing results",
+}  # fmt: skip
 
 
 def status_text(view: Any) -> str:
     """A job's state in a coach's words, short enough to leave room for the clip's name."""
-    if view.status == "queued":
+    if view.status == JobStatus.QUEUED:
         return "Waiting"
-    if view.status == "started":
+    if view.status == JobStatus.STARTED:
         return f"Analysing {view.progress}%"
-    if view.status == "finished":
+    if view.status == JobStatus.FINISHED:
         return "Ready"
-    if view.status == "canceled":
+    if view.status == JobStatus.CANCELED:
         return "Canceled"
-    if view.status == "failed":
+    if view.status == JobStatus.FAILED:
         return "Not analysed"
     return str(view.status)
 
 
 def status_detail(view: Any) -> str:
     """The whole story, for the tooltip: the stage, or why it failed."""
-    if view.status == "started":
+    if view.status == JobStatus.STARTED:
         stage = _STAGES.get(view.stage or "", view.stage or "analysing")
         return f"Analysing: {stage} {view.progress}%"
-    if view.status == "failed":
+    if view.status == JobStatus.FAILED:
         return f"Not analysed: {view.message or view.reason or 'unknown error'}"
     return status_text(view)
 
@@ -209,7 +214,7 @@ class LibraryView(QWidget):
         view = self.current_job()
         self.delete_button.setEnabled(view is not None)
         self.reanalyse_button.setEnabled(
-            view is not None and view.status in ("finished", "failed", "canceled")
+            view is not None and view.status in ENDED
         )
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dance_analysis.jobs.states import JobStatus
 from gui.analysis_views import AnglesPlot, FeedbackList, SummaryTable
 from gui.library import LibraryView, read_thumbnail
 from gui.phones import PhonesPanel, s3_status_of
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         """On a pool thread: the clip's local file and, when finished, its result."""
         source = self._service.source_path(view.id)
         result = None
-        if view.status == "finished":
+        if view.status == JobStatus.FINISHED:
             handle = self._service.open_artifact(view.id, "result")
             if handle.local_path is not None:
                 result = ClipResult.load(handle.local_path)
@@ -328,13 +329,13 @@ class MainWindow(QMainWindow):
             return
         known = self.library.views.get(view.id)
         self.library.update_job(view)
-        if view.status == "failed" and (known is None or known.status != "failed"):
+        if view.status == JobStatus.FAILED and (known is None or known.status != JobStatus.FAILED):
             self.banner.show_message(
                 f"“{view.filename}” could not be analysed: {view.message or view.reason}"
             )
         if (
             view.id == self._current_id
-            and view.status == "finished"
+            and view.status == JobStatus.FINISHED
             and self._loaded_result_for != view.id
         ):
             self.tasks.run(lambda: self._load(view), self._on_result_ready, self._report)

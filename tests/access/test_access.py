@@ -10,7 +10,7 @@ import pytest
 import dance_analysis.access as access_module
 from dance_analysis.access import MAX_FAILURES_PER_CLIENT, AccessService
 from dance_analysis.errors import PairingFailed, RateLimited, Reason
-from tests.jobs.services import make_settings
+from tests.settings import make_settings
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ async def test_the_page_is_public_and_locked_down(api: Api) -> None:
 
 
 def test_with_s3_the_policy_allows_the_bucket_endpoint(tmp_path: Path) -> None:
-    from tests.api.conftest import make_settings
+    from tests.settings import make_settings
 
     settings = make_settings(
         tmp_path, s3_bucket="b", s3_endpoint_url="http://minio.lan:9000/", s3_access_key="k",

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from api.security import PUBLIC_ROUTES, RedactingFilter, redact
-from tests.api.conftest import Api, make_settings, running_api
+from tests.api.conftest import Api, running_api
+from tests.settings import make_settings
 
 pytestmark = pytest.mark.anyio
 

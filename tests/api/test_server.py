@@ -18,7 +18,8 @@ from api.app import create_app
 from api.server import ApiServer, ServerStartError
 from dance_analysis.access import AccessService
 from dance_analysis.jobs.service import JobService
-from tests.api.conftest import files_under, make_settings
+from tests.api.conftest import files_under
+from tests.settings import make_settings
 
 CAP = 256 * 1024
 # The deadlines the ``running`` server is configured with. Tests check that the server

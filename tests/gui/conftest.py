@@ -24,25 +24,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer
 
-from dance_analysis.config import Settings
 from main import DesktopBackend
-
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
-
-
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "use_mock_analysis": True,
-        "api_host": "127.0.0.1",
-        "api_port": 0,
-        "allowed_hosts": LOOPBACK_HOSTS,
-        "sweep_interval_s": 2,
-        "heartbeat_s": 1,
-        "lease_s": 10,
-    }
-    values.update(overrides)
-    return Settings(**values)
+from tests.settings import make_settings
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 import main
 from gui.settings_view import SettingsView, load_overrides
-from tests.gui.conftest import make_settings
+from tests.settings import make_settings
 
 
 def test_saved_settings_are_applied_below_command_line_options(qtbot: Any, tmp_path: Path) -> None:

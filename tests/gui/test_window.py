@@ -314,7 +314,7 @@ def test_quit_with_a_job_running_leaves_no_job_started(
     port = desktop.backend.port
     desktop.close(grace_s=0.0)  # what quitting does: the window, then the backend
     from dance_analysis.jobs.service import JobService
-    from tests.gui.conftest import make_settings
+    from tests.settings import make_settings
 
     service = JobService(make_settings(desktop.backend.settings.data_dir))
     try:
