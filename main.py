@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -129,19 +129,20 @@ def _add_server_options(parser: argparse.ArgumentParser, data_dir_help: str) -> 
 class _RichProgress:
     """The pipeline's progress shown as a rich progress bar on the terminal."""
 
-    _STAGES: ClassVar[dict[str, str]] = {
-        "probe": "Reading the clip",
-        "pose": "Finding the dancer",
-        "measure": "Measuring",
-        "write": "Writing results",
-    }
-
     def __init__(self, progress: Any) -> None:
+        from dance_analysis.stages import Stage
+
+        self._stages: dict[str, str] = {
+            Stage.PROBE: "Reading the clip",
+            Stage.POSE: "Finding the dancer",
+            Stage.MEASURE: "Measuring",
+            Stage.WRITE: "Writing results",
+        }
         self._progress = progress
         self._task = progress.add_task("Starting", total=None)
 
     def on_stage(self, stage: str) -> None:
-        self._progress.update(self._task, description=self._STAGES.get(stage, stage))
+        self._progress.update(self._task, description=self._stages.get(stage, stage))
 
     def on_frames(self, done: int, total: int) -> None:
         self._progress.update(self._task, completed=done, total=total)
@@ -297,46 +298,46 @@ def _serve(args: argparse.Namespace) -> int:
     _server_logging()
     settings = _settings(args)
 
-    from api.app import AUTH_DISABLED_WARNING, create_app
-    from api.security import lan_ipv4
-    from api.server import ApiServer, ServerStartError
-    from dance_analysis.access import AccessService
-    from dance_analysis.jobs.service import JobService
+    from api.server import ServerStartError
 
-    service = JobService(settings)
-    access = AccessService(settings)
-    server = ApiServer(create_app(settings, service, access), settings.api_host, settings.api_port)
     try:
-        server.start()
+        backend = Backend(settings, server_required=True)
     except ServerStartError as error:
         print(f"dance-analysis: cannot start the server: {error} [{error.reason}]", file=sys.stderr)
-        service.close()
         return EXIT_CANNOT_START
-    consumer = service.start_consumer(workers=settings.consumer_workers)
-
-    local_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
-    print(f"Dance Analysis API listening on http://{local_host}:{server.port}", flush=True)
-    if settings.api_host in ("0.0.0.0", "::", ""):
-        lan = lan_ipv4()
-        if lan:
-            print(f"  on your network: http://{lan}:{server.port}", flush=True)
-    print(f"  API docs:        http://{local_host}:{server.port}/docs", flush=True)
-    if settings.auth_disabled:
-        print(f"WARNING: {AUTH_DISABLED_WARNING}", file=sys.stderr, flush=True)
-    else:
-        code = access.new_pairing_code()
-        minutes = settings.pairing_code_ttl_s // 60
-        print(
-            f"  pairing code:    {code.code} (single use, valid {minutes} min; POST /api/v1/pair)",
-            flush=True,
-        )
-
+    _print_how_to_connect(backend)
     stop.wait()
     print(f"dance-analysis: {stop.signal_name} received, stopping", file=sys.stderr, flush=True)
-    consumer.stop(args.grace)
-    server.stop()
-    service.close()
+    backend.stop(args.grace)
     return EXIT_OK
+
+
+def _print_how_to_connect(backend: Backend) -> None:
+    """The addresses, and a one-time pairing link as text and as a terminal QR code."""
+    from api.routes.phone import pairing_link
+
+    assert backend.api_url is not None and backend.local_url is not None  # serve requires it
+    print(f"Dance Analysis API listening on {backend.local_url}", flush=True)
+    if backend.api_url != backend.local_url:
+        print(f"  on your network: {backend.api_url}", flush=True)
+    print(f"  API docs:        {backend.local_url}/docs", flush=True)
+    for problem in backend.problems:
+        print(f"WARNING: {problem}", file=sys.stderr, flush=True)
+    if backend.settings.auth_disabled:
+        return
+    code = backend.access.new_pairing_code()
+    link = pairing_link(backend.api_url, code.code)
+    minutes = backend.settings.pairing_code_ttl_s // 60
+    print(
+        f"  pairing code:    {code.code} (single use, valid {minutes} min; POST /api/v1/pair)\n"
+        f"  pairing link:    {link}\n"
+        "  scan it with a phone on the same network:",
+        flush=True,
+    )
+    import segno
+
+    segno.make(link, error="m").terminal(out=sys.stdout, compact=True)
+    print(flush=True)  # segno leaves the last row without a line break
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -357,14 +358,16 @@ def _worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class DesktopBackend:
-    """What the desktop app runs beside its window: the job service, access, API, consumer.
+class Backend:
+    """What `serve` and the desktop app both run: the job service, access, API, consumer.
 
-    A server that cannot listen (the port taken) is not fatal here: the window opens
-    and says so, and everything but the phones keeps working.
+    ``server_required``: `serve` exists to serve, so a server that cannot listen is
+    fatal there (:class:`api.server.ServerStartError` is raised, nothing is left
+    running). The desktop app is useful without it: its window opens and says so in
+    ``problems``, and everything but the phones keeps working.
     """
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, *, server_required: bool) -> None:
         from api.app import AUTH_DISABLED_WARNING, create_app
         from api.security import lan_ipv4
         from api.server import ApiServer, ServerStartError
@@ -374,7 +377,8 @@ class DesktopBackend:
         self.settings = settings
         self._stopped = False
         self.problems: list[str] = []
-        self.api_url: str | None = None
+        self.api_url: str | None = None  # the address phones use (the LAN's when listening on all)
+        self.local_url: str | None = None  # the address this machine uses
         self.service = JobService(settings)
         self.access = AccessService(settings)
         self.server: Any = ApiServer(
@@ -384,6 +388,9 @@ class DesktopBackend:
             self.server.start()
         except ServerStartError as error:
             self.server = None
+            if server_required:
+                self.service.close()
+                raise
             what = (
                 f"Port {settings.api_port} is already used by another program"
                 if error.reason == "port_in_use"
@@ -395,8 +402,11 @@ class DesktopBackend:
             )
         else:
             wildcard = settings.api_host in ("0.0.0.0", "::", "")
-            host = (lan_ipv4() or "127.0.0.1") if wildcard else settings.api_host
-            self.api_url = f"http://{host}:{self.server.port}"
+            local = "127.0.0.1" if wildcard else settings.api_host
+            self.local_url = f"http://{local}:{self.server.port}"
+            self.api_url = f"http://{lan_ipv4() or local}:{self.server.port}" if wildcard else (
+                self.local_url
+            )
             if settings.auth_disabled:
                 self.problems.append(AUTH_DISABLED_WARNING)
         self.consumer = self.service.start_consumer(workers=settings.consumer_workers)
@@ -415,6 +425,13 @@ class DesktopBackend:
             self.server.stop()
             self.server = None
         self.service.close()
+
+
+class DesktopBackend(Backend):
+    """The desktop app's back-end: a port in use is a problem to show, not a reason to quit."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings, server_required=False)
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -448,9 +465,23 @@ def _token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _with_default_command(argv: list[str]) -> list[str]:
+    """Options with no command before them are the desktop app's: insert ``gui``.
+
+    ``python main.py --data-dir D --port P`` then means ``python main.py gui --data-dir D
+    --port P``, as the README says; ``-h`` and ``-v`` stay the program's own.
+    """
+    at = 0
+    while at < len(argv) and argv[at] in ("-v", "--verbose"):
+        at += 1
+    if at == len(argv) or not argv[at].startswith("-") or argv[at] in ("-h", "--help"):
+        return argv  # a command (or a typo argparse will name), or the program's help
+    return [*argv[:at], "gui", *argv[at:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

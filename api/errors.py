@@ -17,9 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dance_analysis.errors import DanceAnalysisError
+from dance_analysis.errors import DanceAnalysisError, Reason
 
 log = logging.getLogger("api")
+
+# A body over a cap, whichever cap and however it was noticed: one reason, one 413.
+TOO_LARGE = Reason.UPLOAD_TOO_LARGE.value
 
 _HTTP_REASONS = {
     400: "bad_request",
@@ -30,7 +33,7 @@ _HTTP_REASONS = {
     406: "not_acceptable",
     408: "request_timeout",
     411: "length_required",
-    413: "upload_too_large",
+    413: TOO_LARGE,
     415: "unsupported_media_type",
     416: "range_not_satisfiable",
     422: "invalid_request",

@@ -3,26 +3,26 @@
 A link must work from the caller's network, so it is built from ``public_base_url``
 when one is configured, else from the request's own scheme and ``Host`` header, which
 ``HostGuard`` has already checked against the allow-list (never from
-``X-Forwarded-Host``, never from an internal host name). Download links carry an
-HMAC signature so a ``<video src>`` on a phone can fetch them without a header; the
-key is derived from the server secret and differs from the upload-link key, so an
-upload signature can never pass as a download one.
+``X-Forwarded-Host``, never from an internal host name). The engine signs (see
+:mod:`dance_analysis.storage.signing`: upload links for the local store, and
+download links so a ``<video src>`` on a phone can fetch them without a header);
+this module knows the routes and builds the URLs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
 
 from dance_analysis.config import Settings
+from dance_analysis.jobs.views import UploadTicket
 from dance_analysis.storage.keys import safe_filename
-from dance_analysis.storage.signing import sign_upload, verify_upload
+from dance_analysis.storage.signing import sign_download, verify_download
 
-DOWNLOAD_METHOD = "GET"
+UPLOADS_PATH = "/api/v1/uploads"  # api/routes/uploads.py under the API prefix
+JOBS_PATH = "/api/v1/jobs"  # api/routes/jobs.py under the API prefix
 
 
 def base_url(request: Request, settings: Settings) -> str:
@@ -38,20 +38,25 @@ def absolute(request: Request, settings: Settings, path_or_url: str) -> str:
     return f"{base_url(request, settings)}{path_or_url}"
 
 
-def download_key(secret: bytes) -> bytes:
-    return hmac.new(secret, b"dance-analysis download links", hashlib.sha256).digest()
+def upload_link(request: Request, settings: Settings, ticket: UploadTicket) -> str:
+    """Where the client PUTs its clip: S3's presigned URL, or our signed upload route."""
+    if ticket.upload_url is not None:
+        return ticket.upload_url
+    assert ticket.signature is not None  # the local store always signs
+    query = urlencode({"expires": ticket.expires_at, "sig": ticket.signature})
+    job, name = quote(ticket.job_id, safe=""), quote(ticket.filename, safe="")
+    return absolute(request, settings, f"{UPLOADS_PATH}/{job}/{name}?{query}")
 
 
 def signed_artifact_path(secret: bytes, job_id: str, name: str, expires_s: int) -> str:
     expires = int(time.time()) + expires_s
-    sig = sign_upload(download_key(secret), job_id, name, DOWNLOAD_METHOD, expires)
-    query = urlencode({"expires": expires, "sig": sig})
-    return f"/api/v1/jobs/{quote(job_id, safe='')}/artifacts/{quote(name, safe='')}?{query}"
+    query = urlencode({"expires": expires, "sig": sign_download(secret, job_id, name, expires)})
+    return f"{JOBS_PATH}/{quote(job_id, safe='')}/artifacts/{quote(name, safe='')}?{query}"
 
 
 def verify_artifact_link(secret: bytes, job_id: str, name: str, expires: str, sig: str) -> None:
     """Raise ``BadSignature`` / ``UploadExpired`` unless the download link is genuine."""
-    verify_upload(download_key(secret), job_id, name, DOWNLOAD_METHOD, expires, sig)
+    verify_download(secret, job_id, name, expires, sig)
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:

@@ -11,6 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.stages import Stage
+
 # -- errors -------------------------------------------------------------------------
 
 
@@ -71,8 +74,8 @@ class JobAcceptedPublic(BaseModel):
     """The answer to confirm and to the legacy multipart upload (202)."""
 
     job_id: str
-    status: str
-    stage: str | None
+    status: JobStatus
+    stage: Stage | None
     s3_key: str
     message: str
 
@@ -84,8 +87,8 @@ class JobError(BaseModel):
 
 class JobStatusPublic(BaseModel):
     job_id: str
-    status: str = Field(description="awaiting_upload, queued, started, finished, failed, canceled")
-    stage: str | None
+    status: JobStatus
+    stage: Stage | None
     progress: int = Field(ge=0, le=100)
     message: str | None
     error: JobError | None = Field(description="why a failed or canceled job stopped")
@@ -113,8 +116,8 @@ class JobDeletedPublic(BaseModel):
 
 class JobPublic(BaseModel):
     id: str
-    status: str
-    stage: str | None
+    status: JobStatus
+    stage: Stage | None
     progress: int
     filename: str
     source_key: str

@@ -28,7 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, error_body
+from api.errors import TOO_LARGE, ApiError, error_body
 
 if TYPE_CHECKING:
     from dance_analysis.access import AccessService, Device
@@ -210,7 +210,7 @@ class BodyCap:
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
                 await _send_json(
-                    send, 413, error_body("request_too_large", "The request body is too large.")
+                    send, 413, error_body(TOO_LARGE, "The request body is too large.")
                 )
                 return
         seen = 0

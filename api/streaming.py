@@ -32,7 +32,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.types import Receive
 
-from api.errors import ApiError
+from api.errors import TOO_LARGE, ApiError
 
 T = TypeVar("T")
 
@@ -244,7 +244,7 @@ class MultipartFile:
             return
         self._field_bytes += end - start
         if self._field_bytes > MAX_FIELD_BYTES:
-            raise ApiError(413, "request_too_large", "Form fields other than 'file' are too large.")
+            raise ApiError(413, TOO_LARGE, "Form fields other than 'file' are too large.")
 
     def _on_part_end(self) -> None:
         if self._in_file:

@@ -38,8 +38,8 @@ from sqlalchemy import String, inspect, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Base, Database, UtcDateTime, database_url, utcnow
 from dance_analysis.errors import DeviceNotFound, PairingFailed, RateLimited
-from dance_analysis.jobs.records import Base, Database, UtcDateTime, database_url, utcnow
 
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a screen
 PAIRING_CODE_CHARS = 8
@@ -311,6 +311,16 @@ class AccessService:
             raise PairingFailed()  # the attempt stays counted
         self._brake.refund(client_key, stamp)
         return token
+
+    def code_is_open(self, code: str) -> bool:
+        """Whether ``code`` can still pair a device: issued, unused and unexpired.
+
+        The desktop asks this every second and shows a fresh code once a phone has
+        used the one on screen.
+        """
+        digest = _sha256(normalise_code(code))
+        record = self.database.read(lambda session: session.get(PairingCodeRecord, digest))
+        return record is not None and record.used_at is None and record.expires_at > utcnow()
 
     def purge_expired_codes(self) -> int:
         """Delete used and expired codes (housekeeping; safe at any time)."""

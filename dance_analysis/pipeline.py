@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import logging
 import os
 import shutil
@@ -43,10 +42,12 @@ from dance_analysis.artifacts import (
     write_landmarks_csv,
     write_result,
 )
+from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
 from dance_analysis.skeleton import BLAZEPOSE_33
+from dance_analysis.stages import Stage
 from dance_analysis.video.frame_process import FrameProcess, OverlaySpec
 from dance_analysis.video.probe import VideoInfo, VideoLimits, probe
 from dance_analysis.video.reader import Frame
@@ -71,7 +72,7 @@ class PipelineOptions:
 class Progress(Protocol):
     """What the pipeline tells its caller, and how the caller can stop it."""
 
-    def on_stage(self, stage: str) -> None: ...
+    def on_stage(self, stage: Stage) -> None: ...
 
     def on_frames(self, done: int, total: int) -> None: ...
 
@@ -79,7 +80,7 @@ class Progress(Protocol):
 
 
 class NullProgress:
-    def on_stage(self, stage: str) -> None:
+    def on_stage(self, stage: Stage) -> None:
         pass
 
     def on_frames(self, done: int, total: int) -> None:
@@ -174,14 +175,6 @@ def _pin_malloc_mmap_threshold() -> None:
         log.debug("mallopt unavailable; leaving the allocator as it is")
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _library_versions() -> dict[str, str]:
     import av
 
@@ -273,7 +266,7 @@ def analyze_clip(
     started = time.perf_counter()
 
     _pin_malloc_mmap_threshold()
-    progress.on_stage("probe")
+    progress.on_stage(Stage.PROBE)
     info = probe(clip, options.limits)
     device = detect_device_in_background()
     try:
@@ -286,8 +279,8 @@ def analyze_clip(
 
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
-            sha256 = pool.submit(sha256_file, clip)  # overlaps with the model's first frames
-            progress.on_stage("pose")
+            sha256 = pool.submit(sha256_of_file, clip)  # overlaps with the model's first frames
+            progress.on_stage(Stage.POSE)
             video_only = staging / "overlay.video-only.mp4"
             overlay = (
                 OverlaySpec(
@@ -310,7 +303,7 @@ def analyze_clip(
                     estimator.close()
             child_peak_mb = frames.peak_rss_mb
 
-            progress.on_stage("measure")
+            progress.on_stage(Stage.MEASURE)
             t_ms, landmarks, world = track.arrays()
             series = analyze_series(
                 t_ms,
@@ -321,7 +314,7 @@ def analyze_clip(
                 options=options.analysis,
             )
 
-            progress.on_stage("write")
+            progress.on_stage(Stage.WRITE)
             names = ["landmarks_csv", "angles_csv", "coco17"]
             write_landmarks_csv(
                 staging / ARTIFACT_NAMES["landmarks_csv"],

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QHeaderView,
     QListWidget,
     QListWidgetItem,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.player import format_ms
 from gui.result import ClipResult
+from gui.wording import Row, curve_label, feedback_text, summary_rows
 
 SEVERITY_COLORS = {"info": "#2e7d32", "warning": "#ef6c00", "critical": "#c62828"}
 
@@ -43,10 +43,10 @@ class AnglesPlot(QWidget):
             offset=(10, 5), labelTextSize="8pt", colCount=6, labelTextColor="#333333",
             brush=pg.mkBrush(255, 255, 255, 200),
         )  # fmt: skip
-        self.cursor = pg.InfiniteLine(
+        self.playhead = pg.InfiniteLine(
             pos=0.0, angle=90, movable=False, pen=pg.mkPen("#d81b60", width=2)
         )
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.plot.addItem(self.playhead, ignoreBounds=True)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.curves: dict[str, Any] = {}
         layout = QVBoxLayout(self)
@@ -62,7 +62,9 @@ class AnglesPlot(QWidget):
         seconds = result.t_ms / 1000.0
         for number, (name, values) in enumerate(sorted(result.angles.items())):
             pen = pg.mkPen(pg.intColor(number, hues=max(len(result.angles), 1)), width=1.5)
-            curve = self.plot.plot(seconds, values, pen=pen, name=name, connect="finite")
+            curve = self.plot.plot(
+                seconds, values, pen=pen, name=curve_label(name), connect="finite"
+            )
             self.curves[name] = curve
         self.plot.enableAutoRange()
 
@@ -72,14 +74,20 @@ class AnglesPlot(QWidget):
         self.set_result(None)
 
     def set_cursor_ms(self, t_ms: float) -> None:
-        self.cursor.setValue(t_ms / 1000.0)
+        self.playhead.setValue(t_ms / 1000.0)
 
     @property
     def cursor_ms(self) -> float:
-        return float(self.cursor.value()) * 1000.0
+        return float(self.playhead.value()) * 1000.0
 
     def _on_scene_clicked(self, event: Any) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
+            return
+        legend = self.plot.getPlotItem().legend
+        if legend is not None and legend.sceneBoundingRect().contains(event.scenePos()):
+            # The legend shows and hides curves; a click on it is not a moment in time.
+            if not event.isAccepted():  # on a name rather than its colour sample
+                self._toggle_curve_named_at(legend, event.scenePos())
             return
         view_box = self.plot.getPlotItem().vb
         if not view_box.sceneBoundingRect().contains(event.scenePos()):
@@ -87,38 +95,58 @@ class AnglesPlot(QWidget):
         seconds = view_box.mapSceneToView(event.scenePos()).x()
         self.seek_requested.emit(max(float(seconds), 0.0) * 1000.0)
 
+    @staticmethod
+    def _toggle_curve_named_at(legend: Any, scene_pos: Any) -> None:
+        for sample, label in legend.items:
+            if label.sceneBoundingRect().contains(scene_pos):
+                sample.item.setVisible(not sample.item.isVisible())
+                sample.update()
+
 
 class SummaryTable(QTableWidget):
-    """min / max / range / mean per angle, then the other metrics as name → value."""
+    """The clip in numbers a coach reads: one measure per line, named, with its unit."""
+
+    COLUMNS = ("Measure", "What", "Value")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 5, parent)
-        self.setHorizontalHeaderLabels(["measure", "min", "max", "range", "mean"])
-        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
+        # One line of text per row: more of the table fits under the player.
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.setWordWrap(False)
+        self.rows: list[Row] = []
 
     def set_result(self, result: ClipResult | None) -> None:
+        self.clearSpans()
         self.setRowCount(0)
-        if result is None:
-            return
-        rows: list[list[str]] = []
-        for name, stats in sorted(result.summary.items()):
-            rows.append(
-                [f"{name} (°)"]
-                + [_number(stats.get(key)) for key in ("min", "max", "range", "mean")]
-            )
-        for name, value in _flatten(result.metrics):
-            rows.append([name, "", "", "", _number(value)])
-        self.setRowCount(len(rows))
-        for row, cells in enumerate(rows):
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                self.setItem(row, column, item)
+        self.rows = [] if result is None else summary_rows(result.summary, result.metrics)
+        self.setRowCount(len(self.rows))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for number, row in enumerate(self.rows):
+            if row.is_heading:
+                item = QTableWidgetItem(row.measure)
+                item.setFont(bold)
+                item.setBackground(QBrush(QColor("#eef1f5")))
+                self.setItem(number, 0, item)
+                self.setSpan(number, 0, 1, len(self.COLUMNS))
+                continue
+            for column, text in enumerate((row.measure, row.what, row.value)):
+                self.setItem(number, column, QTableWidgetItem(text))
+
+    def line(self, row: int) -> str:
+        """What a row says, cells joined by " | " (for the tests and the clipboard)."""
+        return " | ".join(
+            item.text() for column in range(self.columnCount())
+            if (item := self.item(row, column)) is not None and item.text()
+        )  # fmt: skip
 
 
 class FeedbackList(QListWidget):
@@ -139,17 +167,17 @@ class FeedbackList(QListWidget):
         if not result.feedback:
             self.addItem(QListWidgetItem("No feedback for this clip."))
             return
+        icons = {
+            "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+            "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+            "critical": QStyle.StandardPixmap.SP_MessageBoxCritical,
+        }
         for entry in result.feedback:
-            start = float(entry.get("time_ms") or 0.0)
-            end = entry.get("end_ms")
-            when = format_ms(start) + (f"–{format_ms(float(end))}" if end is not None else "")
             severity = str(entry.get("severity", "info"))
-            joints = ", ".join(entry.get("joints") or [])
-            text = f"{when}  [{severity}]  {entry.get('message', '')}"
-            if joints:
-                text += f"  ({joints})"
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, start)
+            item = QListWidgetItem(feedback_text(entry))
+            item.setData(Qt.ItemDataRole.UserRole, float(entry.get("time_ms") or 0.0))
+            item.setIcon(self.style().standardIcon(icons.get(severity, icons["info"])))
+            item.setToolTip(f"{severity.capitalize()}. Click to see this moment.")
             item.setForeground(QBrush(QColor(SEVERITY_COLORS.get(severity, "#333333"))))
             self.addItem(item)
 
@@ -157,25 +185,3 @@ class FeedbackList(QListWidget):
         t_ms = item.data(Qt.ItemDataRole.UserRole)
         if t_ms is not None:
             self.seek_requested.emit(float(t_ms))
-
-
-def _number(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
-    return str(value)
-
-
-def _flatten(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested metric dictionaries as ``speed.mean``-style rows (lists are left out)."""
-    rows: list[tuple[str, Any]] = []
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            rows.extend(_flatten(value, f"{name}."))
-        elif isinstance(value, int | float | str | bool) or value is None:
-            rows.append((name, value))
-    return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,19 +82,31 @@ def run_app(
     return int(code)
 
 
-SCREENSHOTS = ("studio", "feedback", "phones", "settings")
+SCREENSHOTS = ("studio", "feedback", "summary", "phones", "settings")
 
 
 def _capture_views_and_quit(window: MainWindow, folder: Path) -> None:
     """Save each main view as the screen shows it, then quit (documentation and tests)."""
     folder.mkdir(parents=True, exist_ok=True)
-    show = {
+
+    def show_feedback() -> None:
+        window.tabs.setCurrentIndex(0)
+        window.analysis_tabs.setCurrentWidget(window.feedback)
+        window.feedback.setCurrentRow(0)
+        first = window.feedback.item(0)
+        if first is not None:
+            window.feedback.itemClicked.emit(first)
+
+    def show_summary() -> None:
+        window.tabs.setCurrentIndex(0)
+        window.analysis_tabs.setCurrentWidget(window.summary)
+        # As a coach reading the numbers would: the table dragged taller.
+        window.player_split.setSizes([300, 450])
+
+    show: dict[str, Callable[[], None]] = {
         "studio": lambda: window.tabs.setCurrentIndex(0),
-        "feedback": lambda: (
-            window.analysis_tabs.setCurrentWidget(window.feedback),
-            window.feedback.setCurrentRow(0),
-            window.feedback.item(0) and window.feedback.itemClicked.emit(window.feedback.item(0)),
-        ),
+        "feedback": show_feedback,
+        "summary": show_summary,
         "phones": lambda: window.tabs.setCurrentWidget(window.phones),
         "settings": lambda: window.tabs.setCurrentWidget(window.settings_view),
     }

@@ -1,84 +1,35 @@
-"""Frame-accurate decoding for the player, on its own thread.
+"""The player's decoder thread: the engine's :class:`FrameDecoder` on a ``QThread``.
 
-:class:`FrameDecoder` is plain PyAV (no Qt): it indexes the clip's presentation
-timestamps once (demuxing only, no decoding), then returns frame *i* by seeking to
-the key frame before it and decoding forward, or simply decoding the next picture
-when the player asks for ``i + 1``. :class:`FrameServer` runs a decoder on a
-``QThread`` and hands back ``QImage``\\ s by signal. Requests are coalesced: while a
-frame is being decoded only the latest request is kept, so scrubbing never queues
-up work the user has already moved past.
+Decoding itself (seeking, the stream choice, rotation) is the engine's
+(:mod:`dance_analysis.video.frames`); this module only runs it off the GUI thread
+and hands back ``QImage``\\ s by signal. Requests are coalesced: while a picture is
+being decoded only the latest request is kept, so scrubbing never queues up work
+the user has already moved past. Every opened clip gets a generation number that
+travels with its signals, so a picture of the previous clip that was already on
+its way is recognised and dropped.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from fractions import Fraction
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from dance_analysis.video.probe import probe
+if TYPE_CHECKING:
+    from dance_analysis.video.frames import FrameDecoder
 
-FloatArray = npt.NDArray[np.float64]
 
+def open_decoder(path: Path) -> FrameDecoder:
+    # PyAV and OpenCV load here, on the decoder thread, not when the window starts.
+    from dance_analysis.video.frames import FrameDecoder
 
-class FrameDecoder:
-    """Random access to a clip's frames by index, upright RGB (rotation applied)."""
-
-    def __init__(self, path: Path) -> None:
-        self.info = probe(path)
-        self._quarter_turns = (-self.info.rotation // 90) % 4
-        self._container = av.open(str(path))
-        self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
-        self._time_base: Fraction = self._stream.time_base or self.info.time_base
-        pts = sorted(
-            packet.pts
-            for packet in self._container.demux(self._stream)
-            if packet.pts is not None and packet.size > 0 and not packet.is_discard
-        )
-        self.pts: list[int] = pts
-        start = pts[0] if pts else 0
-        self.t_ms: FloatArray = np.array(
-            [(value - start) * float(self._time_base) * 1000.0 for value in pts]
-        )
-        self._frames: Iterator[av.VideoFrame] | None = None
-        self._last_index = -2
-
-    @property
-    def frame_count(self) -> int:
-        return len(self.pts)
-
-    def frame(self, index: int) -> npt.NDArray[np.uint8]:
-        """Frame ``index`` as (height, width, 3) uint8 RGB."""
-        index = min(max(index, 0), self.frame_count - 1)
-        target = self.pts[index]
-        if index != self._last_index + 1 or self._frames is None:
-            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            self._frames = self._container.decode(self._stream)
-        picture = None
-        for candidate in self._frames:
-            if candidate.pts is not None and candidate.pts < target:
-                continue  # decoding forward from the key frame
-            picture = candidate
-            break
-        if picture is None:  # the decoder ended early: start over next time
-            self._frames = None
-            raise EOFError(f"frame {index} could not be decoded")
-        self._last_index = index
-        image = picture.to_ndarray(format="rgb24")
-        if self._quarter_turns:
-            image = np.ascontiguousarray(np.rot90(image, self._quarter_turns))
-        return image
-
-    def close(self) -> None:
-        self._frames = None
-        self._container.close()
+    return FrameDecoder(path)
 
 
 def to_qimage(image: npt.NDArray[np.uint8]) -> QImage:
@@ -88,17 +39,23 @@ def to_qimage(image: npt.NDArray[np.uint8]) -> QImage:
 
 
 class FrameServer(QObject):
-    """Owns a decoder on a worker thread; ``request(i)`` from the GUI, ``frame_decoded`` back."""
+    """Owns a decoder on a worker thread; ``request(i)`` from the GUI, ``frame_decoded`` back.
 
-    opened = Signal(object, object)  # (t_ms array, VideoInfo)
-    frame_decoded = Signal(int, QImage)
-    failed = Signal(str)
-    _open_requested = Signal(str)
+    ``opened(generation, t_ms, info)``, ``frame_decoded(generation, index, image)`` and
+    ``failed(generation, message)`` carry the generation :meth:`open` returned.
+    """
+
+    opened = Signal(int, object, object)
+    frame_decoded = Signal(int, int, QImage)
+    failed = Signal(int, str)
+    _open_requested = Signal(int, str)
     _wake = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, decoder_factory: Callable[[Path], FrameDecoder] = open_decoder) -> None:
         super().__init__()
+        self._factory = decoder_factory
         self._decoder: FrameDecoder | None = None
+        self._decoder_generation = 0
         self._lock = threading.Lock()
         self._wanted: int | None = None
         self._generation = 0
@@ -111,11 +68,14 @@ class FrameServer(QObject):
 
     # --- called on the GUI thread -----------------------------------------------------
 
-    def open(self, path: Path) -> None:
+    def open(self, path: Path) -> int:
+        """Start opening ``path``; returns the generation its signals will carry."""
         with self._lock:
             self._wanted = None
             self._generation += 1
-        self._open_requested.emit(str(path))
+            generation = self._generation
+        self._open_requested.emit(generation, str(path))
+        return generation
 
     def request(self, index: int) -> None:
         with self._lock:
@@ -123,6 +83,12 @@ class FrameServer(QObject):
             self._wanted = index
         if not pending:
             self._wake.emit()
+
+    @property
+    def decoded(self) -> int:
+        """Pictures decoded for the open clip (the tests count them)."""
+        decoder = self._decoder
+        return 0 if decoder is None else decoder.decoded
 
     def stop(self) -> None:
         """Stop the thread (and close the file) before the window goes away."""
@@ -134,27 +100,33 @@ class FrameServer(QObject):
 
     # --- on the decoder thread -----------------------------------------------------
 
-    @Slot(str)
-    def _open(self, path: str) -> None:
+    @Slot(int, str)
+    def _open(self, generation: int, path: str) -> None:
         if self._decoder is not None:
             self._decoder.close()
             self._decoder = None
+        with self._lock:
+            if generation != self._generation:
+                return  # another clip was chosen meanwhile: open that one instead
         try:
-            self._decoder = FrameDecoder(Path(path))
+            decoder = self._factory(Path(path))
         except Exception as error:  # a clip the player cannot read: say so, keep running
-            self.failed.emit(str(error))
+            self.failed.emit(generation, getattr(error, "message", None) or str(error))
             return
-        self.opened.emit(self._decoder.t_ms, self._decoder.info)
+        self._decoder, self._decoder_generation = decoder, generation
+        self.opened.emit(generation, decoder.t_ms, decoder.info)
 
     @Slot()
     def _decode_wanted(self) -> None:
         with self._lock:
             index, self._wanted = self._wanted, None
-        if index is None or self._decoder is None:
+            current = self._generation
+        decoder = self._decoder
+        if index is None or decoder is None or self._decoder_generation != current:
             return
         try:
-            image = to_qimage(self._decoder.frame(index))
+            image = to_qimage(decoder.frame(index))
         except Exception as error:
-            self.failed.emit(f"Frame {index + 1} could not be decoded: {error}")
+            self.failed.emit(current, f"Frame {index + 1} could not be decoded: {error}")
             return
-        self.frame_decoded.emit(index, image)
+        self.frame_decoded.emit(current, index, image)

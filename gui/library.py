@@ -25,39 +25,51 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dance_analysis.jobs.states import ENDED, JobStatus
+from dance_analysis.stages import Stage
+
 THUMB_PX = 64
-HIDDEN_STATES = frozenset({"awaiting_upload"})  # an upload still on its way: not a clip yet
+MINIMUM_WIDTH_PX = 440
+HIDDEN_STATES = frozenset({JobStatus.AWAITING_UPLOAD})  # an upload on its way: not a clip yet
 _ID_ROLE = Qt.ItemDataRole.UserRole
-_STAGES = {"probe": "reading", "pose": "finding the dancer", "measure": "measuring",
-           "write": "writing results", "render": "drawing overlay"}  # fmt: skip
+_STAGES: dict[str, str] = {
+    Stage.PROBE: "reading", Stage.POSE: "finding the dancer", Stage.MEASURE: "measuring",
+    Stage.WRITE: "writing results",
+}  # fmt: skip
 
 
 def status_text(view: Any) -> str:
-    """A job's state in a coach's words."""
-    if view.status == "queued":
+    """A job's state in a coach's words, short enough to leave room for the clip's name."""
+    if view.status == JobStatus.QUEUED:
         return "Waiting"
-    if view.status == "started":
+    if view.status == JobStatus.STARTED:
+        return f"Analysing {view.progress}%"
+    if view.status == JobStatus.FINISHED:
+        return "Ready"
+    if view.status == JobStatus.CANCELED:
+        return "Canceled"
+    if view.status == JobStatus.FAILED:
+        return "Not analysed"
+    return str(view.status)
+
+
+def status_detail(view: Any) -> str:
+    """The whole story, for the tooltip: the stage, or why it failed."""
+    if view.status == JobStatus.STARTED:
         stage = _STAGES.get(view.stage or "", view.stage or "analysing")
         return f"Analysing: {stage} {view.progress}%"
-    if view.status == "finished":
-        return "Ready"
-    if view.status == "canceled":
-        return "Canceled"
-    if view.status == "failed":
+    if view.status == JobStatus.FAILED:
         return f"Not analysed: {view.message or view.reason or 'unknown error'}"
-    return str(view.status)
+    return status_text(view)
 
 
 def read_thumbnail(path: Path) -> tuple[QImage, float]:
     """(first frame scaled to a thumbnail, duration in s); runs on a pool thread."""
-    from gui.frames import FrameDecoder, to_qimage
+    from gui.frames import open_decoder, to_qimage
 
-    decoder = FrameDecoder(path)
-    try:
+    with open_decoder(path) as decoder:
         image = to_qimage(decoder.frame(0))
         duration = decoder.info.duration_s
-    finally:
-        decoder.close()
     return image.scaled(THUMB_PX, THUMB_PX, Qt.AspectRatioMode.KeepAspectRatio,
                         Qt.TransformationMode.SmoothTransformation), duration  # fmt: skip
 
@@ -87,11 +99,15 @@ class LibraryView(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.tree.setUniformRowHeights(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the extension
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # The name column takes what the others leave; the panel is kept wide enough
+        # for the others at their widest ("Analysing 100%") and a name beside them.
+        self.setMinimumWidth(MINIMUM_WIDTH_PX)
         self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
         self.import_button = QPushButton("Import clip…")
         self.import_button.clicked.connect(self.import_requested)
@@ -131,11 +147,13 @@ class LibraryView(QWidget):
             self.thumbnail_wanted.emit(view)
         self.views[view.id] = view
         item.setText(0, view.filename)
+        item.setToolTip(0, view.filename)
         item.setText(1, status_text(view))
-        item.setToolTip(1, status_text(view))
+        item.setToolTip(1, status_detail(view))
         item.setText(3, _local_time(view.created_at))
         item.setHidden(not self._matches(view))
-        if self.current_job() is not None and self.current_job().id == view.id:
+        current = self.current_job()
+        if current is not None and current.id == view.id:
             self._update_buttons()
 
     def set_thumbnail(self, job_id: str, image: QImage, duration_s: float) -> None:
@@ -162,11 +180,8 @@ class LibraryView(QWidget):
         return None if item is None else self.views.get(item.data(0, _ID_ROLE))
 
     def visible_names(self) -> list[str]:
-        return [
-            self.tree.topLevelItem(row).text(0)
-            for row in range(self.tree.topLevelItemCount())
-            if not self.tree.topLevelItem(row).isHidden()
-        ]
+        items = (self.tree.topLevelItem(row) for row in range(self.tree.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None and not item.isHidden()]
 
     def item_for(self, job_id: str) -> QTreeWidgetItem | None:
         return self._items.get(job_id)
@@ -199,11 +214,11 @@ class LibraryView(QWidget):
         view = self.current_job()
         self.delete_button.setEnabled(view is not None)
         self.reanalyse_button.setEnabled(
-            view is not None and view.status in ("finished", "failed", "canceled")
+            view is not None and view.status in ENDED
         )
 
 
 def _local_time(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone().strftime("%d %b %H:%M")

@@ -9,13 +9,11 @@ thread. Nothing here blocks the GUI thread on a database, a file or the network.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dance_analysis.jobs.states import JobStatus
 from gui.analysis_views import AnglesPlot, FeedbackList, SummaryTable
 from gui.library import LibraryView, read_thumbnail
 from gui.phones import PhonesPanel, s3_status_of
@@ -41,6 +40,7 @@ from gui.tasks import JobEventBridge, Tasks
 
 log = logging.getLogger(__name__)
 
+MINIMUM_SIZE = QSize(1000, 640)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm);;All files (*)"
 _CHUNK = 1 << 20
 
@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self._current_id: str | None = None
         self._loaded_result_for: str | None = None
         self.tasks = Tasks(self)
-        self.bridge = JobEventBridge(service.subscribe)
+        self.bridge = JobEventBridge()
         self.bridge.job_changed.connect(self._on_bridge_job_changed)
 
         self.banner = ErrorBanner()
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         vertical.setStretchFactor(0, 3)
         vertical.setStretchFactor(1, 2)
         vertical.setSizes([470, 280])
+        self.player_split = vertical
         right_layout.addWidget(vertical, 1)
         studio = QSplitter(Qt.Orientation.Horizontal)
         studio.addWidget(self.library)
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         studio.setStretchFactor(0, 1)
         studio.setStretchFactor(1, 3)
         studio.setSizes([380, 900])
+        studio.setChildrenCollapsible(False)
+        self.studio = studio
+        self.player.add_shortcuts(studio)
 
         self.phones = PhonesPanel(
             access, self.tasks, api_url, s3_status or s3_status_of(settings, service)
@@ -150,6 +154,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.server_label = QLabel(
             f"Phones connect to {api_url}"
             if api_url
@@ -172,7 +177,7 @@ class MainWindow(QMainWindow):
 
         for problem in startup_problems or []:
             self.banner.show_message(problem)
-        self.tasks.run(lambda: service.list(limit=1000), self.library.set_jobs, self._report)
+        self.tasks.run(self._subscribe_and_list, self.library.set_jobs, self._report)
         self.phones.start()
 
     # --- importing ------------------------------------------------------------------
@@ -183,15 +188,25 @@ class MainWindow(QMainWindow):
         )
         self.import_files([Path(path) for path in paths])
 
+    def _subscribe_and_list(self) -> list[Any]:
+        """On a pool thread: job events first, then the list, so no change falls between."""
+        self.bridge.attach(self._service.subscribe)
+        return list(self._service.list(limit=1000))
+
     def import_files(self, paths: list[Path]) -> None:
         """Copy each clip into the library and queue it (in the background)."""
         for path in paths:
             self.statusBar().showMessage(f"Importing {path.name}…", 5000)
-            self.tasks.run(
-                lambda path=path: self._service.submit(path.name, _chunks(path)),
-                self._on_imported,
-                lambda error, name=path.name: self._report(error, f"“{name}” was not imported"),
-            )
+            self._import(path)
+
+    def _import(self, path: Path) -> None:
+        def submit() -> Any:
+            return self._service.submit(path.name, _chunks(path))
+
+        def failed(error: Exception) -> None:
+            self._report(error, f"“{path.name}” was not imported")
+
+        self.tasks.run(submit, self._on_imported, failed)
 
     def _on_imported(self, view: Any) -> None:
         self.library.update_job(view)
@@ -216,14 +231,15 @@ class MainWindow(QMainWindow):
         self._current_id = view.id
         self._loaded_result_for = None
         self.clip_title.setText(view.filename)
+        self.player.show_loading(view.filename)  # the old picture goes at once
         self._show_result(None)
         self.tasks.run(lambda: self._load(view), self._on_loaded, self._report)
 
     def _load(self, view: Any) -> tuple[str, Path | None, ClipResult | None]:
         """On a pool thread: the clip's local file and, when finished, its result."""
-        source = self._service.storage.local_path(view.source_key)
+        source = self._service.source_path(view.id)
         result = None
-        if view.status == "finished":
+        if view.status == JobStatus.FINISHED:
             handle = self._service.open_artifact(view.id, "result")
             if handle.local_path is not None:
                 result = ClipResult.load(handle.local_path)
@@ -235,6 +251,7 @@ class MainWindow(QMainWindow):
             return  # the user moved on meanwhile
         if source is None or not source.exists():
             self.player.close_clip()
+            self._show_result(result)
             self.banner.show_message(
                 "This clip's video is not on this computer, so it cannot be played."
             )
@@ -282,30 +299,23 @@ class MainWindow(QMainWindow):
         self.reanalyse(view)
 
     def reanalyse(self, view: Any) -> None:
-        """Analyse the clip again as a new job, then drop the old one."""
-
-        def run() -> Any:
-            source = self._service.storage.local_path(view.source_key)
-            if source is None:
-                raise RuntimeError("The clip's video is not on this computer.")
-            with tempfile.TemporaryDirectory(prefix="dance-reanalyse-") as folder:
-                copy = Path(folder) / view.filename
-                shutil.copyfile(source, copy)
-                # Deleting first: the service would take the same bytes and name, moments
-                # later, for a retried upload and answer with the old job.
-                self._service.delete(view.id)
-                return self._service.submit(view.filename, _chunks(copy))
+        """Analyse the clip again as a new job; the service drops the old one after."""
 
         def done(new_view: Any) -> None:
+            if view.id == self._current_id:
+                self._current_id = None
             self.library.remove_job(view.id)
             self._on_imported(new_view)
 
-        self.tasks.run(run, done, self._report)
+        def failed(error: Exception) -> None:
+            self._report(error, f"“{view.filename}” was not analysed again")
+
+        self.tasks.run(lambda: self._service.reanalyse(view.id), done, failed)
 
     def _on_library_thumbnail_wanted(self, view: Any) -> None:
         def read() -> tuple[str, Any, float]:
-            source = self._service.storage.local_path(view.source_key)
-            if source is None or not source.exists():
+            source = self._service.source_path(view.id)
+            if source is None:
                 raise FileNotFoundError(view.source_key)
             image, duration = read_thumbnail(source)
             return view.id, image, duration
@@ -319,13 +329,13 @@ class MainWindow(QMainWindow):
             return
         known = self.library.views.get(view.id)
         self.library.update_job(view)
-        if view.status == "failed" and (known is None or known.status != "failed"):
+        if view.status == JobStatus.FAILED and (known is None or known.status != JobStatus.FAILED):
             self.banner.show_message(
                 f"“{view.filename}” could not be analysed: {view.message or view.reason}"
             )
         if (
             view.id == self._current_id
-            and view.status == "finished"
+            and view.status == JobStatus.FINISHED
             and self._loaded_result_for != view.id
         ):
             self.tasks.run(lambda: self._load(view), self._on_result_ready, self._report)
@@ -344,10 +354,10 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self.bridge.close()
         self.phones.stop()
         self.player.shutdown()
-        self.tasks.close()
+        self.tasks.close()  # first: a pool thread may be subscribing the bridge
+        self.bridge.close()
         self.angles.release()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,8 +1,10 @@
 """The phones panel: the LAN address, a pairing QR code, paired devices, S3 status.
 
-Every call to the services runs in the background (:class:`gui.tasks.Tasks`); a
-one-second timer only redraws the code's countdown and, every few seconds, asks
-for the device list again so a phone that just paired shows up.
+Every call to the services runs in the background (:class:`gui.tasks.Tasks`). A
+one-second timer redraws the code's countdown and asks (in the background) whether
+the code on screen is still open: once a phone has used it, a fresh code replaces
+it and the device list is read again, so the phone shows up at once. Every few
+seconds the device list is read anyway (a token made on the command line).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def s3_status_of(settings: Any, service: Any) -> Callable[[], tuple[str, bool | 
 
         target = create_sync_target(settings) if settings.s3_mode == "sync" else service.storage
         where = settings.s3_endpoint_url or "AWS"
+        if target is None:
+            return "S3 sync: not configured (results stay on this computer)", None
         try:
             healthy = bool(target.ping())
         except Exception as error:
@@ -90,6 +94,7 @@ class PhonesPanel(QWidget):
         self._s3_status = s3_status
         self._code: Any = None
         self._ticks = 0
+        self._checking = False  # a check of the code is on its way
         self.devices: list[Any] = []
 
         self.address_label = QLabel(
@@ -188,8 +193,8 @@ class PhonesPanel(QWidget):
             return
         expires = self._code.expires_at
         if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=dt.UTC)
-        left = (expires - dt.datetime.now(dt.UTC)).total_seconds()
+            expires = expires.replace(tzinfo=dt.timezone.utc)
+        left = (expires - dt.datetime.now(dt.timezone.utc)).total_seconds()
         if left <= 0:
             self._code = None
             self.new_code()
@@ -232,11 +237,38 @@ class PhonesPanel(QWidget):
         self._ticks += 1
         if self._ticks % _DEVICE_REFRESH_TICKS == 0:
             self.refresh_devices()
+        self._check_code()
+
+    def _check_code(self) -> None:
+        code = self._code
+        if code is None or self._checking:
+            return
+        self._checking = True
+
+        def check() -> tuple[Any, bool]:
+            return code, bool(self._access.code_is_open(code.code))
+
+        self._tasks.run(check, self._on_code_checked, self._on_check_failed)
+
+    def _on_code_checked(self, checked: tuple[Any, bool]) -> None:
+        self._checking = False
+        code, is_open = checked
+        if is_open or code is not self._code:
+            return
+        # A phone has just paired with it: a code works once, so show the next one.
+        self._code = None
+        self.code_label.setText("Code used. Making a new one…")
+        self.new_code()
+        self.refresh_devices()
+
+    def _on_check_failed(self, error: Exception) -> None:
+        self._checking = False
+        self._on_error(error)
 
 
 def _when(moment: dt.datetime | None) -> str:
     if moment is None:
         return "never"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+        moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")

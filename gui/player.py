@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,8 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.frames import FrameServer
+from gui.frames import FrameServer, open_decoder
 from gui.result import ClipResult
+
+if TYPE_CHECKING:
+    from dance_analysis.video.frames import FrameDecoder
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,7 @@ class VideoCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._image: QImage | None = None
+        self.message = "Choose a clip in the library"  # shown while there is no picture
         self._points: npt.NDArray[np.float64] | None = None  # (k, 2), normalised
         self._bones: tuple[tuple[int, int], ...] = ()
         self.mirrored = False
@@ -98,9 +111,7 @@ class VideoCanvas(QWidget):
         self.drawn_points = []
         if self._image is None:
             painter.setPen(QColor(160, 160, 170))
-            painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter, "Choose a clip in the library"
-            )
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
             return
         rect = self.image_rect()
         painter.save()
@@ -184,10 +195,16 @@ class PlayerView(QWidget):
     position_changed = Signal(int, float)
     clip_failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        decoder_factory: Callable[[Path], FrameDecoder] = open_decoder,
+    ) -> None:
         super().__init__(parent)
         self.canvas = VideoCanvas(self)
-        self._server = FrameServer()
+        self._server = FrameServer(decoder_factory)
+        self._generation = 0  # of the clip this player shows (see FrameServer)
         self._server.opened.connect(self._on_server_opened)
         self._server.frame_decoded.connect(self._on_server_frame_decoded)
         self._server.failed.connect(self._on_server_failed)
@@ -211,6 +228,7 @@ class PlayerView(QWidget):
         self._timer.timeout.connect(self._on_timer_timeout)
 
         self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play or pause (Space)")
         self.play_button.clicked.connect(self.toggle_play)
         self.back_button = QPushButton("◀ Frame")
         self.back_button.setToolTip("One frame back (Left arrow or ,)")
@@ -227,10 +245,10 @@ class PlayerView(QWidget):
         self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
         self.speed_box.currentIndexChanged.connect(self._on_speed_box_changed)
         self.a_button = QPushButton("A")
-        self.a_button.setToolTip("Loop start: the current frame")
+        self.a_button.setToolTip("Loop start: the current frame (A)")
         self.a_button.clicked.connect(self.set_loop_a)
         self.b_button = QPushButton("B")
-        self.b_button.setToolTip("Loop end: the current frame")
+        self.b_button.setToolTip("Loop end: the current frame (B)")
         self.b_button.clicked.connect(self.set_loop_b)
         self.clear_loop_button = QPushButton("No loop")
         self.clear_loop_button.clicked.connect(self.clear_loop)
@@ -243,12 +261,22 @@ class PlayerView(QWidget):
         self.frame_label = QLabel("Frame – / –")
         self.loop_label = QLabel("")
 
+        # Clicking a control must not take the keyboard from the player: a focused
+        # button would take Space for itself and the slider would take the arrows.
+        for control in (
+            self.play_button, self.back_button, self.forward_button, self.slider,
+            self.speed_box, self.a_button, self.b_button, self.clear_loop_button,
+            self.mirror_box, self.overlay_box,
+        ):  # fmt: skip
+            control.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
         controls = QHBoxLayout()
-        for widget in (self.back_button, self.play_button, self.forward_button):
-            controls.addWidget(widget)
+        for button in (self.back_button, self.play_button, self.forward_button):
+            controls.addWidget(button)
         controls.addWidget(self.speed_box)
-        for widget in (self.a_button, self.b_button, self.clear_loop_button, self.loop_label):
+        for widget in (self.a_button, self.b_button, self.clear_loop_button):
             controls.addWidget(widget)
+        controls.addWidget(self.loop_label)
         controls.addStretch(1)
         controls.addWidget(self.mirror_box)
         controls.addWidget(self.overlay_box)
@@ -264,21 +292,36 @@ class PlayerView(QWidget):
 
         self._set_enabled(False)
 
-    _KEYS: ClassVar[dict[Qt.Key, int]] = {
-        Qt.Key.Key_Left: -1,
-        Qt.Key.Key_Right: 1,
-        Qt.Key.Key_Comma: -1,
-        Qt.Key.Key_Period: 1,
-    }
+    def add_shortcuts(self, scope: QWidget) -> list[QShortcut]:
+        """The player's keys, working whenever ``scope`` (the Studio tab) is on screen.
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Arrows (or , and .) step one frame; Space plays or pauses."""
-        if event.key() in self._KEYS:
-            self.step(self._KEYS[event.key()])
-        elif event.key() == Qt.Key.Key_Space:
-            self.toggle_play()
-        else:
-            super().keyPressEvent(event)
+        Arrows (or , and .) step one frame, Space plays or pauses, Home and End jump
+        to the first and last frame, A and B set the loop. Shortcuts rather than key
+        presses: a key press goes to whichever widget has the focus (the library, the
+        plot, the tab bar just clicked), so the keys worked only after clicking the
+        picture. Window-wide, as Qt ignores the shortcuts of a hidden widget: they
+        rest while another tab is shown. A text field still gets its typing: it
+        claims keys before shortcuts see them.
+        """
+        actions: dict[Qt.Key, Callable[[], None]] = {
+            Qt.Key.Key_Left: lambda: self.step(-1),
+            Qt.Key.Key_Right: lambda: self.step(1),
+            Qt.Key.Key_Comma: lambda: self.step(-1),
+            Qt.Key.Key_Period: lambda: self.step(1),
+            Qt.Key.Key_Space: self.toggle_play,
+            Qt.Key.Key_Home: lambda: self.seek_frame(0),
+            Qt.Key.Key_End: lambda: self.seek_frame(self.frame_count - 1),
+            Qt.Key.Key_A: self.set_loop_a,
+            Qt.Key.Key_B: self.set_loop_b,
+        }
+        shortcuts = []
+        for key, action in actions.items():
+            shortcut = QShortcut(QKeySequence(key), scope)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.setAutoRepeat(key not in (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_B))
+            shortcut.activated.connect(action)
+            shortcuts.append(shortcut)
+        return shortcuts
 
     # --- opening --------------------------------------------------------------------
 
@@ -292,7 +335,17 @@ class PlayerView(QWidget):
         self.loop_a = self.loop_b = None
         self._update_loop_label()
         self._audio.close()
-        self._server.open(path)
+        self._show_nothing(f"Loading {path.name}…")
+        self._generation = self._server.open(path)
+
+    def show_loading(self, name: str) -> None:
+        """Another clip was chosen: the old picture goes at once, the new one is coming."""
+        self.pause()
+        self._audio.close()
+        self._path = None
+        self._result = None
+        self._generation = -1  # whatever the decoder still sends is stale
+        self._show_nothing(f"Loading {name}…")
 
     def set_result(self, result: ClipResult | None) -> None:
         """A result that arrived for the clip already open (the analysis just finished)."""
@@ -318,8 +371,13 @@ class PlayerView(QWidget):
         self._audio.close()
         self._path = None
         self._result = None
+        self._generation = -1
+        self._show_nothing("Choose a clip in the library")
+
+    def _show_nothing(self, message: str) -> None:
         self._t_ms = np.zeros(0)
         self.index = self._requested = -1
+        self.canvas.message = message
         self.canvas.show_frame(None, None, ())
         self._set_enabled(False)
         self._update_readout()
@@ -392,6 +450,11 @@ class PlayerView(QWidget):
         self.loop_a = self.loop_b = None
         self._update_loop_label()
 
+    @property
+    def decoded(self) -> int:
+        """Pictures decoded for the clip on screen (the tests count them)."""
+        return self._server.decoded
+
     def shutdown(self) -> None:
         """Stop the clock, the audio and the decoder thread."""
         self.pause()
@@ -434,7 +497,9 @@ class PlayerView(QWidget):
         index = int(np.searchsorted(self._t_ms, now_ms + 1e-6, side="right")) - 1
         self._request(min(max(index, 0), end_index))
 
-    def _on_server_opened(self, t_ms: npt.NDArray[np.float64], info: Any) -> None:
+    def _on_server_opened(self, generation: int, t_ms: npt.NDArray[np.float64], info: Any) -> None:
+        if generation != self._generation:
+            return
         self._t_ms = t_ms
         self._has_audio = self._has_audio or bool(getattr(info, "has_audio", False))
         if self._path is not None:
@@ -446,7 +511,9 @@ class PlayerView(QWidget):
         self._set_enabled(self.frame_count > 0)
         self._request(0)
 
-    def _on_server_frame_decoded(self, index: int, image: QImage) -> None:
+    def _on_server_frame_decoded(self, generation: int, index: int, image: QImage) -> None:
+        if generation != self._generation:
+            return  # a picture of the clip shown before
         self.index = index
         points = None
         bones: tuple[tuple[int, int], ...] = ()
@@ -460,8 +527,12 @@ class PlayerView(QWidget):
         self._update_readout()
         self.position_changed.emit(index, self.current_ms)
 
-    def _on_server_failed(self, message: str) -> None:
+    def _on_server_failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
         self.pause()
+        self.canvas.message = "This clip cannot be played"
+        self.canvas.update()
         self.clip_failed.emit(message)
 
     def _on_slider_value_changed(self, value: int) -> None:

@@ -9,6 +9,7 @@ whatever thread changed the job, into a Qt signal received on the GUI thread.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -90,13 +91,28 @@ def _log_error(error: Exception) -> None:
 
 
 class JobEventBridge(QObject):
-    """Job events from any thread → ``job_changed(JobView)`` on the GUI thread."""
+    """Job events from any thread → ``job_changed(JobView)`` on the GUI thread.
+
+    :meth:`attach` takes the service's ``subscribe`` and is called on a pool thread,
+    like every other service call: none runs on the GUI thread.
+    """
 
     job_changed = Signal(object)
 
-    def __init__(self, subscribe: Callable[[Callable[[Any], None]], Callable[[], None]]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._unsubscribe: Callable[[], None] | None = subscribe(self._on_event)
+        self._lock = threading.Lock()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._closed = False
+
+    def attach(self, subscribe: Callable[[Callable[[Any], None]], Callable[[], None]]) -> None:
+        unsubscribe = subscribe(self._on_event)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._unsubscribe = unsubscribe
+        if closed:  # the window closed meanwhile
+            unsubscribe()
 
     def _on_event(self, view: Any) -> None:
         # Emitting from a foreign thread to receivers living on the GUI thread is
@@ -105,6 +121,8 @@ class JobEventBridge(QObject):
 
     @Slot()
     def close(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        with self._lock:
+            self._closed = True
+            unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request, status
 
 from api.deps import ServiceDep, SettingsDep
 from api.errors import ApiError
-from api.links import absolute
+from api.links import upload_link
 from api.schemas import (
     CONTENT_TYPE_PATTERN,
     SHA256_PATTERN,
@@ -32,6 +32,7 @@ from api.streaming import (
     run_upload,
 )
 from dance_analysis.errors import UploadTooLarge
+from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.views import JobView
 
 router = APIRouter(prefix="/analyze", tags=["analyze"])
@@ -40,7 +41,6 @@ INSTRUCTIONS = (
     "PUT the video file's bytes to upload_url with the same Content-Type, "
     "then call POST /api/v1/analyze/confirm with job_id and s3_key."
 )
-FINISHED = "finished"
 
 
 def _accepted(view: JobView, message: str) -> JobAcceptedPublic:
@@ -86,7 +86,7 @@ def create_upload_url(
     )
     return UploadUrlPublic(
         job_id=ticket.job_id,
-        upload_url=absolute(request, settings, ticket.upload_url),
+        upload_url=upload_link(request, settings, ticket),
         s3_key=ticket.key,
         expires_in=ticket.expires_in,
         instructions=INSTRUCTIONS,
@@ -173,7 +173,7 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
     view = service.get(job_id)
     error = (
         JobError(reason=view.reason, message=view.message or view.reason)
-        if view.reason and view.status in ("failed", "canceled")
+        if view.reason and view.status in (JobStatus.FAILED, JobStatus.CANCELED)
         else None
     )
     return JobStatusPublic(
@@ -199,14 +199,14 @@ def get_result(
     from api.routes.jobs import download_links  # one place builds artifact URLs
 
     view = service.get(job_id)
-    if view.status == "failed":
+    if view.status == JobStatus.FAILED:
         raise ApiError(
             422,
-            view.reason or "failed",
+            view.reason or JobStatus.FAILED.value,
             view.message or "The analysis failed.",
             extra={"status": view.status},
         )
-    if view.status != FINISHED:
+    if view.status != JobStatus.FINISHED:
         raise ApiError(
             409, "not_finished", f"The job is {view.status}, not finished yet.",
             extra={"status": view.status, "progress": view.progress},

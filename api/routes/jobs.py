@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -17,15 +17,13 @@ from dance_analysis.config import Settings
 from dance_analysis.errors import BadSignature, UploadExpired
 from dance_analysis.jobs.service import DOWNLOAD_URL_EXPIRY_S as DOWNLOAD_LINK_EXPIRY_S
 from dance_analysis.jobs.service import JobService
+from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.views import JobView
 
 # Every route here needs a token (the router is included with the auth dependency)...
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 # ...except downloads, which take a token *or* the signature of a link from /result.
 downloads_router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-JobStatus = Literal["awaiting_upload", "queued", "started", "finished", "failed", "canceled"]
-
 
 def to_public(view: JobView) -> JobPublic:
     return JobPublic(

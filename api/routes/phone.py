@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -31,6 +31,11 @@ _FILES = {
     "phone.js": "text/javascript; charset=utf-8",
     "phone.css": "text/css; charset=utf-8",
 }
+
+
+def pairing_link(api_url: str, code: str) -> str:
+    """What a pairing QR code holds: this page on the server, with the one-time code."""
+    return f"{api_url.rstrip('/')}/?pair={quote(code)}"
 
 
 @cache

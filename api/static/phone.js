@@ -1,10 +1,13 @@
-// The phone page: pair with the one-time code from the QR code, upload a clip,
-// follow its progress, then play the overlay video and list the feedback.
+// The phone page: pair with the one-time code from the QR code (or typed in), upload a
+// clip, follow its progress, then play the overlay video and list the feedback. The
+// clips this phone sent are remembered (localStorage) and listed after a reload.
 // Plain JavaScript, no framework, nothing fetched from outside this server.
 (function () {
   "use strict";
 
   var TOKEN_KEY = "dance-analysis.token";
+  var HISTORY_KEY = "dance-analysis.history";
+  var HISTORY_MAX = 50;
   var API = "/api/v1";
   var POLL_MS = 1000;
 
@@ -98,19 +101,20 @@
     show("upload-section", false);
     show("result-section", false);
     show("pair-section", true);
+    show("history-section", false);
     var code = pairCode();
-    show("pair-form", Boolean(code));
+    if (code) { $("pair-code").value = code; }
     $("pair-hint").textContent = code
       ? "Give this phone a name, then pair it with the desktop app."
-      : "Scan the pairing QR code shown by the desktop app to pair this phone.";
+      : "Scan the pairing QR code shown by the desktop app, or type the code it shows.";
     showError(message || "");
   }
 
   function onPair(event) {
     event.preventDefault();
-    var code = pairCode();
+    var code = $("pair-code").value.trim();  // the server ignores case, spaces, dashes
     var name = $("device-name").value.trim() || "Phone";
-    if (!code) { showPairing(); return; }
+    if (!code) { showError("Type the pairing code the desktop app shows."); return; }
     $("pair-button").disabled = true;
     showError("");
     api("POST", API + "/pair", { code: code, device_name: name }).then(
@@ -125,7 +129,129 @@
 
   function forget() {
     setToken(null);
+    saveHistory([]);  // the next person to pair this phone does not see these clips
     showPairing();
+  }
+
+  // -- history: the clips this phone sent ----------------------------------------------
+
+  function loadHistory() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(HISTORY_KEY) || "[]");
+      return Array.isArray(saved) ? saved.filter(function (e) { return e && e.job_id; }) : [];
+    } catch (e) { return []; }
+  }
+
+  function saveHistory(entries) {
+    try { window.localStorage.setItem(HISTORY_KEY, JSON.stringify(entries.slice(0, HISTORY_MAX))); }
+    catch (e) { /* private mode: the list lives as long as the page */ }
+  }
+
+  function remember(jobId, filename) {
+    var entries = loadHistory().filter(function (e) { return e.job_id !== jobId; });
+    entries.unshift({ job_id: jobId, filename: filename, sent_ms: Date.now() });
+    saveHistory(entries);
+  }
+
+  function forgetJob(jobId) {
+    saveHistory(loadHistory().filter(function (e) { return e.job_id !== jobId; }));
+  }
+
+  function describe(status) {
+    if (status.status === "finished") { return "Ready"; }
+    if (status.status === "failed") {
+      return "Failed: " + ((status.error && status.error.message) || status.message || "");
+    }
+    if (status.status === "canceled") { return "Canceled"; }
+    if (status.status === "awaiting_upload") { return "Upload not finished"; }
+    return "Analysing (" + (status.progress || 0) + "%)";
+  }
+
+  function sentAt(ms) {
+    var when = new Date(ms || 0);
+    return isNaN(when.getTime()) ? "" : when.toLocaleString([], {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+  }
+
+  // Lists this phone's clips with their state now; a clip still analysing is followed.
+  function showHistory() {
+    var entries = loadHistory();
+    var list = $("history");
+    list.textContent = "";
+    show("history-section", entries.length > 0);
+    entries.forEach(function (entry) {
+      var li = document.createElement("li");
+      li.className = "history-item";
+      li.dataset.jobId = entry.job_id;
+      var name = document.createElement("span");
+      name.className = "name";
+      name.textContent = entry.filename || "clip";
+      var when = document.createElement("span");
+      when.className = "when";
+      when.textContent = sentAt(entry.sent_ms);
+      var state = document.createElement("span");
+      state.className = "state";
+      state.textContent = "…";
+      li.appendChild(name);
+      li.appendChild(when);
+      li.appendChild(state);
+      list.appendChild(li);
+      api("GET", API + "/analyze/" + encodeURIComponent(entry.job_id) + "/status").then(
+        function (status) {
+          state.textContent = describe(status);
+          li.dataset.status = status.status;
+          if (status.status === "finished") {
+            li.tabIndex = 0;
+            li.addEventListener("click", function () { openResult(entry.job_id); });
+          } else if (status.status === "queued" || status.status === "started") {
+            follow(entry.job_id);
+          }
+        },
+        function (failure) {
+          if (failure.status === 404) {  // deleted on the desktop: drop it from the list
+            forgetJob(entry.job_id);
+            list.removeChild(li);
+            show("history-section", list.children.length > 0);
+          } else if (failure.status === 401) {
+            handleFailure(failure);
+          } else {
+            state.textContent = failure.message;
+          }
+        }
+      );
+    });
+  }
+
+  function openResult(jobId) {
+    showError("");
+    api("GET", API + "/analyze/" + encodeURIComponent(jobId) + "/result")
+      .then(showResult)
+      .then(function () { $("result-section").scrollIntoView(); })
+      .catch(handleFailure);
+  }
+
+  var following = null;  // the job whose progress the upload area shows
+
+  function follow(jobId) {
+    if (following) { return; }
+    following = jobId;
+    $("upload-button").disabled = true;
+    poll(jobId)
+      .then(function () {
+        setState("Done.", 100);
+        return api("GET", API + "/analyze/" + encodeURIComponent(jobId) + "/result");
+      })
+      .then(showResult)
+      .catch(function (failure) {
+        setState("", null);
+        handleFailure(failure);
+      })
+      .then(function () {
+        following = null;
+        $("upload-button").disabled = false;
+        if (getToken()) { showHistory(); }
+      });
   }
 
   // -- upload ------------------------------------------------------------------------
@@ -134,6 +260,7 @@
     show("pair-section", false);
     show("upload-section", true);
     showError("");
+    showHistory();
   }
 
   function setState(text, percent) {
@@ -185,6 +312,7 @@
   function onUpload() {
     var file = $("clip").files[0];
     if (!file) { showError("Choose or record a clip first."); return; }
+    if (following) { return; }
     var contentType = file.type || "video/mp4";
     var filename = file.name || "clip.mp4";
     var button = $("upload-button");
@@ -194,28 +322,23 @@
     setState("Preparing the upload…", 0);
     var query = "?filename=" + encodeURIComponent(filename) +
       "&content_type=" + encodeURIComponent(contentType) + "&size=" + file.size;
-    var jobId = null;
     api("POST", API + "/analyze/upload-url" + query)
       .then(function (ticket) {
-        jobId = ticket.job_id;
+        remember(ticket.job_id, filename);
+        showHistory();
         return putFile(ticket.upload_url, file, contentType).then(function () { return ticket; });
       })
       .then(function (ticket) {
         setState("Queued for analysis…", 0);
         return api("POST", API + "/analyze/confirm?job_id=" + encodeURIComponent(ticket.job_id) +
-          "&s3_key=" + encodeURIComponent(ticket.s3_key));
+          "&s3_key=" + encodeURIComponent(ticket.s3_key)).then(function () { return ticket; });
       })
-      .then(function () { return poll(jobId); })
-      .then(function () {
-        setState("Done.", 100);
-        return api("GET", API + "/analyze/" + encodeURIComponent(jobId) + "/result");
-      })
-      .then(showResult)
+      .then(function (ticket) { follow(ticket.job_id); })
       .catch(function (failure) {
         setState("", null);
+        button.disabled = false;
         handleFailure(failure);
-      })
-      .then(function () { button.disabled = false; });
+      });
   }
 
   // -- result ------------------------------------------------------------------------

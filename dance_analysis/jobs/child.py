@@ -25,6 +25,8 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from dance_analysis.stages import Stage
+
 _FRAMES_EVERY_S = 0.2  # progress messages, at most this often
 _PARENT_CHECK_S = 1.0
 
@@ -35,7 +37,7 @@ class _PipeProgress:
         self._cancel = cancel
         self._last_frames = 0.0
 
-    def on_stage(self, stage: str) -> None:
+    def on_stage(self, stage: Stage) -> None:
         self._conn.send(("stage", stage))
 
     def on_frames(self, done: int, total: int) -> None:

@@ -10,6 +10,8 @@ Run at every consumer start-up and then every ``sweep_interval_s`` by each consu
    its data. Enqueued again. A duplicate task is harmless: only one claim succeeds.
 3. ``awaiting_upload`` long past its link's expiry: confirmed if the object is there
    and passes the checks, else deleted (see :meth:`Uploads.reconcile`).
+4. A working folder under ``{data_dir}/work`` whose attempt no longer runs under a
+   live lease (a killed worker's): removed (see :mod:`dance_analysis.jobs.workdirs`).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, utcnow
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, utcnow
+from dance_analysis.jobs.records import JobRecord
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.transitions import enqueue_job, locked_job, requeue_or_give_up
 from dance_analysis.jobs.uploads import Uploads
-from dance_analysis.jobs.views import QUEUED, STARTED, JobView
-from dance_analysis.jobs.worker import enqueue_job, locked_job, requeue_or_give_up
+from dance_analysis.jobs.views import JobView
+from dance_analysis.jobs.workdirs import remove_orphans
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,8 @@ def sweep(
     changed = _expire_leases(settings, db, queue, publish)
     changed += _ring_again(settings, db, queue)
     changed += uploads.reconcile()
+    # After the leases: the folder of an attempt whose lease just expired goes too.
+    remove_orphans(settings, db)
     return changed
 
 
@@ -56,7 +63,7 @@ def _expire_leases(
         lambda session: list(
             session.scalars(
                 select(JobRecord.id)
-                .where(JobRecord.status == STARTED, JobRecord.lease_expires_at < now)
+                .where(JobRecord.status == JobStatus.STARTED, JobRecord.lease_expires_at < now)
                 .limit(_BATCH)
             )
         )
@@ -65,7 +72,7 @@ def _expire_leases(
     def release(session: Session, job_id: str) -> JobView | None:
         record = locked_job(session, job_id)
         # Re-checked under the lock: a heartbeat may have renewed it meanwhile.
-        if record is None or record.status != STARTED:
+        if record is None or record.status != JobStatus.STARTED:
             return None
         if record.lease_expires_at is None or record.lease_expires_at >= utcnow():
             return None
@@ -81,7 +88,7 @@ def _expire_leases(
         if view is None:
             continue
         publish(view)
-        if view.status == QUEUED:
+        if view.status == JobStatus.QUEUED:
             enqueue_job(db, queue, job_id)
     return len(expired)
 
@@ -94,7 +101,7 @@ def _ring_again(settings: Settings, db: Database, queue: JobQueue) -> int:
         lambda session: list(
             session.scalars(
                 select(JobRecord.id)
-                .where(JobRecord.status == QUEUED)
+                .where(JobRecord.status == JobStatus.QUEUED)
                 .where(
                     or_(
                         (JobRecord.enqueued_at.is_(None)) & (JobRecord.updated_at < fresh),

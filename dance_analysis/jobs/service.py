@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dance_analysis.artifacts import ARTIFACT_NAMES
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, database_url, utcnow
 from dance_analysis.errors import (
     InvalidRequest,
     InvalidState,
@@ -27,38 +28,28 @@ from dance_analysis.errors import (
     ObjectMissing,
     StorageUnavailable,
 )
+from dance_analysis.jobs import transitions
 from dance_analysis.jobs.consumer import Consumer
 from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, database_url, utcnow
+from dance_analysis.jobs.records import JobRecord, OutboxRecord
 from dance_analysis.jobs.recovery import sweep
+from dance_analysis.jobs.states import ENDED, JobStatus
+from dance_analysis.jobs.transitions import locked_job
 from dance_analysis.jobs.uploads import Uploads, check_job_id
 from dance_analysis.jobs.views import (
-    AWAITING_UPLOAD,
-    CANCELED,
-    ENDED,
-    FINISHED,
-    QUEUED,
-    STARTED,
-    STATES,
     ArtifactHandle,
     JobView,
     UploadTicket,
 )
-from dance_analysis.jobs.worker import (
-    CANCELED_ENDING,
-    JobWorker,
-    _set_ended,
-    locked_job,
-    remove_stale_work_dirs,
-)
+from dance_analysis.jobs.worker import JobWorker
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes
 from dance_analysis.storage.signing import load_secret, verify_upload
 
 if TYPE_CHECKING:
-    from dance_analysis.storage.sync import SyncLoop
+    from dance_analysis.jobs.sync import SyncLoop
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +140,14 @@ class JobService:
         return view
 
     def list(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self, *, status: JobStatus | str | None = None, limit: int = 100, offset: int = 0
     ) -> list[JobView]:
-        if status is not None and status not in STATES:
-            raise InvalidRequest(f"status must be one of {', '.join(STATES)}.")
+        if status is not None:
+            try:
+                status = JobStatus(status)
+            except ValueError:
+                names = ", ".join(state.value for state in JobStatus)
+                raise InvalidRequest(f"status must be one of {names}.") from None
         if not 1 <= limit <= _MAX_LIST or offset < 0:
             raise InvalidRequest(f"limit must be 1–{_MAX_LIST} and offset at least 0.")
         query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
@@ -173,17 +168,11 @@ class JobService:
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status in (AWAITING_UPLOAD, QUEUED):
-                _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
-            elif record.status == STARTED:
-                record.cancel_requested = True
-                record.updated_at = utcnow()
-            elif record.status != CANCELED:
-                raise InvalidState(f"The job has already {record.status}; it cannot be canceled.")
+            transitions.cancel(record)
             return JobView.of(record)
 
         view = self.database.write(request)
-        if view.status == STARTED:
+        if view.status == JobStatus.STARTED:
             self._local_cancels.add(job_id)  # a worker in this process reacts at once
         self._events.publish(view)
         return view
@@ -214,10 +203,46 @@ class JobService:
             for prefix in job_prefixes(job_id):
                 self.storage.delete_prefix(prefix)
 
+    def reanalyse(self, job_id: str) -> JobView:
+        """Analyse an ended job's clip again as a new job, then delete the old job.
+
+        The new job is created, filled and confirmed (size and SHA-256 checked against
+        the old record) before the old one is touched: if any step fails, the new job
+        is removed and the old one, with its clip and results, stays as it was. Not a
+        ``submit``: that would take the same bytes and name for a retried upload and
+        answer with the old job.
+        """
+        old = self.get(job_id)
+        if old.status not in ENDED:
+            raise InvalidState(f"The job is {old.status}; it can be analysed again once it ends.")
+        ticket = self.create_upload(
+            old.filename, content_type_for(old.filename), size=old.size_bytes, sha256=old.sha256
+        )
+        try:
+            with storage_errors():
+                chunks = self.storage.open_range(old.source_key, 0, None)
+                self.receive_upload(ticket.job_id, old.filename, chunks)
+            view = self.confirm(ticket.job_id, ticket.key)
+        except BaseException:
+            with contextlib.suppress(Exception):  # confirm may have removed it already
+                self.delete(ticket.job_id)
+            raise
+        try:
+            self.delete(old.id)
+        except Exception:  # the new job runs; the old one stays listed, nothing is lost
+            log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
+        return view
+
+    def source_path(self, job_id: str) -> Path | None:
+        """The job's clip as a file on this computer, or None (S3 only, or gone)."""
+        view = self.get(job_id)
+        path = self.storage.local_path(view.source_key)
+        return path if path is not None and path.is_file() else None
+
     def open_artifact(self, job_id: str, name: str) -> ArtifactHandle:
         """A finished job's file, by artifact name (``overlay``) or file name (``overlay.mp4``)."""
         view = self.get(job_id)
-        if view.status != FINISHED:
+        if view.status != JobStatus.FINISHED:
             raise InvalidState(f"The job is {view.status}; its results are not ready.")
         artifact = _FILE_TO_ARTIFACT.get(name, name)
         key = view.artifacts.get(artifact)
@@ -255,8 +280,7 @@ class JobService:
 
     def start_consumer(self, *, workers: int | None = None) -> Consumer:
         """Recover, then run jobs on threads of this process until ``.stop(grace_s)``."""
-        remove_stale_work_dirs(self.settings)
-        self.recover()
+        self.recover()  # also removes the working folders killed workers left
         background: list[Callable[[threading.Event], None]] = []
         sync = self.sync_loop()
         if sync is not None:
@@ -289,8 +313,8 @@ class JobService:
         """The desktop's S3 mirror (None unless ``s3_mode`` is ``sync`` with a bucket)."""
         if self._sync_target is None:
             return None
+        from dance_analysis.jobs.sync import SyncLoop
         from dance_analysis.storage.s3 import S3Storage
-        from dance_analysis.storage.sync import SyncLoop
 
         assert isinstance(self._sync_target, S3Storage)
         return SyncLoop(

@@ -20,17 +20,18 @@ cannot be revoked, so that check is the last line there).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, utcnow
+from dance_analysis.digests import Sha256Stream
 from dance_analysis.errors import (
     ChecksumMismatch,
     DanceAnalysisError,
@@ -44,12 +45,13 @@ from dance_analysis.errors import (
     UploadTooLarge,
 )
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, utcnow
-from dance_analysis.jobs.views import AWAITING_UPLOAD, FAILED, QUEUED, JobView, UploadTicket
-from dance_analysis.jobs.worker import enqueue_job, locked_job
+from dance_analysis.jobs.records import JobRecord
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.transitions import accept_upload, enqueue_job, locked_job
+from dance_analysis.jobs.views import JobView, UploadTicket
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object
 from dance_analysis.storage.keys import job_prefixes, safe_filename, upload_key
-from dance_analysis.storage.signing import signed_upload_path
+from dance_analysis.storage.signing import sign_upload
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +126,24 @@ class Uploads:
             return record
 
         record = self.db.write(record_upload)
-        url = self._upload_url(record.id, record.filename, content_type, expires_at, expiry)
+        expires = int(expires_at.timestamp())
+        with self._storage_errors():
+            url = self.storage.presigned_put(record.source_key, content_type, expiry)
+        # The local store: a link to this server, signed here; the API, which knows
+        # its own routes, turns the signature into the URL.
+        signature = (
+            None
+            if url is not None
+            else sign_upload(self._secret, record.id, record.filename, content_type, expires)
+        )
         self._publish(JobView.of(record))
         return UploadTicket(
             job_id=record.id,
             key=record.source_key,
+            filename=record.filename,
             upload_url=url,
+            signature=signature,
+            expires_at=expires,
             expires_in=expiry,
             content_type=content_type,
         )
@@ -147,40 +161,26 @@ class Uploads:
             record = locked_job(session, check_job_id(job_id))
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status != AWAITING_UPLOAD:
+            if record.status != JobStatus.AWAITING_UPLOAD:
                 raise InvalidState("This job's upload is already confirmed.")
             return record
         if sha256 is None:
             return None
         found = session.scalars(
             select(JobRecord)
-            .where(JobRecord.status == AWAITING_UPLOAD, JobRecord.sha256 == sha256)
+            .where(JobRecord.status == JobStatus.AWAITING_UPLOAD, JobRecord.sha256 == sha256)
             .where(JobRecord.filename == safe, JobRecord.size_bytes == size)
             .with_for_update()
             .limit(1)
         ).first()
         return found
 
-    def _upload_url(
-        self, job_id: str, filename: str, content_type: str, expires_at: dt.datetime, expiry: int
-    ) -> str:
-        key = upload_key(job_id, filename)
-        with self._storage_errors():
-            url = self.storage.presigned_put(key, content_type, expiry)
-        if url is not None:
-            return url
-        path = signed_upload_path(
-            self._secret, job_id, filename, content_type, int(expires_at.timestamp())
-        )
-        base = self.settings.public_base_url
-        return f"{base.rstrip('/')}{path}" if base else path
-
     # --- the local PUT ----------------------------------------------------------------
 
     def receive(self, job_id: str, filename: str, chunks: Iterable[bytes]) -> int:
         """Store the body of a (signature-checked) PUT; the client confirms next."""
         record = self._get(job_id)
-        if record.status != AWAITING_UPLOAD:
+        if record.status != JobStatus.AWAITING_UPLOAD:
             raise _already_confirmed()
         if upload_key(job_id, filename) != record.source_key:
             raise ObjectMismatch("The upload link names another file than this job's.")
@@ -192,7 +192,7 @@ class Uploads:
                 current = locked_job(session, job_id)
                 if current is None:
                     raise JobNotFound(job_id)
-                if current.status != AWAITING_UPLOAD:
+                if current.status != JobStatus.AWAITING_UPLOAD:
                     raise _already_confirmed()
                 make_visible()
 
@@ -212,7 +212,7 @@ class Uploads:
         record = self._get(job_id)
         if key != record.source_key:
             raise ObjectMismatch(f"{key[:200]!r} is not the upload key of job {job_id}.")
-        if record.status != AWAITING_UPLOAD:
+        if record.status != JobStatus.AWAITING_UPLOAD:
             return JobView.of(record)  # confirmed before: the same job
         with self._storage_errors():
             info = self.storage.stat(key)
@@ -261,7 +261,7 @@ class Uploads:
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
-            if record.status != AWAITING_UPLOAD:
+            if record.status != JobStatus.AWAITING_UPLOAD:
                 return JobView.of(record), False  # a concurrent confirm won
             if version is not None:
                 # A PUT may have put other bytes in place while we were checking these.
@@ -270,12 +270,7 @@ class Uploads:
                     raise InvalidState(
                         "The upload was replaced while it was being confirmed: confirm again."
                     )
-            record.status = QUEUED
-            record.size_bytes = size
-            record.sha256 = sha256 or record.sha256
-            record.upload_expires_at = None
-            record.updated_at = utcnow()
-            return JobView.of(record), True
+            return JobView.of(record), accept_upload(record, size, sha256)
 
         view, changed = self.db.write(transition)
         if changed:
@@ -293,12 +288,12 @@ class Uploads:
         # Born awaiting its bytes; a crash mid-stream leaves a row the sweep reconciles.
         record.upload_expires_at = now
         self.db.write(lambda session: session.add(record))
-        digest = hashlib.sha256()
+        digest = Sha256Stream()
         try:
             with self._storage_errors():
                 size = self.storage.write_stream(
                     record.source_key,
-                    _hashing(chunks, digest),
+                    digest.tap(chunks),
                     max_bytes=self.settings.max_upload_bytes,
                 )
             sha256 = digest.hexdigest()
@@ -330,7 +325,7 @@ class Uploads:
                 .where(JobRecord.sha256 == sha256, JobRecord.size_bytes == size)
                 .where(JobRecord.filename == filename, JobRecord.id != job_id)
                 .where(JobRecord.created_at >= since)
-                .where(JobRecord.status.not_in((AWAITING_UPLOAD, FAILED)))
+                .where(JobRecord.status.not_in((JobStatus.AWAITING_UPLOAD, JobStatus.FAILED)))
                 .order_by(JobRecord.created_at)
                 .limit(1)
             ).first()
@@ -347,7 +342,7 @@ class Uploads:
             lambda session: list(
                 session.scalars(
                     select(JobRecord.id)
-                    .where(JobRecord.status == AWAITING_UPLOAD)
+                    .where(JobRecord.status == JobStatus.AWAITING_UPLOAD)
                     .where(JobRecord.upload_expires_at < cutoff)
                     .limit(100)
                 )
@@ -410,7 +405,7 @@ def _new_record(job_id: str, filename: str, content_type: str, now: dt.datetime)
     safe = safe_filename(filename)
     return JobRecord(
         id=job_id,
-        status=AWAITING_UPLOAD,
+        status=JobStatus.AWAITING_UPLOAD,
         stage=None,
         progress=0,
         filename=safe,
@@ -435,12 +430,6 @@ def _delete_row(session: Session, job_id: str) -> None:
     record = locked_job(session, job_id)
     if record is not None:
         session.delete(record)
-
-
-def _hashing(chunks: Iterable[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
 
 
 def _check_sha256(value: str | None) -> str | None:

@@ -7,16 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dance_analysis.jobs.records import JobRecord
-
-# States. awaiting_upload is internal (an upload link issued, not yet confirmed).
-AWAITING_UPLOAD = "awaiting_upload"
-QUEUED = "queued"
-STARTED = "started"
-FINISHED = "finished"
-FAILED = "failed"
-CANCELED = "canceled"
-STATES = (AWAITING_UPLOAD, QUEUED, STARTED, FINISHED, FAILED, CANCELED)
-ENDED = frozenset({FINISHED, FAILED, CANCELED})
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.stages import Stage
 
 
 @dataclass(frozen=True)
@@ -24,8 +16,8 @@ class JobView:
     """What clients see; the API maps it 1:1 to JSON."""
 
     id: str
-    status: str
-    stage: str | None
+    status: JobStatus
+    stage: Stage | None
     progress: int  # 0–100
     filename: str  # the safe file name the clip is stored under
     source_key: str
@@ -44,8 +36,9 @@ class JobView:
     def of(cls, record: JobRecord) -> JobView:
         return cls(
             id=record.id,
-            status=record.status,
-            stage=record.stage,
+            # Converted here too: a record changed in this session holds what was set.
+            status=JobStatus(record.status),
+            stage=None if record.stage is None else Stage(record.stage),
             progress=record.progress,
             filename=record.filename,
             source_key=record.source_key,
@@ -58,7 +51,7 @@ class JobView:
             started_at=record.started_at,
             ended_at=record.ended_at,
             num_frames=record.num_frames,
-            artifacts=dict(record.artifacts or {}) if record.status == FINISHED else {},
+            artifacts=dict(record.artifacts or {}) if record.status == JobStatus.FINISHED else {},
         )
 
 
@@ -68,7 +61,10 @@ class UploadTicket:
 
     job_id: str
     key: str  # uploads/{job_id}/{safe_filename}: the original API's ``s3_key``
-    upload_url: str  # presigned S3 URL, or a server-relative signed path ("/api/v1/…")
+    filename: str  # the safe file name the clip is stored under
+    upload_url: str | None  # presigned S3 URL; None: PUT to this server's signed link
+    signature: str | None  # the local store's link signature (storage.signing.sign_upload)
+    expires_at: int  # when the link expires, in seconds since the epoch
     expires_in: int  # seconds
     content_type: str  # the PUT must send exactly this Content-Type
     method: str = "PUT"

@@ -7,9 +7,11 @@ handed to someone else therefore cannot overwrite the new attempt; it notices at
 next heartbeat, kills its child and walks away.
 
 The attempt's ending is decided in one place (:class:`Ending`) and written in one
-transaction: ``finished`` with its artifacts (and, on a desktop with S3, the files
-to sync), ``failed`` with a reason, ``canceled``, or lost (the child died: queued
-again, or ``failed``/``worker_lost`` after ``max_attempts``).
+transaction through :mod:`dance_analysis.jobs.transitions`: ``finished`` with its
+artifacts (and, on a desktop with S3, the files to sync), ``failed`` with a reason,
+``canceled``, or lost (the child died: queued again, or ``failed``/``worker_lost``
+after ``max_attempts``). This module owns the process side: the heartbeat, the child
+process with its time limit, progress relayed into the row, and publishing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,13 +35,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
+from dance_analysis.db import Database, utcnow
+from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import ObjectMissing, Reason
+from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import run_analysis
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import Database, JobRecord, OutboxRecord, utcnow
-from dance_analysis.jobs.views import CANCELED, FAILED, FINISHED, QUEUED, STARTED, JobView
-from dance_analysis.storage.base import Storage, content_type_for, sha256_of_file
+from dance_analysis.jobs.records import JobRecord, OutboxRecord
+from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.transitions import (
+    CANCELED_MESSAGE,
+    CANCELED_REASON,
+    enqueue_job,
+    locked_job,
+)
+from dance_analysis.jobs.views import JobView
+from dance_analysis.jobs.workdirs import work_dir
+from dance_analysis.stages import Stage
+from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key
 
 log = logging.getLogger(__name__)
@@ -47,112 +62,37 @@ _POLL_S = 0.2
 _PROGRESS_EVERY_S = 1.0  # progress rows written at most this often (stages at once)
 _CHILD_TERM_GRACE_S = 5.0  # SIGTERM, then SIGKILL after this long
 _STAGE_SPANS = {
-    "fetch": (0, 2), "probe": (2, 4), "pose": (4, 90), "measure": (90, 93),
-    "write": (93, 97), "publish": (97, 99),
+    Stage.FETCH: (0, 2), Stage.PROBE: (2, 4), Stage.POSE: (4, 90), Stage.MEASURE: (90, 93),
+    Stage.WRITE: (93, 97), Stage.PUBLISH: (97, 99),
 }  # fmt: skip
 
 
 # --- how an attempt ends -------------------------------------------------------------
 
 
+class Outcome(Enum):
+    """How an attempt ended, as the worker sees it (not a job status: see ``_write_end``)."""
+
+    FINISHED = auto()  # published: the job finishes (or is canceled, if asked meanwhile)
+    FAILED = auto()  # the clip or the time limit: the job fails with a reason
+    CANCELED = auto()  # a cancel request seen: the job is canceled
+    LOST = auto()  # the child died: queued again, or failed/worker_lost
+    INTERRUPTED = auto()  # a clean shutdown: queued again, the attempt not counted
+    ABANDONED = auto()  # the lease passed to another attempt: nothing is written
+
+
 @dataclass(frozen=True)
 class Ending:
-    kind: str  # finished | failed | canceled | lost | interrupted | abandoned
+    kind: Outcome
     reason: str | None = None
     message: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     num_frames: int | None = None
 
 
-ABANDONED = Ending("abandoned")
-INTERRUPTED = Ending("interrupted")
-CANCELED_ENDING = Ending("canceled", Reason.CANCELED.value, "The analysis was canceled.")
-
-
-# --- shared helpers --------------------------------------------------------------------
-
-
-def locked_job(session: Session, job_id: str) -> JobRecord | None:
-    """The row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's
-    BEGIN IMMEDIATE already serialises writers)."""
-    return session.get(JobRecord, job_id, with_for_update=True, populate_existing=True)
-
-
-def enqueue_job(db: Database, queue: JobQueue, job_id: str) -> bool:
-    """Ring the queue for a queued job and note when. A failure is left to the sweep."""
-    try:
-        queue.enqueue(job_id)
-    except Exception:
-        log.warning("could not enqueue job %s; the sweep will retry", job_id, exc_info=True)
-        return False
-
-    def mark(session: Session) -> None:
-        record = locked_job(session, job_id)
-        if record is not None and record.status == QUEUED:
-            record.enqueued_at = utcnow()
-
-    db.write(mark)
-    return True
-
-
-def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:
-    """A lost attempt: queue it again, or fail it as worker_lost when out of attempts."""
-    now = utcnow()
-    record.worker_id = None
-    record.lease_expires_at = None
-    record.updated_at = now
-    if record.cancel_requested:
-        _set_ended(record, CANCELED, CANCELED_ENDING.reason, CANCELED_ENDING.message)
-    elif record.attempts >= max_attempts:
-        _set_ended(
-            record,
-            FAILED,
-            Reason.WORKER_LOST.value,
-            f"The analysis stopped unexpectedly {record.attempts} times (last: {why}).",
-        )
-    else:
-        record.status = QUEUED
-        record.stage = None
-        record.progress = 0
-        record.enqueued_at = None
-
-
-def _set_ended(record: JobRecord, status: str, reason: str | None, message: str | None) -> None:
-    now = utcnow()
-    record.status = status
-    record.reason = reason
-    record.message = message
-    record.ended_at = now
-    record.updated_at = now
-    record.lease_expires_at = None
-    record.stage = None
-    if status == FINISHED:
-        record.progress = 100
-
-
-def work_dirs_root(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "work"
-
-
-def remove_stale_work_dirs(settings: Settings) -> None:
-    """Delete temp folders left by workers on this machine that were killed."""
-    root = work_dirs_root(settings)
-    if not root.is_dir():
-        return
-    for folder in root.iterdir():
-        pid_text = folder.name.split("-", 1)[0]
-        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+ABANDONED = Ending(Outcome.ABANDONED)
+INTERRUPTED = Ending(Outcome.INTERRUPTED)
+CANCELED_ENDING = Ending(Outcome.CANCELED, CANCELED_REASON, CANCELED_MESSAGE)
 
 
 # --- the stop signal a consumer gives its workers ------------------------------------
@@ -266,11 +206,7 @@ class JobWorker:
         self._options = pipeline_options(settings)
 
     def owns(self, record: JobRecord, attempt: int) -> bool:
-        return (
-            record.status == STARTED
-            and record.worker_id == self.worker_id
-            and record.attempts == attempt
-        )
+        return transitions.holds(record, self.worker_id, attempt)
 
     # --- the job ----------------------------------------------------------------------
 
@@ -283,14 +219,14 @@ class JobWorker:
         attempt, view = claimed
         self._publish(view)
         log.info("job %s: attempt %d by %s", job_id, attempt, self.worker_id)
-        workdir = work_dirs_root(self.settings) / f"{os.getpid()}-{job_id}-{attempt}"
+        workdir = work_dir(self.settings, job_id, attempt)
         heartbeat = _Heartbeat(self, job_id, attempt)
         try:
             workdir.mkdir(parents=True, exist_ok=True)
             ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
         except Exception as error:
             log.exception("job %s: attempt %d broke", job_id, attempt)
-            ending = Ending("lost", message=f"{type(error).__name__} in the worker")
+            ending = Ending(Outcome.LOST, message=f"{type(error).__name__} in the worker")
         finally:
             heartbeat.stop()
             shutil.rmtree(workdir, ignore_errors=True)
@@ -298,24 +234,14 @@ class JobWorker:
 
     def _claim(self, session: Session, job_id: str) -> tuple[int, JobView] | None:
         record = locked_job(session, job_id)
-        if record is None or record.status != QUEUED:
+        if record is None or not transitions.claim(record, self.worker_id, self.settings.lease_s):
             return None
-        now = utcnow()
-        record.status = STARTED
-        record.attempts += 1
-        record.worker_id = self.worker_id
-        record.lease_expires_at = now + _seconds(self.settings.lease_s)
-        record.started_at = record.started_at or now
-        record.updated_at = now
-        record.stage = "fetch"
-        record.progress = 0
-        record.reason = record.message = None
         return record.attempts, JobView.of(record)
 
     def _attempt(
         self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path, shutdown: Shutdown
     ) -> Ending:
-        gone = Ending("failed", Reason.OBJECT_MISSING.value, "The uploaded clip is gone.")
+        gone = Ending(Outcome.FAILED, Reason.OBJECT_MISSING.value, "The uploaded clip is gone.")
         source = self.storage.local_path(view.source_key)
         if source is None:  # S3: bring the clip to this machine
             source = workdir / f"source{Path(view.filename).suffix}"
@@ -327,14 +253,14 @@ class JobWorker:
             return gone
         mismatch = _source_mismatch(source, view)
         if mismatch is not None:
-            return Ending("failed", Reason.OBJECT_MISMATCH.value, mismatch)
+            return Ending(Outcome.FAILED, Reason.OBJECT_MISMATCH.value, mismatch)
 
         relay = _ProgressRelay(self, view.id, attempt)
         ending, done = self._run_child(source, workdir / "out", relay, heartbeat, shutdown, view.id)
         if done is None:
             return ending
 
-        relay.stage("publish")
+        relay.stage(Stage.PUBLISH)
         artifacts = {}
         for name, path_text in sorted(done["artifacts"].items()):
             if heartbeat.lost.is_set():
@@ -345,7 +271,7 @@ class JobWorker:
             key = result_key(view.id, path.name)
             self.storage.put_file(key, path, content_type_for(path.name))
             artifacts[name] = key
-        return Ending("finished", artifacts=artifacts, num_frames=int(done["frame_count"]))
+        return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=int(done["frame_count"]))
 
     def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
         return heartbeat.cancel.is_set() or job_id in self._local_cancels
@@ -371,13 +297,14 @@ class JobWorker:
         child.start()
         sender.close()  # ours closed, so the pipe reports EOF when the child's end closes
         deadline = time.monotonic() + self.settings.job_time_limit_s
-        ending: tuple[Ending, dict[str, Any] | None] = (Ending("lost", message="interrupted"), None)
+        interrupted = Ending(Outcome.LOST, message="interrupted")
+        ending: tuple[Ending, dict[str, Any] | None] = (interrupted, None)
         try:
             ending = self._watch(child, receiver, relay, heartbeat, shutdown, job_id, deadline)
             return ending
         finally:
             # A child that reported its own end is exiting by itself: give it a moment.
-            reported = ending[0].kind in ("finished", "failed") and (
+            reported = ending[0].kind in (Outcome.FINISHED, Outcome.FAILED) and (
                 ending[0].reason != Reason.TIMEOUT.value
             )
             _stop_child(child, exit_wait_s=2.0 if reported else 0.0)
@@ -401,7 +328,7 @@ class JobWorker:
             if time.monotonic() > deadline:
                 limit = self.settings.job_time_limit_s
                 message = f"The analysis took longer than the limit of {limit:.0f} s."
-                return Ending("failed", Reason.TIMEOUT.value, message), None
+                return Ending(Outcome.FAILED, Reason.TIMEOUT.value, message), None
             if shutdown.abandon_due():
                 return INTERRUPTED, None
             if not receiver.poll(_POLL_S):
@@ -411,40 +338,40 @@ class JobWorker:
             except (EOFError, OSError):
                 child.join(_CHILD_TERM_GRACE_S)
                 why = f"the analysis process died (exit code {child.exitcode})"
-                return Ending("lost", message=why), None
+                return Ending(Outcome.LOST, message=why), None
             kind = message[0]
             if kind == "stage":
-                relay.stage(message[1])
+                relay.stage(Stage(message[1]))
             elif kind == "frames":
                 relay.frames(message[1], message[2])
             elif kind == "done":
-                return Ending("finished"), message[1]
+                return Ending(Outcome.FINISHED), message[1]
             elif kind == "error":
                 if message[1] == Reason.CANCELED.value:
                     return CANCELED_ENDING, None
-                return Ending("failed", message[1], message[2]), None
+                return Ending(Outcome.FAILED, message[1], message[2]), None
             elif kind == "bug":
                 log.error("job %s: the analysis failed with a bug:\n%s", job_id, message[1])
                 text = "The analysis failed because of an internal error."
-                return Ending("failed", Reason.INTERNAL_ERROR.value, text), None
+                return Ending(Outcome.FAILED, Reason.INTERNAL_ERROR.value, text), None
 
     # --- writing the ending -------------------------------------------------------------
 
     def _end(self, job_id: str, attempt: int, ending: Ending) -> None:
-        if ending.kind == "abandoned":
+        if ending.kind == Outcome.ABANDONED:
             log.warning("job %s: attempt %d lost its lease; leaving it", job_id, attempt)
             return
         outcome = self.db.write(lambda session: self._write_end(session, job_id, attempt, ending))
         self._local_cancels.discard(job_id)
         if outcome is None:
             # Deleted meanwhile (or taken over): make sure our uploads do not linger.
-            if ending.kind == "finished" and self.db.read(
+            if ending.kind == Outcome.FINISHED and self.db.read(
                 lambda s: s.get(JobRecord, job_id) is None
             ):
                 self._delete_results(job_id)
             return
         view, requeue = outcome
-        if view.status == CANCELED and ending.kind == "finished":
+        if view.status == JobStatus.CANCELED and ending.kind == Outcome.FINISHED:
             self._delete_results(job_id)
         self._publish(view)
         if requeue:
@@ -457,13 +384,10 @@ class JobWorker:
         if record is None or not self.owns(record, attempt):
             return None
         requeue = False
-        if ending.kind == "finished" and record.cancel_requested:
+        if ending.kind == Outcome.FINISHED and record.cancel_requested:
             ending = CANCELED_ENDING
-        if ending.kind == "finished":
-            _set_ended(record, FINISHED, None, None)
-            record.artifacts = dict(ending.artifacts)
-            record.num_frames = ending.num_frames
-            record.worker_id = None
+        if ending.kind == Outcome.FINISHED:
+            transitions.finish(record, ending.artifacts, ending.num_frames)
             if self._sync_results:
                 now = utcnow()
                 for key in ending.artifacts.values():
@@ -471,23 +395,18 @@ class JobWorker:
                         OutboxRecord(op="put", key=key, job_id=job_id, next_attempt_at=now,
                                      created_at=now)
                     )  # fmt: skip
-        elif ending.kind in ("failed", "canceled"):
-            status = FAILED if ending.kind == "failed" else CANCELED
-            _set_ended(record, status, ending.reason, ending.message)
-            record.worker_id = None
-        elif ending.kind == "lost":
-            requeue_or_give_up(record, self.settings.max_attempts, ending.message or "unknown")
-            requeue = record.status == QUEUED
-        elif ending.kind == "interrupted":
+        elif ending.kind == Outcome.FAILED:
+            transitions.fail(record, ending.reason, ending.message)
+        elif ending.kind == Outcome.CANCELED:
+            transitions.end_canceled(record)
+        elif ending.kind == Outcome.LOST:
+            transitions.requeue_or_give_up(
+                record, self.settings.max_attempts, ending.message or "unknown"
+            )
+            requeue = record.status == JobStatus.QUEUED
+        elif ending.kind == Outcome.INTERRUPTED:
             # A clean shutdown is not a lost attempt: it does not count toward worker_lost.
-            record.attempts -= 1
-            record.status = QUEUED
-            record.worker_id = None
-            record.lease_expires_at = None
-            record.stage = None
-            record.progress = 0
-            record.enqueued_at = None
-            record.updated_at = utcnow()
+            transitions.interrupt(record)
             requeue = True
         return JobView.of(record), requeue
 
@@ -505,17 +424,17 @@ class _ProgressRelay:
         self._worker = worker
         self._job_id = job_id
         self._attempt = attempt
-        self._stage = "fetch"
+        self._stage = Stage.FETCH
         self._percent = 0
         self._written_at = 0.0
 
-    def stage(self, stage: str) -> None:
+    def stage(self, stage: Stage) -> None:
         self._stage = stage
         self._percent = max(self._percent, _STAGE_SPANS.get(stage, (self._percent,))[0])
         self._write()
 
     def frames(self, done: int, total: int) -> None:
-        low, high = _STAGE_SPANS["pose"]
+        low, high = _STAGE_SPANS[Stage.POSE]
         share = min(done / total, 1.0) if total > 0 else 0.0
         self._percent = max(self._percent, int(low + (high - low) * share))
         if time.monotonic() - self._written_at >= _PROGRESS_EVERY_S:

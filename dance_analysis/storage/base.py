@@ -9,12 +9,13 @@ Ranges follow HTTP: ``open_range(key, start, end)`` yields bytes ``start`` to
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from dance_analysis.digests import sha256_of_chunks
 
 CHUNK_BYTES = 1 << 20
 
@@ -75,15 +76,4 @@ def content_type_for(name: str) -> str:
 
 def sha256_of_object(storage: Storage, key: str) -> str:
     """Hash an object by reading it through the backend (used when none is recorded)."""
-    digest = hashlib.sha256()
-    for chunk in storage.open_range(key, 0, None):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(CHUNK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of_chunks(storage.open_range(key, 0, None))

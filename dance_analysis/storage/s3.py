@@ -23,14 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import ObjectMissing, StorageUnavailable
-from dance_analysis.storage.base import (
-    CHUNK_BYTES,
-    Commit,
-    ObjectInfo,
-    content_type_for,
-    sha256_of_file,
-)
+from dance_analysis.storage.base import CHUNK_BYTES, Commit, ObjectInfo, content_type_for
 from dance_analysis.storage.keys import safe_filename, validate_key, validate_prefix
 
 _MULTIPART_THRESHOLD = 64 << 20

@@ -1,11 +1,16 @@
-"""Signed, expiring upload links for the local store (the S3 presign's stand-in).
+"""Signed, expiring links for the local store: the stand-in for S3's presigned URLs.
 
-Without S3 the three-step upload flow still works: ``upload_url`` points at this
-server's ``PUT /api/v1/uploads/{job_id}/{filename}?expires=…&sig=…``. The signature
-is HMAC-SHA256 over ``job_id|filename|content_type|expires`` with the server's
-secret key, so a link grants one PUT of one name, with one content type, until it
-expires. The secret comes from settings or is generated once into
-``{data_dir}/secret.key`` (mode 0600).
+Without S3 a client still PUTs its clip to, and fetches results from, a link that
+needs no token: the API serves ``…?expires=…&sig=…`` and checks the signature
+here. One function signs them all (:func:`sign`): HMAC-SHA256 over the link's fields
+and its expiry, joined by ``|``, with a key from the server's secret. An upload link
+signs ``job_id|filename|content_type|expires`` with the secret itself; a download
+link signs ``job_id|name|GET|expires`` with a key derived from it, so an upload
+signature can never pass as a download one. The engine only signs and verifies:
+the routes a link points at are the API's business.
+
+The secret comes from settings or is generated once into ``{data_dir}/secret.key``
+(mode 0600).
 """
 
 from __future__ import annotations
@@ -16,25 +21,47 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from dance_analysis.config import Settings
 from dance_analysis.errors import BadSignature, UploadExpired
 
 SECRET_FILE = "secret.key"
-UPLOAD_ROUTE = "/api/v1/uploads"
+_DOWNLOAD_METHOD = "GET"
+_DOWNLOAD_KEY_LABEL = b"dance-analysis download links"
 
 
-def _message(job_id: str, filename: str, content_type: str, expires: int) -> bytes:
-    return f"{job_id}|{filename}|{content_type}|{expires}".encode()
+def sign(key: bytes, fields: Sequence[str], expires: int) -> str:
+    """The hex signature of a link: HMAC-SHA256 over ``field|field|…|expires``."""
+    message = "|".join([*fields, str(expires)]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def verify(
+    key: bytes, fields: Sequence[str], expires: int | str, sig: str, *, now: float | None = None
+) -> None:
+    """Raise :class:`BadSignature` or :class:`UploadExpired` unless the link is good.
+
+    The signature is checked first (in constant time), so a forged link learns nothing
+    about expiry; a genuine link past its time gets the "ask again" answer.
+    """
+    try:
+        expires_at = int(expires)
+    except (TypeError, ValueError):
+        raise BadSignature() from None
+    expected = sign(key, fields, expires_at)
+    if not hmac.compare_digest(expected.encode(), sig.encode("ascii", "replace")):
+        raise BadSignature()
+    if (time.time() if now is None else now) > expires_at:
+        raise UploadExpired()
+
+
+# --- upload links: one PUT of one name, with one content type ---------------------------
 
 
 def sign_upload(secret: bytes, job_id: str, filename: str, content_type: str, expires: int) -> str:
-    """The hex signature for one upload link."""
-    return hmac.new(
-        secret, _message(job_id, filename, content_type, expires), hashlib.sha256
-    ).hexdigest()
+    return sign(secret, (job_id, filename, content_type), expires)
 
 
 def verify_upload(
@@ -47,29 +74,27 @@ def verify_upload(
     *,
     now: float | None = None,
 ) -> None:
-    """Raise :class:`BadSignature` or :class:`UploadExpired` unless the link is good.
-
-    The signature is checked first (in constant time), so a forged link learns nothing
-    about expiry; a genuine link past its time gets the "ask again" answer.
-    """
-    try:
-        expires_at = int(expires)
-    except (TypeError, ValueError):
-        raise BadSignature() from None
-    expected = sign_upload(secret, job_id, filename, content_type, expires_at)
-    if not hmac.compare_digest(expected.encode(), sig.encode("ascii", "replace")):
-        raise BadSignature()
-    if (time.time() if now is None else now) > expires_at:
-        raise UploadExpired()
+    verify(secret, (job_id, filename, content_type), expires, sig, now=now)
 
 
-def signed_upload_path(
-    secret: bytes, job_id: str, filename: str, content_type: str, expires: int
-) -> str:
-    """The server-relative URL of the local PUT route, signed."""
-    sig = sign_upload(secret, job_id, filename, content_type, expires)
-    query = urlencode({"expires": expires, "sig": sig})
-    return f"{UPLOAD_ROUTE}/{quote(job_id, safe='')}/{quote(filename, safe='')}?{query}"
+# --- download links: one GET of one result file ------------------------------------------
+
+
+def sign_download(secret: bytes, job_id: str, name: str, expires: int) -> str:
+    return sign(_download_key(secret), (job_id, name, _DOWNLOAD_METHOD), expires)
+
+
+def verify_download(
+    secret: bytes, job_id: str, name: str, expires: int | str, sig: str, *, now: float | None = None
+) -> None:
+    verify(_download_key(secret), (job_id, name, _DOWNLOAD_METHOD), expires, sig, now=now)
+
+
+def _download_key(secret: bytes) -> bytes:
+    return hmac.new(secret, _DOWNLOAD_KEY_LABEL, hashlib.sha256).digest()
+
+
+# --- the secret ----------------------------------------------------------------------------
 
 
 def load_secret(settings: Settings) -> bytes:

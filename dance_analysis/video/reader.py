@@ -66,7 +66,7 @@ def read_frames(
     ``corrupt_stream``. The file is closed when the generator is exhausted, raises
     or is closed early.
     """
-    quarter_turns = _quarter_turns_counter_clockwise(info.rotation)
+    quarter_turns = quarter_turns_counter_clockwise(info.rotation)
     ms_per_tick = float(info.time_base) * 1000.0
     # A frame without a timestamp gets the typical interval after the previous one.
     typical_step = max(1, round(1.0 / (info.fps * float(info.time_base)))) if info.fps else 1
@@ -102,7 +102,7 @@ def read_frames(
                     index=index,
                     pts=pts,
                     t_ms=pts * ms_per_tick,
-                    image=_upright_rgb(
+                    image=upright_rgb(
                         picture, info, quarter_turns, None if into is None else into()
                     ),
                 )
@@ -141,7 +141,8 @@ def _relative_pts(
     return pts
 
 
-def _quarter_turns_counter_clockwise(rotation_cw: int) -> int:
+def quarter_turns_counter_clockwise(rotation_cw: int) -> int:
+    """np.rot90's ``k`` that stands a picture upright (shared with video/frames.py)."""
     # The picture must turn `rotation_cw` degrees clockwise to stand upright;
     # np.rot90 turns counter-clockwise for positive k.
     return (-rotation_cw // 90) % 4
@@ -151,9 +152,10 @@ def _quarter_turns_counter_clockwise(rotation_cw: int) -> int:
 _CV2_ROTATIONS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 
 
-def _upright_rgb(
+def upright_rgb(
     picture: VideoFrame, info: VideoInfo, quarter_turns: int, out: np.ndarray | None
 ) -> np.ndarray:
+    """A decoded picture as upright (height, width, 3) uint8 RGB, into ``out`` when given."""
     width, height = info.coded_width, info.coded_height
     if (
         picture.format.name == "yuv420p"

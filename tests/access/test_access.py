@@ -15,7 +15,7 @@ import sqlalchemy
 import dance_analysis.access as access_module
 from dance_analysis.access import MAX_FAILURES_PER_CLIENT, AccessService
 from dance_analysis.errors import DeviceNotFound, PairingFailed, RateLimited, Reason
-from tests.jobs.services import make_settings
+from tests.settings import make_settings
 
 
 @pytest.fixture

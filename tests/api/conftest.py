@@ -29,9 +29,9 @@ from dance_analysis.config import Settings
 from dance_analysis.jobs.service import JobService
 from tests.conftest import REPO
 from tests.media import make_clip
+from tests.settings import make_settings
 
 PY = sys.executable
-HOSTS = ["127.0.0.1", "localhost", "testserver"]
 BASE = "http://127.0.0.1"
 
 
@@ -44,19 +44,6 @@ def anyio_backend() -> str:
 def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two seconds of the squats clip at 90x160: ten frames, a few KB."""
     return make_clip(tmp_path_factory.mktemp("media") / "tiny.mp4")
-
-
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "use_mock_analysis": True,
-        "allowed_hosts": HOSTS,
-        "sweep_interval_s": 2,
-        "heartbeat_s": 1,
-        "lease_s": 10,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @dataclass

@@ -10,6 +10,7 @@ a reused code shows the API's sentence, and a revoked token asks to pair again.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,13 @@ TIMEOUT_MS = 45_000
 
 
 def test_the_pairing_link_is_what_the_page_answers() -> None:
-    # gui.phones.pairing_link is what the QR code holds: the root with ?pair=CODE.
+    # What the QR code holds (the desktop's Phones panel and `serve` alike): the root
+    # with ?pair=CODE. The GUI may not import the API, so it writes the link itself.
     from gui.phones import pairing_link
 
-    assert (
-        pairing_link("http://192.168.1.5:8000", "AB CD") == "http://192.168.1.5:8000/?pair=AB%20CD"
-    )
+    expected = "http://192.168.1.5:8000/?pair=AB%20CD"
+    assert pairing_link("http://192.168.1.5:8000", "AB CD") == expected
+    assert phone.pairing_link("http://192.168.1.5:8000/", "AB CD") == expected
     assert ("GET", "/") in PUBLIC_PAGES and not PUBLIC_PAGES & PUBLIC_ROUTES
 
 
@@ -67,7 +69,7 @@ async def test_the_page_is_public_and_locked_down(api: Api) -> None:
 
 
 def test_with_s3_the_policy_allows_the_bucket_endpoint(tmp_path: Path) -> None:
-    from tests.api.conftest import make_settings
+    from tests.settings import make_settings
 
     settings = make_settings(
         tmp_path, s3_bucket="b", s3_endpoint_url="http://minio.lan:9000/", s3_access_key="k",
@@ -101,6 +103,19 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def _until(page: Any, expression: str) -> None:
+    """Wait until ``expression`` is true in the page.
+
+    Evaluated from outside (the DevTools protocol), not by ``wait_for_function``,
+    whose in-page polling evaluates a string: the page's CSP forbids that (no
+    'unsafe-eval'), and rightly so.
+    """
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true: {expression}"
+        page.wait_for_timeout(50)
 
 
 def _pair(page: Any, url: str, code: str, name: str) -> None:
@@ -140,9 +155,10 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     page.set_input_files("#clip", str(tiny_clip))
     page.click("#upload-button")
     page.wait_for_selector("#result-section", state="visible")
-    page.wait_for_function(
+    _until(
+        page,
         "document.querySelectorAll('#feedback li').length > 0"
-        " || !document.getElementById('no-feedback').hidden"
+        " || !document.getElementById('no-feedback').hidden",
     )
     assert page.is_hidden("#error"), page.text_content("#error")
     assert page.text_content("#upload-state") == "Done."
@@ -152,9 +168,10 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     with httpx.Client(timeout=30) as bare:  # the signed link alone lets it load
         overlay = bare.get(src)
         assert overlay.status_code == 200 and overlay.content[4:8] == b"ftyp"
-    page.wait_for_function(
+    _until(
+        page,
         "(() => { const v = document.getElementById('overlay');"
-        " return v.readyState > 0 || v.error !== null; })()"
+        " return v.readyState > 0 || v.error !== null; })()",
     )
     media_error = page.evaluate("document.getElementById('overlay').error?.code ?? null")
     assert media_error is None, media_error  # the overlay really decodes in the browser
@@ -166,16 +183,27 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     assert (first.locator(".message").text_content() or "").strip()
     seek_to = int(first.get_attribute("data-time-ms") or 0) / 1000
     first.click()
-    page.wait_for_function(
-        f"Math.abs(document.getElementById('overlay').currentTime - {seek_to}) < 0.5"
-    )
+    _until(page, f"Math.abs(document.getElementById('overlay').currentTime - {seek_to}) < 0.5")
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
 
-    # A revoked token: the next call answers 401, the page forgets it and asks to pair.
+    # After a reload the phone still lists the clip it sent, and opens its result again.
+    page.reload()
+    page.wait_for_selector("#history li[data-status=finished]")
+    entries = page.locator("#history li")
+    assert entries.count() == 1
+    assert entries.first.locator(".name").text_content() == tiny_clip.name
+    assert entries.first.locator(".state").text_content() == "Ready"
+    assert page.is_hidden("#result-section")
+    entries.first.click()
+    page.wait_for_selector("#result-section", state="visible")
+    page.wait_for_selector("#feedback li")
+    reopened = page.get_attribute("#overlay", "src")
+    assert reopened and reopened.startswith(f"{server.url}/api/v1/jobs/"), reopened
+
+    # A revoked token: the next call (here, refreshing the list of clips) answers 401;
+    # the page forgets the token and asks to pair again.
     page.evaluate("localStorage.setItem('dance-analysis.token', 'not-a-real-token')")
     page.reload()
-    page.set_input_files("#clip", str(tiny_clip))
-    page.click("#upload-button")
     page.wait_for_selector("#pair-section", state="visible")
     assert "no longer paired" in (page.text_content("#error") or "")
     assert page.evaluate("localStorage.getItem('dance-analysis.token')") is None
@@ -194,3 +222,27 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     assert again.evaluate("localStorage.getItem('dance-analysis.token')") is None
     assert again.is_hidden("#upload-section")
     other.close()
+
+
+def test_a_phone_pairs_with_a_typed_code(served: tuple[Server, str], browser: Any) -> None:
+    """No camera for the QR code: the phone opens the server's address and types the code."""
+    server, code = served
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url)
+    page.wait_for_selector("#pair-form", state="visible")
+    assert page.input_value("#pair-code") == ""
+    page.click("#pair-button")  # an empty code is refused by the form, nothing is sent
+    assert page.is_visible("#pair-section") and page.evaluate(
+        "localStorage.getItem('dance-analysis.token')"
+    ) is None
+    page.fill("#pair-code", f" {code.lower()} ")  # as a person types it
+    page.fill("#device-name", "Typed phone")
+    page.click("#pair-button")
+    page.wait_for_selector("#upload-section", state="visible")
+    assert page.is_hidden("#history-section")  # nothing sent yet
+    token = page.evaluate("localStorage.getItem('dance-analysis.token')")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        mine = http.get("/api/v1/jobs", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200
+    page.close()

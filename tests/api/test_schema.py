@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from dance_analysis.access import AccessService
 from dance_analysis.jobs.service import JobService
-from tests.api.conftest import make_settings
+from tests.settings import make_settings
 
 # Built at import: schemathesis' lazy ``from_fixture`` loader does not run under
 # pytest 9 (it sets ``node._nodeid``, which pytest 9 removed), so the schema is

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from api.security import PUBLIC_ROUTES, RedactingFilter, redact
-from tests.api.conftest import Api, make_settings, running_api
+from tests.api.conftest import Api, running_api
+from tests.settings import make_settings
 
 pytestmark = pytest.mark.anyio
 

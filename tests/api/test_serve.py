@@ -83,6 +83,26 @@ def test_serve_prints_how_to_connect_and_refuses_a_taken_port(tmp_path: Path) ->
     assert "port_in_use" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_serve_prints_a_pairing_link_that_pairs(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "data")
+    proc, link = start_process(
+        ["serve", "--host", "127.0.0.1", "--port", "0"], env, re.compile(r"pairing link:\s+(\S+)")
+    )
+    try:
+        base, _, query = link.partition("/?")
+        code = dict(part.split("=", 1) for part in query.split("&"))["pair"]
+        assert any("█" in line for line in proc.lines)  # the same link as a terminal QR code
+        paired = httpx.post(f"{base}/api/v1/pair", json={"code": code, "device_name": "phone"})
+        assert paired.status_code == 200, paired.text
+        token = paired.json()["token"]
+        page = httpx.get(link)  # the link opens the phone page
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        jobs = httpx.get(f"{base}/api/v1/jobs", headers={"Authorization": f"Bearer {token}"})
+        assert jobs.status_code == 200
+    finally:
+        assert proc.stop() == 0
+
+
 @contextlib.contextmanager
 def moto_s3() -> Iterator[str]:
     import boto3

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.api.conftest import Api, files_under, make_settings, running_api, upload_flow
+from tests.api.conftest import Api, files_under, running_api, upload_flow
+from tests.settings import make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -250,3 +251,42 @@ async def test_a_full_disk_is_507_and_leaves_nothing(tmp_path: Path) -> None:
             assert response.json()["detail"]["reason"] == "insufficient_storage"
             assert not _leftovers(api)
             assert (await api.anonymous.get("/health")).status_code == 200
+
+
+async def _chunks(total: int) -> AsyncIterator[bytes]:
+    for _ in range(total // 4096 + 1):
+        yield b" " * 4096
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["json-honest-length", "json-chunked", "multipart-field", "multipart-file", "put-chunked",
+     "declared-size"],
+)  # fmt: skip
+async def test_every_body_over_a_cap_has_one_reason(capped: Api, how: str) -> None:
+    """Whichever cap (the small-body cap, the upload cap) and however it is noticed."""
+    small_cap = 1024 * 1024  # api.security.SMALL_BODY_BYTES: bodies of non-upload routes
+    url, json_type = "/api/v1/analyze/upload-url", {"Content-Type": "application/json"}
+    client = capped.client
+    if how == "json-honest-length":
+        response = await client.post(url, content=b" " * (small_cap + 1), headers=json_type)
+    elif how == "json-chunked":
+        response = await client.post(url, content=_chunks(small_cap + 1), headers=json_type)
+    elif how == "multipart-field":
+        # Under the declared-length cap, over the cap on fields that are not the file.
+        body = (b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\n' + b"a" * (100 << 10)
+                + b"\r\n--B--\r\n")  # fmt: skip
+        multipart = {"Content-Type": "multipart/form-data; boundary=B"}
+        response = await client.post("/api/v1/analyze", content=body, headers=multipart)
+    elif how == "multipart-file":
+        files = {"file": ("big.mp4", b"\x00" * (CAP + 10), "video/mp4")}
+        response = await client.post("/api/v1/analyze", files=files)
+    elif how == "put-chunked":
+        ticket = await _ticket(capped)
+        response = await capped.anonymous.put(
+            ticket["upload_url"], content=_chunks(CAP + 1), headers={"Content-Type": "video/mp4"}
+        )
+    else:
+        response = await client.post(url, json={"filename": "a.mp4", "size": CAP + 1})
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"]["reason"] == "upload_too_large"

@@ -1,8 +1,10 @@
 """GUI fixtures: the real window on the offscreen platform, over a real job service.
 
 The window is built the way ``main.py`` builds it (:class:`main.DesktopBackend`:
-job service, access, API server on loopback, consumer). Every test fails if it
-leaves a thread running or a Qt timer active.
+job service, access, API server on loopback, consumer), except that the services it
+is handed are wrapped in :class:`ServiceCalls`, which records the thread of every
+call. Every test fails if the window called a service on the GUI thread, or if it
+leaves a thread running or a Qt timer active (frozen objects included).
 """
 
 from __future__ import annotations
@@ -22,31 +24,57 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer
 
-from dance_analysis.config import Settings
 from main import DesktopBackend
+from tests.settings import make_settings
 
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
+
+@dataclass(frozen=True)
+class Call:
+    name: str  # "service.list", "access.new_pairing_code", "service.storage.ping"
+    # threading.get_ident(), not current_thread(): on a thread Python did not start
+    # (Qt's pool) that would leave a _DummyThread behind in threading.enumerate().
+    thread_id: int
 
 
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "use_mock_analysis": True,
-        "api_host": "127.0.0.1",
-        "api_port": 0,
-        "allowed_hosts": LOOPBACK_HOSTS,
-        "sweep_interval_s": 2,
-        "heartbeat_s": 1,
-        "lease_s": 10,
-    }
-    values.update(overrides)
-    return Settings(**values)
+class ServiceCalls:
+    """A service as the window sees it: the real object, each public call recorded.
+
+    Attributes that are the engine's own objects (``service.storage``) are wrapped
+    too, so a call through them is seen as well.
+    """
+
+    def __init__(self, target: Any, name: str, calls: list[Call]) -> None:
+        self._target = target
+        self._name = name
+        self._calls = calls
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._target, attr)
+        if attr.startswith("_"):
+            return value
+        name = f"{self._name}.{attr}"
+        if callable(value):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                self._calls.append(Call(name, threading.get_ident()))
+                return value(*args, **kwargs)
+
+            return call
+        if type(value).__module__.startswith("dance_analysis."):
+            return ServiceCalls(value, name, self._calls)
+        return value
+
+
+def on_gui_thread(calls: list[Call]) -> list[str]:
+    main = threading.main_thread().ident
+    return [call.name for call in calls if call.thread_id == main]
 
 
 @dataclass
 class Desktop:
     backend: DesktopBackend
     window: Any  # gui.main_window.MainWindow
+    calls: list[Call]  # every service call the window made, with its thread
 
     @property
     def service(self) -> Any:
@@ -70,8 +98,23 @@ def no_leftover_threads(qapp: Any) -> Iterator[None]:
             break
         deadline.wait(0.1)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
+    running, active = running_qt_objects()
+    assert not running, f"QThreads left running: {running}"
+    assert not active, f"QTimers left active (intervals ms): {active}"
+
+
+def running_qt_objects() -> tuple[list[str], list[int]]:
+    """(names of running QThreads, intervals of active QTimers), frozen ones included.
+
+    ``gc.freeze()`` (``gui.app.settle_heap``, which the app and these fixtures call
+    after start-up) moves every object into a permanent generation that
+    ``gc.get_objects()`` does not list: a timer started before the freeze would hide.
+    Unfreezing first puts them back in view; nothing here needs them frozen again.
+    """
+    gc.unfreeze()
     gc.collect()
-    running, active = [], []
+    running: list[str] = []
+    active: list[int] = []
     for thing in gc.get_objects():
         try:
             if isinstance(thing, QThread) and thing.isRunning():
@@ -80,8 +123,7 @@ def no_leftover_threads(qapp: Any) -> Iterator[None]:
                 active.append(thing.interval())
         except RuntimeError:  # its C++ side is already gone
             continue
-    assert not running, f"QThreads left running: {running}"
-    assert not active, f"QTimers left active (intervals ms): {active}"
+    return running, active
 
 
 @pytest.fixture
@@ -95,17 +137,19 @@ def open_desktop(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Desktop]]
     def open_(data_dir: Path | None = None, **overrides: Any) -> Desktop:
         settings = make_settings(data_dir or tmp_path / "data", **overrides)
         backend = DesktopBackend(settings)
+        calls: list[Call] = []
         window = MainWindow(
             settings,
-            backend.service,
-            backend.access,
+            ServiceCalls(backend.service, "service", calls),
+            ServiceCalls(backend.access, "access", calls),
             api_url=backend.api_url,
             startup_problems=backend.problems,
             settings_path=tmp_path / "settings.ini",
         )
         window.show()
+        window.activateWindow()  # the player's keys are shortcuts of the active window
         settle_heap()  # as run_app does once the window is built
-        desktop = Desktop(backend, window)
+        desktop = Desktop(backend, window, calls)
         opened.append(desktop)
         return desktop
 
@@ -113,10 +157,12 @@ def open_desktop(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Desktop]]
     for desktop in opened:
         desktop.close(grace_s=5.0)
         desktop.window.deleteLater()
-    opened.clear()
     # Delete the windows now, while Qt is alive, not in the interpreter's final GC.
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
+    blocking = [name for desktop in opened for name in on_gui_thread(desktop.calls)]
+    opened.clear()
+    assert not blocking, f"service calls on the GUI thread: {blocking}"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 import main
 from gui.settings_view import SettingsView, load_overrides
-from tests.gui.conftest import make_settings
+from tests.settings import make_settings
 
 
 def test_saved_settings_are_applied_below_command_line_options(qtbot: Any, tmp_path: Path) -> None:
@@ -47,3 +47,16 @@ def test_no_arguments_starts_the_desktop_app(monkeypatch: pytest.MonkeyPatch) ->
     assert seen and seen[0].command == "gui" and seen[0].port is None
     assert main.main(["gui", "--data-dir", "/tmp/x", "--port", "8001"]) == 0
     assert seen[1].data_dir == Path("/tmp/x") and seen[1].port == 8001
+
+
+def test_options_without_a_command_are_the_desktop_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python main.py --data-dir D --port P`` is ``python main.py gui --data-dir D --port P``."""
+    seen: list[argparse.Namespace] = []
+    monkeypatch.setattr(main, "_gui", lambda args: seen.append(args) or 0)
+    assert main.main(["--data-dir", "/tmp/x", "--port", "8001"]) == 0
+    assert main.main(["-v", "--port", "8002", "--open", "a.mp4"]) == 0
+    assert seen[0].command == "gui" and seen[0].data_dir == Path("/tmp/x")
+    assert seen[0].port == 8001
+    assert seen[1].verbose and seen[1].port == 8002 and seen[1].open == [Path("a.mp4")]
+    with pytest.raises(SystemExit):  # a word that is no command is still an error
+        main.main(["analyse", "clip.mp4"])

@@ -12,9 +12,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.frames import FrameDecoder, to_qimage
+from dance_analysis.video.frames import FrameDecoder
+from gui.frames import to_qimage
 from gui.player import BONE_COLOR, JOINT_COLOR
 from gui.result import ClipResult
+from gui.wording import angle_label
 
 
 def finished_job(desktop: Any) -> Any:
@@ -186,11 +188,11 @@ def test_playback_speed_loop_and_summary(qtbot: Any, open_desktop: Any, library_
     player.pause()
     assert set(seen) <= {3, 4, 5, 6} and {4, 5, 6} <= set(seen)
 
-    # The summaries list every angle with its range.
+    # The summary lists every angle with its range, by its name in words.
     summary = window.summary
     names = [summary.item(row, 0).text() for row in range(summary.rowCount())]
     for angle in player.result.summary:
-        assert f"{angle} (°)" in names
+        assert angle_label(angle) in names
 
 
 def test_library_search_delete_and_reanalyse(
@@ -245,8 +247,11 @@ def test_phones_panel_pairs_lists_and_revokes(qtbot: Any, open_desktop: Any) -> 
     )
     assert response.status_code == 200, response.text
     token = response.json()["token"]
-    phones.refresh_devices()
+    # Without being asked: the used code gives way to a fresh one, the phone is listed.
+    used = phones.code
+    qtbot.waitUntil(lambda: phones.code not in (None, used), timeout=10_000)
     qtbot.waitUntil(lambda: phones.table.rowCount() == 1, timeout=10_000)
+    assert phones.code in phones.qr_label.toolTip()
     assert phones.table.item(0, 0).text() == "Ana's phone"
     assert (
         httpx.get(f"{base}/api/v1/jobs", headers={"Authorization": f"Bearer {token}"}).status_code
@@ -309,7 +314,7 @@ def test_quit_with_a_job_running_leaves_no_job_started(
     port = desktop.backend.port
     desktop.close(grace_s=0.0)  # what quitting does: the window, then the backend
     from dance_analysis.jobs.service import JobService
-    from tests.gui.conftest import make_settings
+    from tests.settings import make_settings
 
     service = JobService(make_settings(desktop.backend.settings.data_dir))
     try:

@@ -62,6 +62,7 @@ def test_main_opens_the_window_on_x_and_shows_an_analysed_clip(
         "phones.png",
         "settings.png",
         "studio.png",
+        "summary.png",
     ], done.stderr[-3000:]
 
     image = QImage(str(shots / "studio.png"))
@@ -73,7 +74,7 @@ def test_main_opens_the_window_on_x_and_shows_an_analysed_clip(
 
     # Quitting left no job started and the result is there.
     from dance_analysis.jobs.service import JobService
-    from tests.gui.conftest import make_settings
+    from tests.settings import make_settings
 
     service = JobService(make_settings(data))
     try:

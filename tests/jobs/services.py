@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from dance_analysis.config import Settings
+from tests import settings
 from tests.media import make_clip
+from tests.settings import FAST_LEASES
 
 PG_ADMIN_URL = os.environ.get("DANCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("DANCE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
-# Short leases so crash recovery happens within seconds.
-FAST = {"lease_s": 3.0, "heartbeat_s": 1.0, "sweep_interval_s": 1.0}
+FAST = FAST_LEASES  # recovery within seconds: what the crash tests wait for
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
@@ -47,17 +48,8 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "use_mock_analysis": True,
-        "queue_name": f"t{uuid.uuid4().hex[:12]}",
-        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
-        "database_url": None,
-        "redis_url": None,
-        **FAST,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
+    """The suite's settings (tests/settings.py) with short leases, for these tests."""
+    return settings.make_settings(data_dir, **{**FAST_LEASES, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,10 @@ import threading
 import time
 from pathlib import Path
 
-from dance_analysis.jobs.records import JobRecord, utcnow
+from dance_analysis.db import utcnow
+from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.service import JobService
+from dance_analysis.jobs.workdirs import work_dir
 from tests.jobs.services import make_settings
 
 
@@ -50,6 +52,35 @@ def test_a_live_lease_is_left_alone(tmp_path: Path, tiny_clip: Path) -> None:
         _age(service, job_id, status="started", attempts=1, worker_id="w", lease_expires_at=future)
         service.recover()
         assert service.get(job_id).status == "started"
+    finally:
+        service.close()
+
+
+def test_the_sweep_removes_working_folders_of_attempts_that_stopped(
+    tmp_path: Path, tiny_clip: Path
+) -> None:
+    """A killed worker's work/ folder goes at the next sweep, not at the next restart."""
+    service = JobService(make_settings(tmp_path))
+    try:
+        body = tiny_clip.read_bytes()
+        lapsed = service.submit("a.mp4", [body]).id
+        running = service.submit("b.mp4", [body]).id
+        past = utcnow() - dt.timedelta(seconds=10)
+        future = utcnow() + dt.timedelta(seconds=30)
+        _age(service, lapsed, status="started", attempts=1, worker_id="gone", lease_expires_at=past)
+        _age(service, running, status="started", attempts=2, worker_id="w", lease_expires_at=future)
+        # Named by this (live) process: only the job rows can tell these apart.
+        dead = work_dir(service.settings, lapsed, 1)
+        earlier = work_dir(service.settings, running, 1)  # its first attempt's worker died
+        live = work_dir(service.settings, running, 2)
+        for folder in (dead, earlier, live):
+            (folder / "out").mkdir(parents=True)
+            (folder / "source.mp4").write_bytes(body)
+
+        service.recover()
+        assert not dead.exists() and not earlier.exists()
+        assert (live / "source.mp4").read_bytes() == body
+        assert service.get(running).status == "started"
     finally:
         service.close()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -23,7 +23,7 @@ from dance_analysis.errors import (
     Reason,
     UploadTooLarge,
 )
-from dance_analysis.jobs.service import JobService
+from dance_analysis.jobs.service import JobService, UploadTicket
 from tests.jobs.services import make_settings
 
 
@@ -39,12 +39,13 @@ def _stored_files(service: JobService) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def _put(service: JobService, ticket_url: str, job_id: str, body: bytes) -> int:
-    parts = urlsplit(ticket_url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    filename = parts.path.rsplit("/", 1)[-1]
-    service.verify_upload_link(job_id, filename, "video/mp4", query["expires"], query["sig"])
-    return service.receive_upload(job_id, filename, [body])
+def _put(service: JobService, ticket: UploadTicket, body: bytes) -> int:
+    """What the signed PUT route does with a local store's ticket."""
+    assert ticket.signature is not None
+    service.verify_upload_link(
+        ticket.job_id, ticket.filename, "video/mp4", str(ticket.expires_at), ticket.signature
+    )
+    return service.receive_upload(ticket.job_id, ticket.filename, [body])
 
 
 def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) -> None:
@@ -53,12 +54,14 @@ def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) 
         "../My clip.mp4", "video/mp4", size=len(body), sha256=hashlib.sha256(body).hexdigest()
     )
     assert ticket.key == f"uploads/{ticket.job_id}/My_clip.mp4"
-    assert ticket.upload_url.startswith(f"/api/v1/uploads/{ticket.job_id}/My_clip.mp4?")
+    # The local store: no URL from the engine (routes are the API's), a signed link.
+    assert ticket.upload_url is None and ticket.filename == "My_clip.mp4"
+    assert ticket.signature is not None and ticket.expires_at > time.time()
     assert service.get(ticket.job_id).status == "awaiting_upload"
     with pytest.raises(ObjectMissing):
         service.confirm(ticket.job_id, ticket.key)  # not uploaded yet
 
-    assert _put(service, ticket.upload_url, ticket.job_id, body) == len(body)
+    assert _put(service, ticket, body) == len(body)
     view = service.confirm(ticket.job_id, ticket.key)
     assert view.status == "queued" and view.size_bytes == len(body)
     again = service.confirm(ticket.job_id, ticket.key)  # a retried confirm
@@ -71,7 +74,7 @@ def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) 
 
 def test_concurrent_confirms_make_one_job(service: JobService, tiny_clip: Path) -> None:
     ticket = service.create_upload("a.mp4", "video/mp4")
-    _put(service, ticket.upload_url, ticket.job_id, tiny_clip.read_bytes())
+    _put(service, ticket, tiny_clip.read_bytes())
     results = []
     threads = [
         threading.Thread(target=lambda: results.append(service.confirm(ticket.job_id, ticket.key)))
@@ -108,7 +111,7 @@ def test_mismatch_leaves_no_job_and_no_file(
     reason: Reason,
 ) -> None:
     ticket = service.create_upload("a.mp4", "video/mp4", **declared)
-    _put(service, ticket.upload_url, ticket.job_id, tiny_clip.read_bytes())
+    _put(service, ticket, tiny_clip.read_bytes())
     with pytest.raises(error) as raised:
         service.confirm(ticket.job_id, ticket.key)
     assert raised.value.reason is reason and raised.value.http_status == 422

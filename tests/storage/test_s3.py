@@ -15,7 +15,8 @@ from dance_analysis.errors import ObjectMissing
 from dance_analysis.storage import create_storage
 from dance_analysis.storage.keys import job_prefixes, result_key, upload_key
 from dance_analysis.storage.s3 import S3Storage
-from tests.jobs.services import make_settings, s3_settings
+from tests.jobs.services import s3_settings
+from tests.settings import make_settings
 
 
 @pytest.fixture

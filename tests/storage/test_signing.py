@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import stat
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from dance_analysis.errors import BadSignature, Reason, UploadExpired
 from dance_analysis.storage.signing import (
     load_secret,
+    sign,
+    sign_download,
     sign_upload,
-    signed_upload_path,
+    verify,
+    verify_download,
     verify_upload,
 )
-from tests.jobs.services import make_settings
+from tests.settings import make_settings
 
 SECRET = b"k" * 48
 JOB = "0b7f6f3e-9a53-4c6e-a2a8-6f1b8f3f2d11"
@@ -25,16 +29,31 @@ JOB = "0b7f6f3e-9a53-4c6e-a2a8-6f1b8f3f2d11"
 
 def test_a_signed_link_verifies_until_it_expires() -> None:
     expires = int(time.time()) + 60
-    path = signed_upload_path(SECRET, JOB, "clip.mp4", "video/mp4", expires)
-    parts = urlsplit(path)
-    assert parts.path == f"/api/v1/uploads/{JOB}/clip.mp4"
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    verify_upload(SECRET, JOB, "clip.mp4", "video/mp4", query["expires"], query["sig"])
+    sig = sign_upload(SECRET, JOB, "clip.mp4", "video/mp4", expires)
+    verify_upload(SECRET, JOB, "clip.mp4", "video/mp4", str(expires), sig)
     with pytest.raises(UploadExpired) as error:
-        verify_upload(
-            SECRET, JOB, "clip.mp4", "video/mp4", query["expires"], query["sig"], now=expires + 1
-        )
+        verify_upload(SECRET, JOB, "clip.mp4", "video/mp4", str(expires), sig, now=expires + 1)
     assert error.value.reason is Reason.UPLOAD_EXPIRED and error.value.http_status == 403
+
+
+def test_links_are_one_hmac_over_their_fields_and_expiry() -> None:
+    # Links handed out before stay valid: the message is field|field|…|expires.
+    expected = hmac.new(SECRET, f"{JOB}|clip.mp4|video/mp4|123".encode(), hashlib.sha256)
+    assert sign_upload(SECRET, JOB, "clip.mp4", "video/mp4", 123) == expected.hexdigest()
+    assert sign(SECRET, (JOB, "clip.mp4", "video/mp4"), 123) == expected.hexdigest()
+    verify(SECRET, (JOB, "clip.mp4", "video/mp4"), 123, expected.hexdigest(), now=0)
+
+
+def test_an_upload_signature_never_passes_as_a_download_one() -> None:
+    expires = int(time.time()) + 60
+    download = sign_download(SECRET, JOB, "overlay", expires)
+    verify_download(SECRET, JOB, "overlay", str(expires), download)
+    upload = sign_upload(SECRET, JOB, "overlay", "GET", expires)  # the same fields
+    assert upload != download
+    with pytest.raises(BadSignature):
+        verify_download(SECRET, JOB, "overlay", str(expires), upload)
+    with pytest.raises(BadSignature):
+        verify_upload(SECRET, JOB, "overlay", "GET", str(expires), download)
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +32,9 @@ from tests.media import (
     top_level_boxes,
     watch_opens,
 )
+
+# ``dance_analysis.video.probe`` is also the name of the function the package exports.
+probe_module = importlib.import_module("dance_analysis.video.probe")
 
 
 def refusal(path: Path, limits: VideoLimits | None = None) -> MediaError:
@@ -107,17 +110,33 @@ def test_jittered_timestamps_are_variable_frame_rate(
     assert info.fps == pytest.approx(9 / 1.8)  # (n - 1) / (last - first)
 
 
-def test_a_minute_of_video_probes_fast(tmp_path: Path) -> None:
+def test_a_minute_of_video_is_probed_without_decoding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probing reads packets, not pictures: one picture is decoded, for its rotation.
+
+    (How long that takes is a figure for ``benchmarks/probe_speed.py``, not a test.)
+    """
     clip = tmp_path / "minute.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=30", "-t", "60",
            "-c:v", "libx264", "-preset", "ultrafast", clip)  # fmt: skip
+    fed: list[object] = []
+    pictures: list[int] = []
+    decode_one = probe_module._rotation_of_first_picture
 
-    started = time.perf_counter()
+    def counting(stream: object, packet: object) -> int | None:
+        fed.append(packet)
+        rotation = decode_one(stream, packet)  # type: ignore[arg-type]
+        pictures.append(int(rotation is not None))
+        return rotation
+
+    monkeypatch.setattr(probe_module, "_rotation_of_first_picture", counting)
+
     info = probe(clip)
-    elapsed = time.perf_counter() - started
 
     assert info.frame_count == 1800
-    assert elapsed < 0.5, f"probing 60 s took {elapsed:.2f} s"
+    assert sum(pictures) == 1  # the first picture, and no other
+    assert len(fed) <= 4  # a decoder may need a few packets before the first picture
 
 
 # --- refusals, in RELIABILITY's order -----------------------------------------------

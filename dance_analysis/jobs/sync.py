@@ -23,8 +23,10 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dance_analysis.jobs.records import Database, OutboxRecord, utcnow
-from dance_analysis.storage.base import Storage, content_type_for, sha256_of_file
+from dance_analysis.db import Database, utcnow
+from dance_analysis.digests import sha256_of_file
+from dance_analysis.jobs.records import OutboxRecord
+from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.s3 import S3Storage
 
 log = logging.getLogger(__name__)

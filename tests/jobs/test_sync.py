@@ -9,12 +9,13 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from dance_analysis.jobs.records import Database, OutboxRecord, database_url, utcnow
+from dance_analysis.db import Database, database_url, utcnow
+from dance_analysis.jobs.records import OutboxRecord
+from dance_analysis.jobs.sync import SyncLoop
 from dance_analysis.storage import create_sync_target
 from dance_analysis.storage.keys import result_key
 from dance_analysis.storage.local import LocalStorage
 from dance_analysis.storage.s3 import S3Storage
-from dance_analysis.storage.sync import SyncLoop
 from tests.jobs.services import free_port, make_settings, s3_settings
 
 
