@@ -270,7 +270,8 @@ class Uploads:
                     raise InvalidState(
                         "The upload was replaced while it was being confirmed: confirm again."
                     )
-            return JobView.of(record), accept_upload(record, size, sha256)
+            accepted = accept_upload(record, size, sha256)
+            return JobView.of(record), accepted
 
         view, changed = self.db.write(transition)
         if changed:

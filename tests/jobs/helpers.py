@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dance_analysis.config import Settings
 from dance_analysis.jobs.service import JobService
-from dance_analysis.jobs.views import JobView
+from dance_analysis.jobs.views import JobView, UploadTicket
 from tests.jobs.services import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,3 +83,12 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def put_local(service: JobService, ticket: UploadTicket, body: bytes) -> int:
+    """What the signed PUT route does with a local store's ticket."""
+    assert ticket.signature is not None
+    service.verify_upload_link(
+        ticket.job_id, ticket.filename, "video/mp4", str(ticket.expires_at), ticket.signature
+    )
+    return service.receive_upload(ticket.job_id, ticket.filename, [body])

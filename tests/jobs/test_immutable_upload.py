@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from dance_analysis.errors import InvalidState
 from dance_analysis.jobs.service import JobService
 from dance_analysis.storage.local import LocalStorage
-from tests.jobs.helpers import wait_status
+from tests.jobs.helpers import put_local, wait_status
 from tests.jobs.services import make_settings, s3_settings
 
 
@@ -33,14 +32,6 @@ class SwapOnFirstRead(LocalStorage):
         if swap is not None:
             swap()
         return super().open_range(key, start, end)
-
-
-def _put(service: JobService, url: str, job_id: str, body: bytes) -> int:
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    filename = parts.path.rsplit("/", 1)[-1]
-    service.verify_upload_link(job_id, filename, "video/mp4", query["expires"], query["sig"])
-    return service.receive_upload(job_id, filename, [body])
 
 
 def _other_bytes(body: bytes) -> bytes:
@@ -58,9 +49,9 @@ def test_a_put_landing_while_confirm_checks_makes_confirm_refuse(
         first = tiny_clip.read_bytes()
         second = _other_bytes(first)
         ticket = service.create_upload("a.mp4", "video/mp4")
-        _put(service, ticket.upload_url, ticket.job_id, first)
+        put_local(service, ticket, first)
         # While confirm reads the first bytes, a second PUT puts others in place.
-        storage.swap = lambda: _put(service, ticket.upload_url, ticket.job_id, second)
+        storage.swap = lambda: put_local(service, ticket, second)
         with pytest.raises(InvalidState) as refused:
             service.confirm(ticket.job_id, ticket.key)
         assert refused.value.http_status == 409
@@ -78,7 +69,7 @@ def test_confirm_records_the_sha256_it_measured(tmp_path: Path, tiny_clip: Path)
     try:
         body = tiny_clip.read_bytes()
         ticket = service.create_upload("a.mp4", "video/mp4")  # no size, no hash declared
-        _put(service, ticket.upload_url, ticket.job_id, body)
+        put_local(service, ticket, body)
         view = service.confirm(ticket.job_id, ticket.key)
         assert view.size_bytes == len(body)
         assert view.sha256 == hashlib.sha256(body).hexdigest()

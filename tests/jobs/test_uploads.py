@@ -23,7 +23,8 @@ from dance_analysis.errors import (
     Reason,
     UploadTooLarge,
 )
-from dance_analysis.jobs.service import JobService, UploadTicket
+from dance_analysis.jobs.service import JobService
+from tests.jobs.helpers import put_local
 from tests.jobs.services import make_settings
 
 
@@ -39,15 +40,6 @@ def _stored_files(service: JobService) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def _put(service: JobService, ticket: UploadTicket, body: bytes) -> int:
-    """What the signed PUT route does with a local store's ticket."""
-    assert ticket.signature is not None
-    service.verify_upload_link(
-        ticket.job_id, ticket.filename, "video/mp4", str(ticket.expires_at), ticket.signature
-    )
-    return service.receive_upload(ticket.job_id, ticket.filename, [body])
-
-
 def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) -> None:
     body = tiny_clip.read_bytes()
     ticket = service.create_upload(
@@ -61,7 +53,7 @@ def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) 
     with pytest.raises(ObjectMissing):
         service.confirm(ticket.job_id, ticket.key)  # not uploaded yet
 
-    assert _put(service, ticket, body) == len(body)
+    assert put_local(service, ticket, body) == len(body)
     view = service.confirm(ticket.job_id, ticket.key)
     assert view.status == "queued" and view.size_bytes == len(body)
     again = service.confirm(ticket.job_id, ticket.key)  # a retried confirm
@@ -74,7 +66,7 @@ def test_three_step_upload_queues_one_job(service: JobService, tiny_clip: Path) 
 
 def test_concurrent_confirms_make_one_job(service: JobService, tiny_clip: Path) -> None:
     ticket = service.create_upload("a.mp4", "video/mp4")
-    _put(service, ticket, tiny_clip.read_bytes())
+    put_local(service, ticket, tiny_clip.read_bytes())
     results = []
     threads = [
         threading.Thread(target=lambda: results.append(service.confirm(ticket.job_id, ticket.key)))
@@ -111,7 +103,7 @@ def test_mismatch_leaves_no_job_and_no_file(
     reason: Reason,
 ) -> None:
     ticket = service.create_upload("a.mp4", "video/mp4", **declared)
-    _put(service, ticket, tiny_clip.read_bytes())
+    put_local(service, ticket, tiny_clip.read_bytes())
     with pytest.raises(error) as raised:
         service.confirm(ticket.job_id, ticket.key)
     assert raised.value.reason is reason and raised.value.http_status == 422
