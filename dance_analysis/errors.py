@@ -8,10 +8,10 @@ that a dance coach understands.
 
 from __future__ import annotations
 
-from enum import Enum
+from dance_analysis.names import TextEnum
 
 
-class Reason(str, Enum):
+class Reason(TextEnum):
     """Stable, machine-readable reason codes. Never rename one: clients switch on them."""
 
     FILE_NOT_FOUND = "file_not_found"

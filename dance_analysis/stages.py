@@ -8,10 +8,10 @@ of the engine so the pipeline, the jobs and every client can share it.
 
 from __future__ import annotations
 
-from enum import Enum
+from dance_analysis.names import TextEnum
 
 
-class Stage(str, Enum):
+class Stage(TextEnum):
     """A stage's name; the value is what the job row and the API's JSON carry."""
 
     FETCH = "fetch"
@@ -20,11 +20,3 @@ class Stage(str, Enum):
     MEASURE = "measure"
     WRITE = "write"
     PUBLISH = "publish"
-
-    # A str mixin formats as "Stage.POSE" on Python ≥ 3.11 (but "pose" on 3.10):
-    # the value, everywhere, keeps messages and logs the same on every version.
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)

@@ -8,10 +8,10 @@ them is :mod:`dance_analysis.jobs.transitions`; the stage a started job is in is
 
 from __future__ import annotations
 
-from enum import Enum
+from dance_analysis.names import TextEnum
 
 
-class JobStatus(str, Enum):
+class JobStatus(TextEnum):
     """A job's state; the value is what the job row and the API's JSON carry."""
 
     AWAITING_UPLOAD = "awaiting_upload"
@@ -20,14 +20,6 @@ class JobStatus(str, Enum):
     FINISHED = "finished"
     FAILED = "failed"
     CANCELED = "canceled"
-
-    # A str mixin formats as "JobStatus.QUEUED" on Python ≥ 3.11 (but "queued" on
-    # 3.10): the value, everywhere, keeps messages and logs the same on every version.
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
 
 
 # Nothing happens to a job in these states any more.

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from dance_analysis.errors import Reason
 from dance_analysis.jobs.states import ENDED, JobStatus
 from dance_analysis.stages import Stage
 
@@ -21,9 +22,9 @@ def test_the_values_are_the_contract() -> None:
     assert {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED} == ENDED
 
 
-@pytest.mark.parametrize("member", [*JobStatus, *Stage])
+@pytest.mark.parametrize("member", [*JobStatus, *Stage, Reason.NOT_A_VIDEO, Reason.TIMEOUT])
 def test_a_member_reads_as_its_value_everywhere(
-    member: JobStatus | Stage, caplog: pytest.LogCaptureFixture
+    member: JobStatus | Stage | Reason, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Python 3.11 changed format() of str enums to "JobStatus.QUEUED": not for ours.
     assert str(member) == f"{member}" == format(member) == member.value
