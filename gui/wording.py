@@ -61,23 +61,18 @@ def summary_rows(summary: Mapping[str, Any], metrics: Mapping[str, Any]) -> list
     rows: list[Row] = [Row("Joint angles")]
     for name, stats in summary.items():
         rows.append(_angle_row(name, stats or {}))
-    movement = metrics.get("movement") or {}
-    smoothness = metrics.get("smoothness") or {}
-    symmetry = metrics.get("symmetry") or {}
-    balance = metrics.get("balance") or {}
-    known = {"movement", "smoothness", "symmetry", "balance"}
-    if movement:
-        rows.append(Row("Movement"))
-        rows += _movement_rows(movement)
-    if smoothness:
-        rows.append(Row("Smoothness"))
-        rows += _smoothness_rows(smoothness)
-    if symmetry:
-        rows.append(Row("Left–right symmetry"))
-        rows += _symmetry_rows(symmetry)
-    if balance:
-        rows.append(Row("Balance"))
-        rows += _balance_rows(balance)
+    sections = (
+        ("movement", "Movement", _movement_rows),
+        ("smoothness", "Smoothness", _smoothness_rows),
+        ("symmetry", "Left–right symmetry", _symmetry_rows),
+        ("balance", "Balance", _balance_rows),
+    )
+    for key, heading, rows_of in sections:
+        values = metrics.get(key) or {}
+        if values:
+            rows.append(Row(heading))
+            rows += rows_of(values)
+    known = {key for key, _, _ in sections}
     others = [(key, value) for key, value in metrics.items() if key not in known]
     if others:
         rows.append(Row("Other measures"))
