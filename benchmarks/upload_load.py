@@ -6,12 +6,13 @@ Starts ``python main.py serve`` on loopback with a temporary data folder, create
 token, starts one analysis of the squats clip (the real model unless ``--mock``),
 then PUTs N generated bodies of M MB each to signed upload URLs at once. The bytes
 are generated as they are sent (one reused 1 MiB block), never held in memory. While
-the uploads run, /health and the job's status are polled every 50 ms, from a thread
-with its own event loop and connections: polled from the loop that is pushing a
-gigabyte, the figures were mostly that loop's own delay (``--same-loop`` measures
-that way, for comparison). A poll that gets no answer (a dropped kept-alive
-connection) is counted, not ignored. Prints the errors, the server's resident memory
-growth (VmRSS from /proc) and p50/p99 latencies.
+the uploads run, /health and the job's status are polled every 50 ms from a process
+of their own, as a phone would poll: polled from the loop that is pushing a gigabyte
+(or a thread beside it, under the same interpreter lock), the figures were partly
+that loop's own delay (``--same-loop`` measures that way, for comparison). A poll
+that gets no answer (a dropped kept-alive connection) is counted, not ignored.
+Prints the errors, the server's resident memory growth (VmRSS from /proc) and
+p50/p99 latencies.
 Only the analysis is confirmed; the uploads stay unconfirmed and vanish with the
 temporary folder. Bounded: gives up after ``--timeout`` seconds and always stops the
 server.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import re
 import signal
@@ -28,10 +30,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -113,7 +115,7 @@ async def poll(
     client: httpx.AsyncClient,
     path: str,
     into: list[float],
-    stop: asyncio.Event | threading.Event,
+    stop: Any,  # an asyncio.Event, or a multiprocessing one in the probe process
     failures: list[str],
 ) -> None:
     while not stop.is_set():
@@ -129,19 +131,45 @@ async def poll(
         await asyncio.sleep(0.05)
 
 
-def poll_in_thread(
-    url: str, headers: dict[str, str], paths: list[tuple[str, list[float]]],
-    stop: threading.Event, failures: list[str],
-) -> threading.Thread:  # fmt: skip
-    """Poll ``paths`` from a thread with its own event loop and client until ``stop``."""
+def _probe_process_main(
+    url: str, headers: dict[str, str], paths: list[str], stop: Any, answers: Any
+) -> None:
+    """In the probe process: poll ``paths`` until ``stop``, then send back what it saw."""
+    measured: list[list[float]] = [[] for _ in paths]
+    failures: list[str] = []
 
     async def main() -> None:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300) as client:
-            await asyncio.gather(*(poll(client, p, into, stop, failures) for p, into in paths))
+            polls = zip(paths, measured, strict=True)
+            await asyncio.gather(*(poll(client, path, got, stop, failures) for path, got in polls))
 
-    thread = threading.Thread(target=lambda: asyncio.run(main()), name="probes")
-    thread.start()
-    return thread
+    asyncio.run(main())
+    answers.put((measured, failures))
+
+
+class ProbeProcess:
+    """/health and status polled from a process of their own, as a phone would be.
+
+    Polled from a thread of this process, the probes would share its interpreter lock
+    with the 20 uploads it pushes, and measure part of that wait as the server's.
+    """
+
+    def __init__(self, url: str, headers: dict[str, str], paths: list[str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._answers = context.Queue()
+        self._process = context.Process(
+            target=_probe_process_main,
+            args=(url, headers, paths, self._stop, self._answers),
+            name="probes",
+        )
+        self._process.start()
+
+    def stop(self) -> tuple[list[list[float]], list[str]]:
+        self._stop.set()
+        measured, failures = self._answers.get(timeout=120)
+        self._process.join(60)
+        return measured, failures
 
 
 async def watch_rss(pid: int, into: list[float], stop: asyncio.Event) -> None:
@@ -164,19 +192,19 @@ async def run(url: str, token: str, pid: int, uploads: int, size: int, same_loop
         job_id = job.json()["job_id"]
 
         stop = asyncio.Event()
-        probes_stop = threading.Event()
         health_ms: list[float] = []
         status_ms: list[float] = []
         failures: list[str] = []
         rss: list[float] = []
-        paths = [("/health", health_ms), (f"/api/v1/analyze/{job_id}/status", status_ms)]
+        paths = ["/health", f"/api/v1/analyze/{job_id}/status"]
         watchers = [asyncio.create_task(watch_rss(pid, rss, stop))]
         probes = None
         if same_loop:
-            watchers += [asyncio.create_task(poll(client, p, into, stop, failures))
-                         for p, into in paths]  # fmt: skip
+            polls = zip(paths, (health_ms, status_ms), strict=True)
+            watchers += [asyncio.create_task(poll(client, path, into, stop, failures))
+                         for path, into in polls]  # fmt: skip
         else:
-            probes = poll_in_thread(url, headers, paths, probes_stop, failures)
+            probes = ProbeProcess(url, headers, paths)
         started = time.perf_counter()
         results = await asyncio.gather(
             *(one_upload(client, i, size) for i in range(uploads)), return_exceptions=True
@@ -184,9 +212,8 @@ async def run(url: str, token: str, pid: int, uploads: int, size: int, same_loop
         elapsed = time.perf_counter() - started
         status = (await client.get(f"/api/v1/analyze/{job_id}/status")).json()
         stop.set()
-        probes_stop.set()
         if probes is not None:
-            probes.join()
+            (health_ms, status_ms), failures = probes.stop()
         await asyncio.gather(*watchers, return_exceptions=True)
 
     errors = [r for r in results if isinstance(r, BaseException)]
@@ -208,7 +235,7 @@ async def run(url: str, token: str, pid: int, uploads: int, size: int, same_loop
     print(f"status latency:  p50 {percentile(status_ms, 0.5):.0f} ms, "
           f"p99 {percentile(status_ms, 0.99):.0f} ms ({len(status_ms)} requests)")  # fmt: skip
     print(f"polls without an answer or with a 5xx: {len(failures)}"
-          f" (probes {'on the uploads loop' if same_loop else 'in their own thread'})")  # fmt: skip
+          f" (probes {'on the uploads loop' if same_loop else 'in a process of their own'})")
     for failure in failures[:5]:
         print(f"  {failure}")
     return 1 if errors or failures else 0
