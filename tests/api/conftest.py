@@ -191,6 +191,25 @@ class Proc:
     def output(self) -> str:
         return "".join(self.lines) + "".join(self.errors)
 
+    def wait_for(self, pattern: re.Pattern[str], timeout_s: float = 60) -> str:
+        """The first stdout line matching ``pattern`` (its first group, if it has one).
+
+        ``timeout_s`` only stops a process that never prints it from hanging the suite.
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                match = pattern.search(line)
+                if match:
+                    return match.group(1) if match.groups() else line
+            if self.process.poll() is not None and not self._draining():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"never printed {pattern.pattern!r}:\n{self.output()[-4000:]}")
+
+    def _draining(self) -> bool:
+        return self.process.stdout is not None and not self.process.stdout.closed
+
     def stop(self, timeout_s: float = 60) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -221,17 +240,11 @@ def start_process(args: list[str], env: dict[str, str], ready: re.Pattern[str]) 
     proc = Proc(process, [], [])
     threading.Thread(target=_drain, args=(process.stdout, proc.lines), daemon=True).start()
     threading.Thread(target=_drain, args=(process.stderr, proc.errors), daemon=True).start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for line in list(proc.lines):
-            match = ready.search(line)
-            if match:
-                return proc, match.group(1) if match.groups() else line
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.stop(5)
-    raise AssertionError(f"{args[0]} did not start:\n{proc.output()[-4000:]}")
+    try:
+        return proc, proc.wait_for(ready)
+    except AssertionError:
+        proc.stop(5)
+        raise AssertionError(f"{args[0]} did not start:\n{proc.output()[-4000:]}") from None
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:

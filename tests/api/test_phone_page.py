@@ -87,9 +87,7 @@ def test_with_s3_the_policy_allows_the_bucket_endpoint(tmp_path: Path) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     with serving(tmp_path / "data") as server:
-        match = PAIRING_CODE.search(server.proc.output())
-        assert match, server.proc.output()[-2000:]
-        yield server, match.group(1)
+        yield server, server.proc.wait_for(PAIRING_CODE)
 
 
 @pytest.fixture
