@@ -46,6 +46,8 @@ class Reason(TextEnum):
     PAIRING_FAILED = "pairing_failed"
     DEVICE_NOT_FOUND = "device_not_found"
     RATE_LIMITED = "rate_limited"
+    # Music (issue 8)
+    UNKNOWN_STYLE = "unknown_style"
 
 
 class DanceAnalysisError(Exception):
@@ -204,3 +206,16 @@ class RateLimited(DanceAnalysisError):
             Reason.RATE_LIMITED, f"Too many attempts: wait {retry_after_s} s and try again."
         )
         self.retry_after_s = retry_after_s
+
+
+# --- music (issue 8) ------------------------------------------------------------------
+
+
+class UnknownStyle(DanceAnalysisError):
+    """The dance style asked for is not one the tempo search knows."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            Reason.UNKNOWN_STYLE,
+            f"“{name[:64]}” is not a dance style we know. Choose one of: {', '.join(known)}.",
+        )
