@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from av.container import InputContainer
     from numpy.typing import NDArray
 
 #: The analysis rate. 22 050 Hz keeps everything a beat tracker uses (kick to hi-hat)
@@ -105,9 +106,9 @@ def load_audio(
     return Audio(samples=samples, rate=rate, start_s=start)
 
 
-def _declared_video_start(container: object) -> float:
+def _declared_video_start(container: InputContainer) -> float:
     """The first video stream's start time from the headers, in seconds (0 if none)."""
-    for stream in getattr(container, "streams").video:
+    for stream in container.streams.video:
         if stream.start_time is not None and stream.time_base is not None:
             return float(stream.start_time * stream.time_base)
     return 0.0

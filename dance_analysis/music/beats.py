@@ -122,9 +122,7 @@ def _autocorrelation(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return ac / ac[0] if ac[0] > 0 else ac
 
 
-def estimate_tempo(
-    onset: NDArray[np.float64], rate_hz: float, style: Style
-) -> tuple[float, float]:
+def estimate_tempo(onset: NDArray[np.float64], rate_hz: float, style: Style) -> tuple[float, float]:
     """The most likely beat period's tempo (BPM) within ``style``'s range, and its clarity."""
     ac = _autocorrelation(onset)
     lags = np.arange(ac.size, dtype=np.float64)
@@ -145,7 +143,7 @@ def estimate_tempo(
 def track_beats(local: NDArray[np.float64], period: float, tightness: float = 100.0) -> list[int]:
     """Beat frames by dynamic programming (Ellis 2007) for a beat period in frames."""
     n = local.size
-    gaps = np.arange(max(1, int(round(period / 2))), int(round(2 * period)) + 1)
+    gaps = np.arange(max(1, round(period / 2)), round(2 * period) + 1)
     penalty = -tightness * np.log(gaps / period) ** 2
     cumulative = local.copy()
     backlink = np.full(n, -1, dtype=np.int64)
@@ -157,7 +155,7 @@ def track_beats(local: NDArray[np.float64], period: float, tightness: float = 10
             cumulative[t] = local[t] + candidates[k]
             backlink[t] = t - int(gaps[valid][k])
     # End on the best-scoring frame of the last period.
-    tail = max(0, n - int(round(period)))
+    tail = max(0, n - round(period))
     t = tail + int(np.argmax(cumulative[tail:]))
     beats = [t]
     while backlink[beats[-1]] >= 0:
@@ -226,9 +224,7 @@ def _zscore(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def bar_phase(
-    env: Envelopes, frames: NDArray[np.intp], beats_per_bar: int
-) -> tuple[int, float]:
+def bar_phase(env: Envelopes, frames: NDArray[np.intp], beats_per_bar: int) -> tuple[int, float]:
     """Which of the ``beats_per_bar`` phases is the "1", and how clearly (0..1)."""
     if frames.size < 2 * beats_per_bar:
         return 0, 0.0

@@ -38,7 +38,7 @@ def _env(n: int, decay_s: float, rate: int) -> NDArray[np.float64]:
 
 
 def _add(out: NDArray[np.float64], at_s: float, sound: NDArray[np.float64], rate: int) -> None:
-    i = int(round(at_s * rate))
+    i = round(at_s * rate)
     if i >= out.size or i < 0:
         return
     n = min(sound.size, out.size - i)
@@ -72,8 +72,8 @@ def drum_song(
     kick = np.sin(2 * np.pi * (50 * t_kick + (120 - 50) * 0.03 * (1 - np.exp(-t_kick / 0.03))))
     kick *= _env(t_kick.size, 0.08, rate)
     snare = rng.standard_normal(int(0.15 * rate)) * _env(int(0.15 * rate), 0.04, rate)
-    snare += 0.5 * np.sin(2 * np.pi * 190 * np.arange(snare.size) / rate) * _env(
-        snare.size, 0.05, rate
+    snare += (
+        0.5 * np.sin(2 * np.pi * 190 * np.arange(snare.size) / rate) * _env(snare.size, 0.05, rate)
     )
     hat_noise = rng.standard_normal(int(0.05 * rate))
     hat = np.diff(hat_noise, prepend=0.0) * _env(hat_noise.size, 0.01, rate)  # bright
