@@ -52,20 +52,24 @@ def drum_song(
     offset_s: float = 0.25,
     beats_per_bar: int = 4,
     half_time_accents: bool = False,
+    drift: float = 0.0,
     seed: int = 0,
     rate: int = RATE,
 ) -> Song:
     """``seconds`` of a groove at ``bpm`` whose first downbeat is at ``offset_s``.
 
     ``half_time_accents``: only every other beat carries a drum hit (kick, then
-    snare), the others only a soft hi-hat, so the music reads as well at half tempo.
+    snare), the beats between only a soft bass note, so it reads as well at half tempo.
+    ``drift``: the tempo glides from ``bpm * (1 - drift)`` to ``bpm * (1 + drift)``
+    (a band pushing); ``beats_s`` are then the played beats, ``bpm`` their mean rate.
     """
     rng = np.random.default_rng(seed)
     n = int(seconds * rate)
     out = np.zeros(n, dtype=np.float64)
     period = 60.0 / bpm
-    count = int((seconds - offset_s) / period) + 1
-    beats = offset_s + period * np.arange(count)
+    count = int((seconds - offset_s) / period * (1 + drift)) + 2
+    ramp = np.linspace(1 - drift, 1 + drift, count)
+    beats = offset_s + np.concatenate([[0.0], np.cumsum(period / ramp[:-1])])
     beats = beats[beats < seconds - 0.05]
 
     t_kick = np.arange(int(0.25 * rate)) / rate
@@ -117,7 +121,28 @@ def drum_song(
     out += 0.01 * rng.standard_normal(n)  # room noise
     out /= max(1.0, float(np.max(np.abs(out))) / 0.9)
     downbeats = beats[::beats_per_bar]
-    return Song(out.astype(np.float32), rate, beats, downbeats, bpm, beats_per_bar)
+    played_bpm = 60.0 / float(np.mean(np.diff(beats)))
+    return Song(out.astype(np.float32), rate, beats, downbeats, played_bpm, beats_per_bar)
+
+
+def speech_like(seconds: float, *, seed: int = 5, rate: int = RATE) -> NDArray[np.float32]:
+    """Syllables: voiced harmonics with a gliding pitch, some breath, irregular gaps."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * rate))
+    t = 0.1
+    while t < seconds - 0.3:
+        length = int(rng.uniform(0.08, 0.25) * rate)
+        tt = np.arange(length) / rate
+        f0 = rng.uniform(110, 220) * (1 + 0.1 * np.sin(2 * np.pi * 3 * tt))
+        phase = 2 * np.pi * np.cumsum(f0) / rate
+        syllable = sum(np.sin(k * phase) / k for k in range(1, 12)) * np.hanning(length)
+        if rng.random() < 0.3:
+            syllable += 0.3 * rng.standard_normal(length) * np.hanning(length)
+        _add(out, t, 0.3 * syllable, rate)
+        t += length / rate + rng.uniform(0.02, 0.15)
+        if rng.random() < 0.15:
+            t += rng.uniform(0.2, 0.6)  # a pause between phrases
+    return out.astype(np.float32)
 
 
 def white_noise(seconds: float, *, seed: int = 1, rate: int = RATE) -> NDArray[np.float32]:

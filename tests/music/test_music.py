@@ -13,10 +13,17 @@ import numpy as np
 import pytest
 
 from dance_analysis.errors import Reason, UnknownStyle
-from dance_analysis.music.analyze import analyze_music
+from dance_analysis.music.analyze import analyze_music, analyze_samples
 from dance_analysis.music.model import NO_AUDIO, NO_STEADY_BEAT, SILENCE, Music, recount
 from dance_analysis.music.styles import STYLE_NAMES, STYLES, get_style
-from tests.music.synth import RATE, Song, drum_song, mux_under_video, white_noise
+from tests.music.synth import (
+    RATE,
+    Song,
+    drum_song,
+    mux_under_video,
+    speech_like,
+    white_noise,
+)
 
 SECONDS = 8.0
 OFFSET_S = 0.37  # the first downbeat, seconds after the first picture
@@ -82,6 +89,26 @@ def test_style_prior_picks_the_tempo_of_a_half_time_groove(tmp_path: Path) -> No
     assert auto.tempo_bpm is not None and abs(auto.tempo_bpm - 86) <= 0.86
 
 
+@pytest.mark.parametrize("bpm", [96, 168])
+def test_a_band_that_pushes_the_tempo_is_followed(bpm: int) -> None:
+    # The tempo glides by 4 % each way over 12 s: beats follow it, the tempo is the mean.
+    song = drum_song(bpm, seconds=12.0, offset_s=0.2, drift=0.04, seed=bpm)
+    _check_against(analyze_samples(song.samples, song.rate), song)
+
+
+def test_a_voice_over_the_groove_keeps_the_beat() -> None:
+    song = drum_song(124, seconds=SECONDS, offset_s=OFFSET_S, seed=11)
+    sung = song.samples + 0.8 * speech_like(SECONDS, seed=2)
+    _check_against(analyze_samples(sung, song.rate), song)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_speech_has_no_tempo(seed: int) -> None:
+    music = analyze_samples(speech_like(SECONDS, seed=seed), RATE)
+    assert not music.present and music.reason == NO_STEADY_BEAT
+    assert music.tempo_bpm is None
+
+
 def test_delayed_audio_moves_the_beats_by_the_delay(tmp_path: Path) -> None:
     song = drum_song(100, seconds=SECONDS - 1, offset_s=OFFSET_S, seed=7)
     on_time = analyze_music(mux_under_video(song.samples, tmp_path / "a.mp4", seconds=SECONDS))
@@ -115,8 +142,6 @@ def test_no_music_no_tempo(samples: np.ndarray | None, reason: str, tmp_path: Pa
 
 def test_result_fields_are_the_issues() -> None:
     song = drum_song(124, seconds=5.0, offset_s=0.1)
-    from dance_analysis.music.analyze import analyze_samples
-
     out = analyze_samples(song.samples, song.rate).to_dict()
     assert list(out) == [
         "present", "tempo_bpm", "beats_per_bar", "beats_ms", "downbeats_ms", "counts",
@@ -128,8 +153,6 @@ def test_result_fields_are_the_issues() -> None:
 
 def test_recount_moves_the_one() -> None:
     song = drum_song(100, seconds=8.0, offset_s=0.3)
-    from dance_analysis.music.analyze import analyze_samples
-
     music = analyze_samples(song.samples, song.rate)
     assert music.counts[0].t_ms == music.beats_ms[0]  # the groove starts on its "1"
     target = music.beats_ms[2]
