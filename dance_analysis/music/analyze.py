@@ -37,7 +37,7 @@ def analyze_samples(
         style=chosen.name,
         method=METHOD,
         tempo_bpm=found.tempo_bpm,
-        beats_per_bar=chosen.beats_per_bar,
+        beats_per_bar=found.beats_per_bar,
         beats_ms=beats_ms,
         confidence=min(found.tempo_confidence, found.beat_confidence, found.downbeat_confidence),
         tempo_confidence=found.tempo_confidence,

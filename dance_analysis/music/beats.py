@@ -96,6 +96,7 @@ class Track:
 
     tempo_bpm: float
     beats_s: NDArray[np.float64]
+    beats_per_bar: int  # the style's, or for "auto" the one the accents show (3 or 4)
     first_downbeat: int  # index of the first beat that is a "1"
     tempo_confidence: float
     beat_confidence: float
@@ -255,18 +256,38 @@ def _zscore(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def bar_phase(env: Envelopes, frames: NDArray[np.intp], beats_per_bar: int) -> tuple[int, float]:
-    """Which of the ``beats_per_bar`` phases is the "1", and how clearly (0..1)."""
-    if frames.size < 2 * beats_per_bar:
-        return 0, 0.0
-    accent = _zscore(_beat_strength(env.low, frames)) + _zscore(
+def _accents(env: Envelopes, frames: NDArray[np.intp]) -> NDArray[np.float64]:
+    """How strongly each beat is marked as a bar line: bass onset plus chord change."""
+    return _zscore(_beat_strength(env.low, frames)) + _zscore(
         _harmonic_change(env.mid_spectra, frames)
     )
+
+
+def metre(accent: NDArray[np.float64]) -> int:
+    """3 or 4 beats to the bar: at which lag the beats' accents repeat more.
+
+    Only for the "auto" style; a named style fixes its metre. Four unless threes are
+    clearly stronger (most dance music is in four, and 4/4 accents repeat at lag 2 too).
+    """
+    if accent.size < 12:
+        return 4
+    x = accent - accent.mean()
+
+    def repeat(lag: int) -> float:
+        return float(np.mean(x[lag:] * x[:-lag]))
+
+    return 3 if repeat(3) > repeat(4) + 0.2 * float(np.mean(x * x)) else 4
+
+
+def bar_phase(accent: NDArray[np.float64], beats_per_bar: int) -> tuple[int, float]:
+    """Which of the ``beats_per_bar`` phases is the "1", and how clearly (0..1)."""
+    if accent.size < 2 * beats_per_bar:
+        return 0, 0.0
     means = np.array([accent[p::beats_per_bar].mean() for p in range(beats_per_bar)])
     order = np.argsort(means)[::-1]
     best, second = int(order[0]), int(order[1])
     # The lead of the best phase, in standard errors of a phase mean.
-    per_phase = max(1, frames.size // beats_per_bar)
+    per_phase = max(1, accent.size // beats_per_bar)
     spread = float(accent.std()) / np.sqrt(per_phase)
     lead = (means[best] - means[second]) / spread if spread > 0 else 0.0
     return best, float(np.clip(lead / 4.0, 0.0, 1.0))
@@ -307,17 +328,26 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
         return NO_STEADY_BEAT
     exact = _refine(frames, onset)
     beats_s = exact / env.rate_hz + ONSET_LEAD_S
+    # The STFT pads half a window at each end: a "beat" there is the cut, not music.
+    inside = (beats_s >= 0) & (beats_s <= samples.size / rate - 0.5 * N_FFT / rate)
+    frames = [f for f, keep in zip(frames, inside, strict=True) if keep]
+    beats_s = beats_s[inside]
+    if len(frames) < 2 * style.beats_per_bar:
+        return NO_STEADY_BEAT
+    intervals = np.diff(frames)
     # Tempo: the slope of a line through the beats (their index counted in periods,
     # so one missed beat does not halve the estimate).
     steps = np.concatenate([[0], np.cumsum(np.maximum(1, np.round(intervals / period)))])
     slope = float(np.polyfit(steps, beats_s, 1)[0])
     tempo = 60.0 / slope if slope > 0 else bpm
     frame_idx = np.asarray(frames, dtype=np.intp)
-    phase, downbeat_conf = bar_phase(env, frame_idx, style.beats_per_bar)
+    accent = _accents(env, frame_idx)
+    beats_per_bar = metre(accent) if style.name == "auto" else style.beats_per_bar
+    phase, downbeat_conf = bar_phase(accent, beats_per_bar)
     on_beat = float(np.mean(onset[frame_idx]))
     contrast = on_beat / (float(np.mean(onset)) + 1e-9)
     beat_conf = float(np.clip((contrast - 1.0) / 3.0, 0.0, 1.0)) * float(
         np.clip(1.0 - spread / MAX_INTERVAL_SPREAD, 0.0, 1.0)
     )
     tempo_conf = float(np.clip(clarity / 0.5, 0.0, 1.0))
-    return Track(tempo, beats_s, phase, tempo_conf, beat_conf, downbeat_conf)
+    return Track(tempo, beats_s, beats_per_bar, phase, tempo_conf, beat_conf, downbeat_conf)

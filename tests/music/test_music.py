@@ -68,10 +68,13 @@ def test_tempo_beats_downbeats_and_counts(bpm: int, tmp_path: Path) -> None:
     _check_against(music, song)
 
 
-def test_waltz_counts_in_threes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["waltz", "auto"])
+def test_waltz_counts_in_threes(style: str, tmp_path: Path) -> None:
+    # Named, the style gives the metre; on "auto" the accents repeating every three
+    # beats must show it.
     song = drum_song(87, seconds=SECONDS, offset_s=0.2, beats_per_bar=3, seed=3)
     clip = mux_under_video(song.samples, tmp_path / "waltz.mp4", seconds=SECONDS)
-    music = analyze_music(clip, style="waltz")
+    music = analyze_music(clip, style=style)
     assert music.beats_per_bar == 3
     _check_against(music, song)
 
