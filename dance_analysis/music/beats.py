@@ -44,6 +44,7 @@ The method (after Ellis 2007, "Beat tracking by dynamic programming", plus a bar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -221,6 +222,20 @@ def _between_beats(onset: NDArray[np.float64], frames: list[int]) -> float:
     return between / on if on > 0 else 0.0
 
 
+def fill_gaps(beats_s: NDArray[np.float64], period_s: float) -> NDArray[np.float64]:
+    """Put back beats the tracker stepped over (a break, a dropout), evenly spaced.
+
+    Counts are numbered by beat, so a missing beat would shift every count after it.
+    """
+    if beats_s.size < 2:
+        return beats_s
+    out = [beats_s[:1]]
+    for a, b in pairwise(beats_s):
+        k = max(1, round(float(b - a) / period_s))
+        out.append(a + (b - a) * np.arange(1, k + 1) / k)
+    return np.concatenate(out)
+
+
 def _trim(frames: list[int], local: NDArray[np.float64]) -> list[int]:
     """Drop beats at either end placed in silence (before the music starts or after)."""
     strength = local[frames]
@@ -334,13 +349,12 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
     beats_s = beats_s[inside]
     if len(frames) < 2 * style.beats_per_bar:
         return NO_STEADY_BEAT
-    intervals = np.diff(frames)
-    # Tempo: the slope of a line through the beats (their index counted in periods,
-    # so one missed beat does not halve the estimate).
-    steps = np.concatenate([[0], np.cumsum(np.maximum(1, np.round(intervals / period)))])
-    slope = float(np.polyfit(steps, beats_s, 1)[0])
+    beats_s = fill_gaps(beats_s, period / env.rate_hz)
+    # Tempo: the slope of a line through the beats.
+    slope = float(np.polyfit(np.arange(beats_s.size), beats_s, 1)[0])
     tempo = 60.0 / slope if slope > 0 else bpm
-    frame_idx = np.asarray(frames, dtype=np.intp)
+    frame_idx = np.clip(np.round((beats_s - ONSET_LEAD_S) * env.rate_hz), 0, onset.size - 1)
+    frame_idx = frame_idx.astype(np.intp)
     accent = _accents(env, frame_idx)
     beats_per_bar = metre(accent) if style.name == "auto" else style.beats_per_bar
     phase, downbeat_conf = bar_phase(accent, beats_per_bar)

@@ -105,6 +105,30 @@ def test_a_voice_over_the_groove_keeps_the_beat() -> None:
     _check_against(analyze_samples(sung, song.rate), song)
 
 
+def test_a_dropout_keeps_the_count() -> None:
+    # Two bars of near silence in the middle: the beats (and so the counts) go on
+    # through them, as dancers keep counting.
+    song = drum_song(100, seconds=12.0, offset_s=0.3, seed=4)
+    gap = slice(
+        int((song.beats_s[8] - 0.05) * song.rate), int((song.beats_s[16] - 0.05) * song.rate)
+    )
+    samples = song.samples.copy()
+    samples[gap] *= 0.001
+    music = analyze_samples(samples, song.rate)
+    _check_against(music, song)
+    assert len(music.beats_ms) == len(song.beats_s)
+
+
+def test_fill_gaps_puts_back_skipped_beats() -> None:
+    from dance_analysis.music.beats import fill_gaps
+
+    beats = np.array([0.0, 0.5, 1.5, 2.0, 3.49])
+    filled = fill_gaps(beats, 0.5)
+    assert filled.size == 8
+    assert np.allclose(filled[:5], [0.0, 0.5, 1.0, 1.5, 2.0])
+    assert np.allclose(np.diff(filled[4:]), 1.49 / 3)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_speech_has_no_tempo(seed: int) -> None:
     music = analyze_samples(speech_like(SECONDS, seed=seed), RATE)
