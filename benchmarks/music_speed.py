@@ -9,10 +9,10 @@ the same machine:
 
 (a) **decode**: the audio track decoded and resampled alone (``load_audio``): the
     baseline, what any use of the sound costs;
-(b) **music**: ``analyze_music`` from its imports on (scipy's included: a job's child
+(b) **music**: ``analyze_music`` from its imports on (PyAV's included: a job's child
     pays them once), so the 5 s clip's figure is the fixed cost per job;
-(c) **in a job**: the same with PyAV and scipy imported before the clock, as a job's
-    child has them already (decoding, the landmark filters);
+(c) **in a job**: the same with PyAV imported before the clock, as a job's child has
+    it already (it decodes the pictures);
 (d) with ``--pose``, **bare pose**: the single-instance MediaPipe loop of
     ``pipeline_speed.py`` over the same 60 s of pictures (30 fps, 720p): what the
     issue's "≤ 10 % of a 60 s clip's analysis" is measured against. Slow (a minute).
@@ -80,11 +80,9 @@ def _child_music(clip: str) -> dict[str, float]:
 
 
 def _child_music_in_job(clip: str) -> dict[str, float]:
-    # A job's child has imported these already (PyAV to decode, scipy.signal for the
-    # landmark filters): what music adds to it starts after them.
+    # A job's child has imported PyAV already (it decodes the pictures): what music
+    # adds to the job starts after it.
     import av  # noqa: F401
-    import scipy.ndimage
-    import scipy.signal  # noqa: F401
 
     return _child_music(clip)
 

@@ -2,6 +2,6 @@
 
 Modules: ``audio`` decodes the first audio track (the only PyAV user here), ``styles``
 is the table of dance styles and their tempi, ``beats`` finds tempo, beats and bar
-phase with numpy/scipy, ``model`` holds the outcome (:class:`Music`) and the counts,
+phase with numpy alone, ``model`` holds the outcome (:class:`Music`) and the counts,
 and ``analyze`` ties them together. Importing the package costs numpy only.
 """

@@ -1,4 +1,4 @@
-"""Tempo, beats and downbeats from mono samples: numpy and scipy only.
+"""Tempo, beats and downbeats from mono samples: numpy only.
 
 Why our own tracker and not librosa 0.11. Measured on this kind of machine (2 busy
 cores), on the synthetic grooves of ``tests/music`` (drums, bass, pad, noise, hits
@@ -12,20 +12,22 @@ tempo (BPM)     83.35 / 99.38 / 123.05 /    83.93 / 99.94 / 123.93 /
 median |beat    35 / 35 / 32 / 32 ms        2.0 / 2.5 / 1.6 / 2.6 ms
 error|
 downbeats       none (no bar phase)         all on the accented beats
-first call in   21.6 s (numba compiles);    ~0.6 s, imports included;
-a fresh process 2.7 s with numba's on-disk  0.05 s when the job has PyAV
-                cache warm                  and scipy loaded already
-per minute      ~0.1 s                      ~0.35 s, decoding included
+first call in   21.6 s (numba compiles);    0.17 s, imports and decoding
+a fresh process 2.7 s with numba's on-disk  included
+                cache warm
+per minute      ~0.1 s                      ~0.14 s, decoding included
 ==============  ==========================  ==========================
 
-So librosa misses three of the issue's checks (tempo within 1 %, beats within 20 ms,
-2 s fixed per job even with the numba cache, which also needs a writable cache folder
-per install) and has no downbeats at all, while adding numba, llvmlite, soundfile,
-audioread and pooch to the install. Its tempo comes from a tempogram bin (coarse at
-fast tempi) and its beats sit a steady ~33 ms off the attacks; ours refines each beat
+So librosa misses three of the issue's checks (176 BPM read at half tempo, beats more
+than 20 ms off, more than 2 s fixed per job even with the numba cache, which also needs
+a writable cache folder per install) and has no downbeats at all, while adding numba,
+llvmlite, soundfile, audioread and pooch to the install. Its tempo comes from a
+tempogram bin (0.8 % off at 84 and 124) and its beats sit a steady ~33 ms off the
+attacks; ours refines each beat
 to a fraction of a frame and fits the tempo through all of them.
-``benchmarks/music_speed.py`` keeps our cost figures: 0.58 s fixed per job, 0.35 s
-per minute of audio, 4 % of the bare pose loop over the same 60 s clip.
+``benchmarks/music_speed.py`` keeps our cost figures: 0.17 s fixed per job, 0.14 s
+per minute of audio; the bare pose loop over the same 60 s clip takes 26 s, so music
+adds about 1 % to a 60 s clip's analysis.
 
 The method (after Ellis 2007, "Beat tracking by dynamic programming", plus a bar phase):
 
@@ -58,6 +60,7 @@ N_FFT = 1024
 HOP = 256
 LOW_HZ = 200.0  # the bass band: kicks and bass notes, where bars are accented
 HARMONIC_BAND_HZ = (200.0, 2000.0)  # where chords live
+_BLOCK_FRAMES = 4096  # STFT frames per block: ~48 s of audio, ~17 MB of spectrum
 
 #: Below this RMS (about -60 dBFS) a track is silent.
 SILENCE_RMS = 1e-3
@@ -88,7 +91,7 @@ class Envelopes:
     rate_hz: float  # frames per second
     flux: NDArray[np.float64]  # all bins
     low: NDArray[np.float64]  # bass band
-    mid_spectra: NDArray[np.float64]  # (frames, bins) log magnitude in the chord band
+    mid_spectra: NDArray[np.float32]  # (frames, bins) log magnitude in the chord band
 
 
 @dataclass(frozen=True)
@@ -105,27 +108,51 @@ class Track:
 
 
 def envelopes(samples: NDArray[np.float32], rate: int) -> Envelopes:
-    """Spectral-flux onset envelopes; frame ``i`` is centred at ``i * HOP / rate``."""
-    from scipy.signal import stft
+    """Spectral-flux onset envelopes; frame ``i`` is centred at ``i * HOP / rate``.
 
-    freqs, _, spec = stft(
-        samples, fs=rate, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP,
-        boundary="zeros", padded=True,
-    )  # fmt: skip
-    mag = np.log1p(1000.0 * np.abs(spec))  # log compression: loud and soft hits alike
-    rise = np.maximum(np.diff(mag, axis=1, prepend=mag[:, :1]), 0.0)
-    flux = rise.sum(axis=0)
-    low = rise[freqs < LOW_HZ].sum(axis=0)
+    The STFT runs in blocks of :data:`_BLOCK_FRAMES` frames and keeps only what the
+    tracker needs, so a 20-minute clip does not hold its whole spectrogram.
+    """
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / rate)
+    low_bins = freqs < LOW_HZ
     band = (freqs >= HARMONIC_BAND_HZ[0]) & (freqs < HARMONIC_BAND_HZ[1])
-    return Envelopes(rate / HOP, flux, low, mag[band].T)
+    window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)  # periodic Hann
+    scale = np.float32(1000.0 / window.sum())
+    half = N_FFT // 2
+    padded = np.concatenate([np.zeros(half, np.float32), samples, np.zeros(half, np.float32)])
+    n_frames = 1 + samples.size // HOP
+    flux = np.empty(n_frames)
+    low = np.empty(n_frames)
+    mid = np.empty((n_frames, int(band.sum())), dtype=np.float32)
+    previous: NDArray[np.float32] | None = None
+    for first in range(0, n_frames, _BLOCK_FRAMES):
+        last = min(n_frames, first + _BLOCK_FRAMES)
+        segment = padded[first * HOP : (last - 1) * HOP + N_FFT]
+        if segment.size < N_FFT:
+            segment = np.pad(segment, (0, N_FFT - segment.size))
+        frames = np.lib.stride_tricks.sliding_window_view(segment, N_FFT)[::HOP]
+        # Log compression: loud and soft hits alike.
+        mag = np.log1p(scale * np.abs(np.fft.rfft(frames * window, axis=1))).astype(np.float32)
+        before = np.concatenate([mag[:1] if previous is None else previous, mag[:-1]])
+        rise = np.maximum(mag - before, 0.0)
+        flux[first:last] = rise.sum(axis=1)
+        low[first:last] = rise[:, low_bins].sum(axis=1)
+        mid[first:last] = mag[:, band]
+        previous = mag[-1:]
+    return Envelopes(rate / HOP, flux, low, mid)
+
+
+def _moving_mean(x: NDArray[np.float64], width: int) -> NDArray[np.float64]:
+    """Mean over ``width`` frames centred on each frame (edges repeat the end values)."""
+    padded = np.pad(x, (width // 2, width - 1 - width // 2), mode="edge")
+    sums = np.cumsum(np.concatenate([[0.0], padded]))
+    return (sums[width:] - sums[:-width]) / width
 
 
 def _normalise(x: NDArray[np.float64], rate_hz: float) -> NDArray[np.float64]:
     """Remove the local mean (one second), keep the rises, scale to unit deviation."""
-    from scipy.ndimage import uniform_filter1d
-
     width = max(3, int(rate_hz))
-    y = np.maximum(x - uniform_filter1d(x, width, mode="nearest"), 0.0)
+    y = np.maximum(x - _moving_mean(x, width), 0.0)
     sd = float(y.std())
     return y / sd if sd > 0 else y
 
@@ -252,7 +279,7 @@ def _beat_strength(x: NDArray[np.float64], frames: NDArray[np.intp], reach: int 
     return np.max([padded[frames + reach + d] for d in range(-reach, reach + 1)], axis=0)
 
 
-def _harmonic_change(mid: NDArray[np.float64], frames: NDArray[np.intp]) -> NDArray[np.float64]:
+def _harmonic_change(mid: NDArray[np.float32], frames: NDArray[np.intp]) -> NDArray[np.float64]:
     """How much the chord-band spectrum changes at each beat (cosine distance).
 
     Compares the mean spectrum of the beat before with the beat after.

@@ -224,3 +224,16 @@ def test_unknown_style_is_a_user_error(tmp_path: Path) -> None:
         analyze_music(tmp_path / "never-read.mp4", style="polka")
     assert caught.value.reason is Reason.UNKNOWN_STYLE
     assert "polka" in caught.value.message and "cha-cha" in caught.value.message
+
+
+def test_envelopes_do_not_depend_on_the_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The STFT runs in blocks to bound memory on long clips; the seams must not show.
+    from dance_analysis.music import beats
+
+    song = drum_song(124, seconds=6.0)
+    whole = beats.envelopes(song.samples, song.rate)
+    monkeypatch.setattr(beats, "_BLOCK_FRAMES", 37)
+    blocks = beats.envelopes(song.samples, song.rate)
+    assert np.allclose(whole.flux, blocks.flux, rtol=1e-5, atol=1e-4)
+    assert np.allclose(whole.low, blocks.low, rtol=1e-5, atol=1e-4)
+    assert np.array_equal(whole.mid_spectra, blocks.mid_spectra)
