@@ -125,6 +125,71 @@ def drum_song(
     return Song(out.astype(np.float32), rate, beats, downbeats, played_bpm, beats_per_bar)
 
 
+#: Drum patterns of one 4/4 bar: (position in beats, instrument, level). The bass
+#: and pad of :func:`groove` play under them.
+PATTERNS: dict[str, list[tuple[float, str, float]]] = {
+    # Four on the floor: a kick on every beat, claps on 2 and 4, open hats between.
+    "house": [(b, "kick", 1.0) for b in range(4)]
+    + [(1, "snare", 0.5), (3, "snare", 0.5)]
+    + [(b + 0.5, "hat", 0.3) for b in range(4)],
+    # "2, 3, 4-and-1": the cha-cha's chasse on the "and" of four.
+    "cha-cha": [(0, "kick", 1.0), (2, "kick", 0.6), (1, "snare", 0.4), (3, "snare", 0.4)]
+    + [(3.5, "snare", 0.4)]
+    + [(b * 0.5, "hat", 0.15) for b in range(8)],
+    # Reggaeton's dembow: kick on every beat, snares off the beat.
+    "dembow": [(b, "kick", 1.0 if b == 0 else 0.8) for b in range(4)]
+    + [(0.75, "snare", 0.5), (1.5, "snare", 0.5), (2.75, "snare", 0.5), (3.5, "snare", 0.5)],
+    # Salsa-like: a light kick on one, the rest on off-beats and the "and"s.
+    "salsa": [(0, "kick", 0.6), (1, "snare", 0.5), (1.5, "snare", 0.4), (3, "snare", 0.5)]
+    + [(3.5, "snare", 0.4)]
+    + [(b * 0.5, "hat", 0.2) for b in range(8)],
+    # Swung eighths (the "and" late, at two thirds of the beat).
+    "swing": [(0, "kick", 1.0), (2, "kick", 0.7), (1, "snare", 0.5), (3, "snare", 0.5)]
+    + [(b + f, "hat", 0.2) for b in range(4) for f in (0.0, 0.67)],
+}
+
+
+def groove(
+    bpm: float, pattern: str, *, seconds: float = 10.0, offset_s: float = 0.3, seed: int = 0
+) -> Song:
+    """``PATTERNS[pattern]`` in every bar, over a bass and a pad that change on the bar line."""
+    rng = np.random.default_rng(seed)
+    rate = RATE
+    n = int(seconds * rate)
+    out = np.zeros(n)
+    period = 60.0 / bpm
+    t_kick = np.arange(int(0.25 * rate)) / rate
+    kick = np.sin(2 * np.pi * (50 * t_kick + 70 * 0.03 * (1 - np.exp(-t_kick / 0.03))))
+    snare = rng.standard_normal(int(0.15 * rate)) * _env(int(0.15 * rate), 0.04, rate)
+    hat_noise = rng.standard_normal(int(0.05 * rate))
+    sounds = {
+        "kick": kick * _env(t_kick.size, 0.08, rate),
+        "snare": snare,
+        "hat": np.diff(hat_noise, prepend=0.0) * _env(hat_noise.size, 0.01, rate),
+    }
+    bars = int((seconds - offset_s) / (4 * period)) + 1
+    length = int(0.9 * period * rate)
+    tt = np.arange(length) / rate
+    for bar in range(bars):
+        start = offset_s + bar * 4 * period
+        for position, name, level in PATTERNS[pattern]:
+            at = start + position * period + rng.uniform(-0.005, 0.005)
+            _add(out, at, level * sounds[name], rate)
+        f = (55.0, 73.42, 65.41, 49.0)[bar % 4]
+        note = np.sin(2 * np.pi * f * tt) * _env(length, 0.25 * period, rate)
+        for beat in range(4):
+            _add(out, start + beat * period, (0.4 if beat == 0 else 0.2) * note, rate)
+    t_all = np.arange(n) / rate
+    bar_index = np.clip(((t_all - offset_s) // (4 * period)).astype(int), 0, None)
+    pad_f = np.asarray((220.0, 293.66, 261.63, 196.0))[bar_index % 4]
+    out += 0.06 * np.sin(2 * np.pi * np.cumsum(pad_f) / rate)
+    out += 0.01 * rng.standard_normal(n)
+    out /= max(1.0, float(np.max(np.abs(out))) / 0.9)
+    beats = offset_s + period * np.arange(bars * 4)
+    beats = beats[beats < seconds - 0.05]
+    return Song(out.astype(np.float32), rate, beats, beats[::4], bpm, 4)
+
+
 def speech_like(seconds: float, *, seed: int = 5, rate: int = RATE) -> NDArray[np.float32]:
     """Syllables: voiced harmonics with a gliding pitch, some breath, irregular gaps."""
     rng = np.random.default_rng(seed)

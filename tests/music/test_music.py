@@ -7,6 +7,7 @@ are checked together.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from tests.music.synth import (
     RATE,
     Song,
     drum_song,
+    groove,
     mux_under_video,
     speech_like,
     white_noise,
@@ -65,6 +67,30 @@ def test_tempo_beats_downbeats_and_counts(bpm: int, tmp_path: Path) -> None:
     clip = mux_under_video(song.samples, tmp_path / "groove.mp4", seconds=SECONDS)
     music = analyze_music(clip)
     assert music.style == "auto"
+    _check_against(music, song)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bpm", "style"),
+    [
+        ("house", 124, "auto"),
+        ("cha-cha", 124, "cha-cha"),
+        ("dembow", 95, "hip-hop"),
+        ("salsa", 190, "salsa"),
+        ("swing", 110, "west-coast-swing"),
+    ],
+)
+def test_grooves_that_are_not_a_backbeat(pattern: str, bpm: int, style: str) -> None:
+    # A kick on every beat, accents off the beat, swung eighths: the beat and the "1"
+    # must not follow the loudest hit.
+    song = groove(bpm, pattern, seconds=10.0, offset_s=0.3, seed=bpm)
+    music = analyze_samples(song.samples, song.rate, style=style)
+    inside = song.beats_s[-1] + 0.1
+    music = replace(
+        music,
+        beats_ms=[t for t in music.beats_ms if t < inside * 1000],
+        downbeats_ms=[t for t in music.downbeats_ms if t < inside * 1000],
+    )
     _check_against(music, song)
 
 
