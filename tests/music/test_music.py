@@ -221,6 +221,19 @@ def test_recount_moves_the_one() -> None:
     assert recount(moved, music.beats_ms[0]).counts == music.counts
 
 
+def test_a_pick_up_has_no_count() -> None:
+    # The clip starts on the third beat of a bar: two beats of pick-up, then the "1".
+    song = drum_song(100, seconds=10.0, offset_s=0.3, seed=9)
+    cut = song.beats_s[2] - 0.15
+    samples = song.samples[int(cut * song.rate) :]
+    music = analyze_samples(samples, song.rate, start_s=cut)
+    errors = _errors_ms(music.beats_ms, song.beats_s)
+    assert float(np.median(np.abs(errors))) <= 20.0
+    assert abs(music.beats_ms[0] - song.beats_s[2] * 1000) <= 20.0
+    assert music.counts[0].t_ms == music.beats_ms[2] == music.downbeats_ms[0]
+    assert abs(music.counts[0].t_ms - song.beats_s[4] * 1000) <= 20.0
+
+
 def test_recount_without_music_changes_nothing() -> None:
     absent = Music.absent(NO_AUDIO, style="auto", method="x")
     assert recount(absent, 1000.0) is absent
