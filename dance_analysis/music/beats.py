@@ -68,11 +68,10 @@ SILENCE_RMS = 1e-3
 #: Measured: white noise < 0.05, speech-like syllables 0.02-0.23, the test grooves
 #: 0.66-0.78.
 MIN_PULSE_CLARITY = 0.3
-#: A steady beat is the same beat all along: the tempo of most 3 s windows agrees with
-#: the clip's within this ratio (or its double or half: a break, a half-time bar).
+#: A steady beat is the same beat all along: in most 3 s windows (half overlapping) the
+#: pulse at the clip's beat period is as clear as :data:`MIN_PULSE_CLARITY` asks.
 WINDOW_S = 3.0
-WINDOW_AGREEMENT = 0.04
-MIN_AGREEING_WINDOWS = 0.6
+MIN_STEADY_WINDOWS = 0.6
 #: Beats whose spacing wanders more than this (coefficient of variation) are no pulse.
 MAX_INTERVAL_SPREAD = 0.12
 #: How early a flux peak comes before the sound's attack, seconds: a centred window
@@ -188,16 +187,24 @@ def estimate_tempo(onset: NDArray[np.float64], rate_hz: float, style: Style) -> 
     return float(bpm[best]), clarity
 
 
-def _steady(onset: NDArray[np.float64], rate_hz: float, style: Style, bpm: float) -> bool:
-    """Whether the tempo of most windows of the clip agrees with ``bpm``."""
+def _steady(onset: NDArray[np.float64], rate_hz: float, bpm: float) -> bool:
+    """Whether the pulse at ``bpm`` holds through most windows of the clip.
+
+    Each window's own autocorrelation at the beat period (or twice it) must show the
+    pulse: music keeps it, speech and noise only meet it by chance, here and there.
+    """
     width = int(WINDOW_S * rate_hz)
+    period = 60.0 * rate_hz / bpm
     starts = range(0, max(1, onset.size - width + 1), max(1, width // 2))
-    agree = 0
+    held = 0
     for start in starts:
-        local, _ = estimate_tempo(onset[start : start + width], rate_hz, style)
-        off = min(abs(np.log(local / bpm / k)) for k in (0.5, 1.0, 2.0))
-        agree += off < WINDOW_AGREEMENT
-    return agree >= MIN_AGREEING_WINDOWS * len(starts)
+        ac = _autocorrelation(onset[start : start + width])
+        lags = np.arange(ac.size, dtype=np.float64)
+        # Within a few % of the period: the tempo may drift across the clip.
+        near = np.concatenate([k * period * np.linspace(0.94, 1.06, 13) for k in (1, 2)])
+        pulse = np.interp(near, lags, ac, right=0.0)
+        held += float(pulse.max()) >= MIN_PULSE_CLARITY
+    return held >= MIN_STEADY_WINDOWS * len(starts)
 
 
 def track_beats(local: NDArray[np.float64], period: float, tightness: float = 100.0) -> list[int]:
@@ -244,8 +251,8 @@ def _between_beats(onset: NDArray[np.float64], frames: list[int]) -> float:
         return 0.0
     beats = np.asarray(frames, dtype=np.intp)
     middles = ((beats[:-1] + beats[1:]) // 2).astype(np.intp)
-    on = float(np.mean(_beat_strength(onset, beats)))
-    between = float(np.mean(_beat_strength(onset, middles)))
+    on = float(np.median(_beat_strength(onset, beats)))
+    between = float(np.median(_beat_strength(onset, middles)))
     return between / on if on > 0 else 0.0
 
 
@@ -355,7 +362,7 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
     low = _normalise(env.low, env.rate_hz)
     onset = flux + low  # kicks and bass weigh twice: they carry the beat
     bpm, clarity = estimate_tempo(onset, env.rate_hz, style)
-    if clarity < MIN_PULSE_CLARITY or not _steady(onset, env.rate_hz, style, bpm):
+    if clarity < MIN_PULSE_CLARITY or not _steady(onset, env.rate_hz, bpm):
         return NO_STEADY_BEAT
     period = 60.0 * env.rate_hz / bpm
     frames = _trim(track_beats(onset, period), onset)

@@ -72,7 +72,9 @@ _STYLES: tuple[Style, ...] = (
     Style("hip-hop", 70.0, 135.0, 95.0, 0.35, 4),
     Style("contemporary", 55.0, 170.0, 100.0, 0.6, 4),
     Style("ballet", 50.0, 180.0, 100.0, 0.7, 4),
-    Style("auto", 55.0, 215.0, 120.0, 1.0, 4),
+    # Auto: from a slow waltz to a quickstep; slower pieces need a named style (ballet,
+    # contemporary), which keeps half-time readings of a fast groove out.
+    Style("auto", 70.0, 215.0, 120.0, 1.0, 4),
 )
 
 STYLES: dict[str, Style] = {s.name: s for s in _STYLES}
