@@ -91,6 +91,22 @@ def test_hips_reversing_are_hits() -> None:
     assert np.abs(errors).max() <= FRAME_MS
 
 
+def test_hips_changing_direction_without_stopping_are_hits() -> None:
+    # The same sway while drifting sideways at 0.3 of the sway's peak speed: the speed
+    # only dips (to 0.3 of its peak) at each reversal, the parabola finds the bottom.
+    t = T30[T30 < 6000.0]
+    landmarks = standing_image(len(t))
+    sway = 0.04 * np.sin(2.0 * np.pi * t / 1000.0)
+    drift = 0.3 * 0.04 * 2.0 * np.pi * (t / 1000.0 - 3.0)
+    for part in ("hip", "shoulder"):
+        for side in ("left", "right"):
+            landmarks[:, BLAZEPOSE_33.index(f"{side}_{part}"), 0] += drift
+            landmarks[:, BLAZEPOSE_33.index(f"{side}_{part}"), 1] += sway
+    reversals = [250.0 + 500.0 * k for k in range(11)]  # the last one needs a next peak
+    errors = _errors(movement_accents(t, landmarks), reversals)
+    assert np.abs(errors).max() <= FRAME_MS / 2.0
+
+
 def test_a_gap_without_the_dancer_loses_only_the_landing_inside_it() -> None:
     stops = [b + 120.0 for b in BEATS]
     landmarks = stepping(T30, stops)
