@@ -145,7 +145,9 @@ def movement_accents(
     """
     t = np.asarray(t_ms, dtype=np.float64)
     points = np.array(landmarks, dtype=np.float64)
-    if len(t) < 3 or points.shape[0] != len(t):
+    if points.shape != (len(t), 33, 4):
+        raise ValueError(f"expected landmarks of shape ({len(t)}, 33, 4), got {points.shape}")
+    if len(t) < 3:
         return []
     xy = points[:, :, :2].copy()
     xy[:, :, 0] *= aspect
@@ -180,7 +182,8 @@ def _speed(t: FloatArray, xy: FloatArray) -> FloatArray:
     A one-sided difference per frame interval, not a central one, so a sudden stop is not
     smeared over the following frame; a gap never bridges two separate stretches.
     """
-    dt_s = np.diff(t)[:, None] / 1000.0
+    dt = np.diff(t)
+    dt_s = np.where(dt > 0.0, dt, np.nan)[:, None] / 1000.0  # a repeated timestamp: unknown
     with np.errstate(all="ignore"):
         return np.asarray(np.linalg.norm(np.diff(xy, axis=0) / dt_s, axis=1), dtype=np.float64)
 

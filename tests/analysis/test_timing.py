@@ -79,6 +79,11 @@ def test_stillness_and_jitter_give_no_accents() -> None:
     assert movement_accents(T30, clean_landmarks(T30, still).values) == []
 
 
+def test_landmarks_of_the_wrong_shape_are_refused() -> None:
+    with pytest.raises(ValueError, match="33, 4"):
+        movement_accents(T30, standing_image(len(T30))[:, :17])
+
+
 def test_hips_reversing_are_hits() -> None:
     # Hips and shoulders sway sideways, reversing at 250 + 500 k ms; the feet stay put.
     landmarks = standing_image(len(T30))
