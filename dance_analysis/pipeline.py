@@ -199,9 +199,8 @@ def _music(clip: Path, info: VideoInfo, style: str) -> Music:
         return Music.absent(
             NO_AUDIO, style=chosen.name, method=METHOD, beats_per_bar=chosen.beats_per_bar
         )
-    return analyze_music(
-        clip, style=style, video_start_s=float(info.start_pts * info.time_base)
-    )
+    start_s = float(info.start_pts * info.time_base)
+    return analyze_music(clip, style=style, video_start_s=start_s)
 
 
 def _within(music: Music, end_ms: float) -> Music:
@@ -391,8 +390,7 @@ def analyze_clip(
                 names.append("overlay")
             names.append("result")
             header = _header(
-                info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
-                music,
+                info, device(), sha256.result(), estimator, options, series, len(t_ms), names, music
             )
             write_result(
                 staging / ARTIFACT_NAMES["result"],
