@@ -193,8 +193,8 @@ class MultipartFile:
         self._in_file = False
         self._file_done = False
         self.filename: str | None = None
-        # Small text fields before the file (e.g. ``style``): a browser sends a form's
-        # fields in order, so a field placed before ``file`` is known when it opens.
+        # Small text fields (e.g. ``style``), before or after the file: those after it
+        # are known once :meth:`data` has run to its end.
         self.fields: dict[str, str] = {}
         self._field_name: str | None = None
         self._parser = MultipartParser(
@@ -242,7 +242,7 @@ class MultipartFile:
         if name == "file" and filename is not None and self.filename is None:
             self.filename = filename or "upload"
             self._in_file = True
-        elif filename is None and self.filename is None:
+        elif filename is None:
             self._field_name = name
             self.fields[name] = ""
 
@@ -286,6 +286,10 @@ class MultipartFile:
             pending, self._pending = self._pending, []
             yield from pending
             if self._file_done:
+                # Read the rest of the form (bounded: MAX_PARTS, MAX_FIELD_BYTES), so
+                # fields sent after the file count too.
+                while self._feed():
+                    pass
                 return
             if not self._feed():
                 raise incomplete_upload()

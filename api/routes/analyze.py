@@ -158,7 +158,7 @@ async def upload_multipart(
     settings: SettingsDep,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
 ) -> JobAcceptedPublic:
-    """The form's ``style`` field must come before ``file`` (or use the query parameter)."""
+    """``style`` as a form field (before or after ``file``) or a query parameter."""
     # The body is parsed here, after authentication, by a streaming parser: FastAPI's
     # own form handling would spool the whole file before any dependency ran.
     check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
@@ -168,7 +168,10 @@ async def upload_multipart(
     def submit() -> JobView:
         form = MultipartFile(boundary, reader.chunks())
         filename = form.open()
-        return service.submit(filename, form.data(), style=form.fields.get("style") or style)
+        # The form's field wins; it may follow the file, so it is read after the bytes.
+        return service.submit(
+            filename, form.data(), style=lambda: form.fields.get("style") or style
+        )
 
     view = await run_upload(request, submit)
     return _accepted(view, "Video received and queued for analysis.")

@@ -132,7 +132,11 @@ class JobService:
         return self._uploads.confirm(job_id, key, style=style)
 
     def submit(
-        self, filename: str, chunks: Iterable[bytes], *, style: str | None = None
+        self,
+        filename: str,
+        chunks: Iterable[bytes],
+        *,
+        style: str | Callable[[], str | None] | None = None,
     ) -> JobView:
         return self._uploads.submit(filename, chunks, style=style)
 

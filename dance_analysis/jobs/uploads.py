@@ -298,10 +298,18 @@ class Uploads:
     # --- the legacy multipart upload ----------------------------------------------------
 
     def submit(
-        self, filename: str, chunks: Iterable[bytes], *, style: str | None = None
+        self,
+        filename: str,
+        chunks: Iterable[bytes],
+        *,
+        style: str | Callable[[], str | None] | None = None,
     ) -> JobView:
-        """Stream a clip straight into storage and queue it: one request, one job."""
-        style = check_style(style)
+        """Stream a clip straight into storage and queue it: one request, one job.
+
+        ``style`` may be a callable, asked once the bytes are in: a form field sent
+        after the file is known only then. A wrong name removes the job (unknown_style).
+        """
+        chosen = None if callable(style) else check_style(style)
         now = utcnow()
         job_id = str(uuid.uuid4())
         record = _new_record(job_id, filename, DEFAULT_CONTENT_TYPE, now)
@@ -317,6 +325,8 @@ class Uploads:
                     max_bytes=self.settings.max_upload_bytes,
                 )
             sha256 = digest.hexdigest()
+            if callable(style):
+                chosen = check_style(style())
             earlier = self._recent_duplicate(job_id, record.filename, size, sha256)
             if earlier is not None:
                 self._discard(job_id)
@@ -328,7 +338,7 @@ class Uploads:
         except BaseException:
             self._discard(job_id)
             raise
-        return self._queue_upload(job_id, size, sha256, style=style)
+        return self._queue_upload(job_id, size, sha256, style=chosen)
 
     def _recent_duplicate(
         self, job_id: str, filename: str, size: int, sha256: str

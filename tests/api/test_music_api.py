@@ -127,3 +127,29 @@ def test_a_jobs_table_from_before_music_gets_its_columns(tmp_path: Path) -> None
         assert again.get(ticket.job_id).style == "waltz"
     finally:
         again.close()
+
+
+async def test_a_style_field_after_the_file_counts_too(api: Api, tiny_clip: Path) -> None:
+    # httpx puts data fields first; build the form by hand with the file first.
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode() + tiny_clip.read_bytes()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    def with_style(value: str) -> bytes:
+        return (
+            body
+            + (
+                f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="style"\r\n\r\n'
+                f"{value}\r\n--{boundary}--\r\n"
+            ).encode()
+        )
+
+    refused = await api.client.post("/api/v1/analyze", content=with_style("polka"), headers=headers)
+    _unknown_style(refused)
+    assert await _jobs(api) == []  # the stored bytes went with the refused job
+    taken = await api.client.post("/api/v1/analyze", content=with_style("rumba"), headers=headers)
+    assert taken.status_code == 202, taken.text
+    assert api.service.get(taken.json()["job_id"]).style == "rumba"
