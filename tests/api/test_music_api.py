@@ -110,6 +110,9 @@ async def test_the_legacy_upload_takes_a_style_field(api: Api, music_clip: Path)
     await wait_until_ended(api.client, job_id)
     result = (await api.client.get(f"/api/v1/analyze/{job_id}/result")).json()
     assert result["music"]["style"] == "hip-hop"
+    # Analysed again (the desktop's "analyse again"): the style goes with the clip.
+    again = api.service.reanalyse(job_id)
+    assert again.id != job_id and again.style == "hip-hop"
 
 
 def test_a_jobs_table_from_before_music_gets_its_columns(tmp_path: Path) -> None:
