@@ -35,6 +35,8 @@ STOP_GRACE_S = 30.0  # a running job gets this long to finish before it goes bac
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from dance_analysis.music.styles import STYLE_NAMES  # a table: no heavy imports
+
     parser = argparse.ArgumentParser(
         prog="dance-analysis",
         description="Turn a clip of a dancer into a skeleton overlay, joint angles and feedback.",
@@ -61,6 +63,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--model-complexity", type=int, choices=(0, 1, 2), help="BlazePose lite/full/heavy"
     )
     analyze.add_argument("--cutoff-hz", type=float, help="low-pass cut-off for cleaning (Hz)")
+    analyze.add_argument(
+        "--style",
+        choices=STYLE_NAMES,
+        metavar="NAME",
+        help="dance style, to keep the tempo search in its range (default: auto; "
+        f"one of {', '.join(STYLE_NAMES)})",
+    )
     analyze.add_argument("--no-overlay", action="store_true", help="skip the overlay video")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -196,6 +205,7 @@ def _analyze(args: argparse.Namespace) -> int:
             options.analysis, cutoff_hz=args.cutoff_hz or options.analysis.cutoff_hz
         ),
         overlay=options.overlay and not args.no_overlay,
+        style=args.style or options.style,
     )
 
     from rich.console import Console
@@ -214,7 +224,7 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
         TimeRemainingColumn,
     )
 
-    from dance_analysis.errors import CanceledError, DanceAnalysisError, MediaError
+    from dance_analysis.errors import CanceledError, DanceAnalysisError, MediaError, Reason
     from dance_analysis.pipeline import NullProgress, analyze_clip
 
     console.file = sys.stderr
@@ -234,17 +244,42 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     except CanceledError:
         return EXIT_CANCELED
     except DanceAnalysisError as error:
+        if error.reason is Reason.UNKNOWN_STYLE:  # from DANCE_STYLE: the flag has choices
+            print(f"dance-analysis: {error} [{error.reason.value}]", file=sys.stderr)
+            return EXIT_USAGE
         print(f"dance-analysis: {error}", file=sys.stderr)
         return EXIT_OUTPUT
 
     found = outcome.frames_with_person
     print(
         f"Analysed {outcome.frame_count} frames in {outcome.elapsed_s:.1f} s "
-        f"(dancer found in {found}), {outcome.feedback_count} feedback items → {outcome.out_dir}"
+        f"(dancer found in {found}), {outcome.feedback_count} feedback items, "
+        f"{_music_summary(outcome.music)} → {outcome.out_dir}"
     )
     for warning in outcome.warnings:
         print(f"warning: {warning['message']} [{warning['reason']}]", file=sys.stderr)
     return EXIT_OK
+
+
+#: The reasons ``music.present`` is false, as a person reads them.
+_NO_MUSIC = {
+    "no_audio": "the clip has no sound",
+    "silence": "the sound is silent",
+    "too_short": "too little sound for a few bars",
+    "no_steady_beat": "no steady beat in the sound",
+}
+
+
+def _music_summary(music: dict[str, Any] | None) -> str:
+    """ "at 124 BPM (4/4), 16 eight-counts" or "no music found: the clip has no sound"."""
+    if not music or not music.get("present"):
+        reason = (music or {}).get("reason", "no_audio")
+        return f"no music found: {_NO_MUSIC.get(reason, reason)}"
+    phrases = len({c["phrase"] for c in music["counts"]})
+    return (
+        f"at {music['tempo_bpm']:.0f} BPM ({music['beats_per_bar']}/4), "
+        f"{phrases} eight-count{'s' if phrases != 1 else ''}"
+    )
 
 
 def _settings(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> Any:

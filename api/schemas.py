@@ -42,6 +42,10 @@ CONTENT_TYPE_PATTERN = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
 )
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+STYLE_HELP = (
+    "dance style that keeps the tempo search in its range (default auto); an unknown "
+    "name is refused with 422 unknown_style"
+)
 
 
 class UploadUrlCreate(BaseModel):
@@ -53,6 +57,7 @@ class UploadUrlCreate(BaseModel):
     content_type: str = Field(default="video/mp4", pattern=CONTENT_TYPE_PATTERN)
     size: int | None = Field(default=None, ge=1, description="bytes; verified at confirm")
     sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+    style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
 
 
 class UploadUrlPublic(BaseModel):
@@ -68,6 +73,7 @@ class ConfirmCreate(BaseModel):
 
     job_id: str = Field(min_length=1, max_length=200)
     s3_key: str = Field(min_length=1, max_length=1000)
+    style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
 
 
 class JobAcceptedPublic(BaseModel):
@@ -95,12 +101,32 @@ class JobStatusPublic(BaseModel):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    tempo_bpm: float | None = Field(
+        default=None, description="the music's tempo once the analysis found it, else null"
+    )
+    style: str | None = Field(default=None, description="the dance style asked for, or null")
+
+
+class MusicSummaryPublic(BaseModel):
+    """The music of a finished job, in short; result.json's ``music`` has every beat."""
+
+    present: bool
+    reason: str | None = Field(
+        default=None, description="why there is no music: no_audio, silence, too_short, …"
+    )
+    tempo_bpm: float | None
+    beats_per_bar: int
+    style: str
+    counts: int = Field(ge=0, description="how many 8-count phrases the music has")
 
 
 class JobResultPublic(BaseModel):
     status: Literal["complete"] = "complete"
     job_id: str
     num_frames: int | None
+    music: MusicSummaryPublic | None = Field(
+        default=None, description="null for a job analysed before music was"
+    )
     downloads: dict[str, str] = Field(description="artifact name → URL usable by this caller")
     expires_in: int = Field(description="seconds the download URLs stay valid")
 

@@ -193,6 +193,10 @@ class MultipartFile:
         self._in_file = False
         self._file_done = False
         self.filename: str | None = None
+        # Small text fields (e.g. ``style``), before or after the file: those after it
+        # are known once :meth:`data` has run to its end.
+        self.fields: dict[str, str] = {}
+        self._field_name: str | None = None
         self._parser = MultipartParser(
             boundary,
             callbacks={
@@ -234,9 +238,13 @@ class MultipartFile:
 
     def _on_headers_finished(self) -> None:
         name, filename = _part_filename(self._headers.get(b"content-disposition", b""))
+        self._field_name = None
         if name == "file" and filename is not None and self.filename is None:
             self.filename = filename or "upload"
             self._in_file = True
+        elif filename is None:
+            self._field_name = name
+            self.fields[name] = ""
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
@@ -245,6 +253,8 @@ class MultipartFile:
         self._field_bytes += end - start
         if self._field_bytes > MAX_FIELD_BYTES:
             raise ApiError(413, TOO_LARGE, "Form fields other than 'file' are too large.")
+        if self._field_name is not None:
+            self.fields[self._field_name] += bytes(data[start:end]).decode("utf-8", "replace")
 
     def _on_part_end(self) -> None:
         if self._in_file:
@@ -276,6 +286,10 @@ class MultipartFile:
             pending, self._pending = self._pending, []
             yield from pending
             if self._file_done:
+                # Read the rest of the form (bounded: MAX_PARTS, MAX_FIELD_BYTES), so
+                # fields sent after the file count too.
+                while self._feed():
+                    pass
                 return
             if not self._feed():
                 raise incomplete_upload()

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     overlay_crf: int = Field(default=23, ge=0, le=51)
     overlay_preset: str = "veryfast"
 
+    # Music: the dance style that constrains the tempo search (DANCE_STYLE); checked
+    # when a clip is analysed, so a wrong name fails with ``unknown_style``.
+    style: str = "auto"
+
     # --- The job service, storage and the HTTP API (docs/design/job-service.md) ---
 
     # Records and queue: SQLite and Huey-on-SQLite under data_dir unless URLs are given.

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ from dance_analysis.artifacts import (
 )
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
+from dance_analysis.music.model import NO_AUDIO, Music, with_first_downbeat
+from dance_analysis.music.styles import get_style
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
 from dance_analysis.skeleton import BLAZEPOSE_33
@@ -67,6 +69,7 @@ class PipelineOptions:
     overlay: bool = True
     overlay_crf: int = 23
     overlay_preset: str = "veryfast"
+    style: str = "auto"  # the dance style that constrains the tempo search (music.styles)
 
 
 class Progress(Protocol):
@@ -100,6 +103,7 @@ class AnalysisOutcome:
     warnings: list[dict[str, Any]]
     elapsed_s: float
     frame_process_peak_mb: float | None = None  # the decode/render child's peak memory
+    music: dict[str, Any] | None = None  # result.json's ``music`` (``present`` false: why)
 
 
 # --- the pipeline ---------------------------------------------------------------------
@@ -186,6 +190,40 @@ def _library_versions() -> dict[str, str]:
     }
 
 
+def _music(clip: Path, info: VideoInfo, style: str) -> Music:
+    """The clip's music on its clock: ms from the video's first frame (as ``t_ms``)."""
+    from dance_analysis.music.analyze import METHOD, analyze_music
+
+    if not info.has_audio:
+        chosen = get_style(style)
+        return Music.absent(
+            NO_AUDIO, style=chosen.name, method=METHOD, beats_per_bar=chosen.beats_per_bar
+        )
+    start_s = float(info.start_pts * info.time_base)
+    return analyze_music(clip, style=style, video_start_s=start_s)
+
+
+def _within(music: Music, end_ms: float) -> Music:
+    """``music`` without the beats before the first frame or after the video's end.
+
+    Audio may start before the picture or outlast it; a beat nobody can see is not a
+    count. The phrase grid is kept: the counts go on from the same "1", renumbered
+    from phrase 0.
+    """
+    if not music.present:
+        return music
+    kept = [i for i, t in enumerate(music.beats_ms) if 0.0 <= t <= end_ms]
+    if len(kept) == len(music.beats_ms):
+        return music
+    if not kept:
+        return replace(music, beats_ms=[], downbeats_ms=[], counts=[], first_downbeat=0)
+    lo, hi = kept[0], kept[-1] + 1
+    # The index of a "1" in the full list: counts start on one (make_counts).
+    one = music.beats_ms.index(music.counts[0].t_ms) if music.counts else music.first_downbeat
+    trimmed = replace(music, beats_ms=music.beats_ms[lo:hi])
+    return with_first_downbeat(trimmed, one - lo)
+
+
 def _header(
     info: VideoInfo,
     device: Device,
@@ -195,6 +233,7 @@ def _header(
     series: Any,
     frame_count: int,
     artifacts: list[str],
+    music: Music,
 ) -> dict[str, Any]:
     from dance_analysis.artifacts import json_ready
 
@@ -233,6 +272,7 @@ def _header(
         "metrics": analysis["metrics"],
         "feedback": analysis["feedback"],
         "warnings": analysis["warnings"],
+        "music": music.to_dict(),
         "artifacts": {key: ARTIFACT_NAMES[key] for key in artifacts},
     }
 
@@ -265,6 +305,7 @@ def analyze_clip(
     clip, out_dir = Path(clip), Path(out_dir)
     started = time.perf_counter()
 
+    get_style(options.style)  # a wrong name fails before any work (unknown_style)
     _pin_malloc_mmap_threshold()
     progress.on_stage(Stage.PROBE)
     info = probe(clip, options.limits)
@@ -278,8 +319,11 @@ def analyze_clip(
         ) from error
 
     try:
-        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as pool:
+        with ThreadPoolExecutor(2, thread_name_prefix="sidework") as pool:
             sha256 = pool.submit(sha256_of_file, clip)  # overlaps with the model's first frames
+            # The music (about 0.3 s for a minute of audio, mostly numpy that releases the
+            # GIL) runs beside the pose loop, so it adds next to nothing to a job.
+            music_future = pool.submit(_music, clip, info, options.style)
             progress.on_stage(Stage.POSE)
             video_only = staging / "overlay.video-only.mp4"
             overlay = (
@@ -305,6 +349,10 @@ def analyze_clip(
 
             progress.on_stage(Stage.MEASURE)
             t_ms, landmarks, world = track.arrays()
+            end_ms = max(info.duration_s * 1000.0, float(t_ms[-1]) if len(t_ms) else 0.0)
+            music = _within(music_future.result(), end_ms)
+            # TIMING: the integrator's timing object (accents vs. music.beats_ms) goes here,
+            # from series.clean_landmarks, t_ms and music; into _header beside "music".
             series = analyze_series(
                 t_ms,
                 landmarks,
@@ -342,7 +390,7 @@ def analyze_clip(
                 names.append("overlay")
             names.append("result")
             header = _header(
-                info, device(), sha256.result(), estimator, options, series, len(t_ms), names
+                info, device(), sha256.result(), estimator, options, series, len(t_ms), names, music
             )
             write_result(
                 staging / ARTIFACT_NAMES["result"],
@@ -372,4 +420,5 @@ def analyze_clip(
         warnings=list(series.warnings),
         elapsed_s=time.perf_counter() - started,
         frame_process_peak_mb=child_peak_mb,
+        music=music.to_dict(),
     )

@@ -14,6 +14,7 @@ from api.links import upload_link
 from api.schemas import (
     CONTENT_TYPE_PATTERN,
     SHA256_PATTERN,
+    STYLE_HELP,
     ConfirmCreate,
     ErrorPublic,
     JobAcceptedPublic,
@@ -21,6 +22,7 @@ from api.schemas import (
     JobError,
     JobResultPublic,
     JobStatusPublic,
+    MusicSummaryPublic,
     UploadUrlCreate,
     UploadUrlPublic,
 )
@@ -60,7 +62,7 @@ def check_declared_length(request: Request, limit: int) -> None:
 @router.post(
     "/upload-url",
     response_model=UploadUrlPublic,
-    responses={413: {"model": ErrorPublic}},
+    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
     summary="Reserve a job and get a signed URL to PUT the clip to",
 )
 def create_upload_url(
@@ -71,18 +73,19 @@ def create_upload_url(
     content_type: Annotated[str | None, Query(pattern=CONTENT_TYPE_PATTERN)] = None,
     size: Annotated[int | None, Query(ge=1)] = None,
     sha256: Annotated[str | None, Query(pattern=SHA256_PATTERN)] = None,
+    style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
     body: Annotated[UploadUrlCreate | None, Body()] = None,
 ) -> UploadUrlPublic:
     """Query parameters as the original backend took them, or the same fields as JSON."""
     if body is not None:
         filename, content_type = body.filename, body.content_type
-        size, sha256 = body.size, body.sha256
+        size, sha256, style = body.size, body.sha256, body.style or style
     if not filename:
         raise ApiError(422, "invalid_request", "filename is required.")
     if size is not None and size > settings.max_upload_bytes:
         raise UploadTooLarge(settings.max_upload_bytes)
     ticket = service.create_upload(
-        filename, (content_type or "video/mp4").lower(), size=size, sha256=sha256
+        filename, (content_type or "video/mp4").lower(), size=size, sha256=sha256, style=style
     )
     return UploadUrlPublic(
         job_id=ticket.job_id,
@@ -104,13 +107,14 @@ def confirm_upload(
     service: ServiceDep,
     job_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     s3_key: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+    style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
     body: Annotated[ConfirmCreate | None, Body()] = None,
 ) -> JobAcceptedPublic:
     if body is not None:
-        job_id, s3_key = body.job_id, body.s3_key
+        job_id, s3_key, style = body.job_id, body.s3_key, body.style or style
     if not job_id or not s3_key:
         raise ApiError(422, "invalid_request", "job_id and s3_key are required.")
-    view = service.confirm(job_id, s3_key)
+    view = service.confirm(job_id, s3_key, style=style)
     return _accepted(view, "Video confirmed and queued for analysis.")
 
 
@@ -122,7 +126,10 @@ _MULTIPART_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "properties": {
+                        "style": {"type": "string", "maxLength": 64, "description": STYLE_HELP},
+                        "file": {"type": "string", "format": "binary"},
+                    },
                 }
             }
         },
@@ -146,8 +153,12 @@ _MULTIPART_BODY: dict[str, Any] = {
     summary="Upload a clip as multipart form field 'file' (the legacy one-step upload)",
 )
 async def upload_multipart(
-    request: Request, service: ServiceDep, settings: SettingsDep
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
 ) -> JobAcceptedPublic:
+    """``style`` as a form field (before or after ``file``) or a query parameter."""
     # The body is parsed here, after authentication, by a streaming parser: FastAPI's
     # own form handling would spool the whole file before any dependency ran.
     check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
@@ -157,7 +168,10 @@ async def upload_multipart(
     def submit() -> JobView:
         form = MultipartFile(boundary, reader.chunks())
         filename = form.open()
-        return service.submit(filename, form.data())
+        # The form's field wins; it may follow the file, so it is read after the bytes.
+        return service.submit(
+            filename, form.data(), style=lambda: form.fields.get("style") or style
+        )
 
     view = await run_upload(request, submit)
     return _accepted(view, "Video received and queued for analysis.")
@@ -179,7 +193,8 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
     return JobStatusPublic(
         job_id=view.id, status=view.status, stage=view.stage, progress=view.progress,
         message=view.message, error=error, created_at=view.created_at,
-        started_at=view.started_at, ended_at=view.ended_at,
+        started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
+        style=view.style,
     )  # fmt: skip
 
 
@@ -212,9 +227,11 @@ def get_result(
             extra={"status": view.status, "progress": view.progress},
         )  # fmt: skip
     links, expires_in = download_links(request, settings, service, view)
+    music = None if view.music is None else MusicSummaryPublic(**view.music)
     return JobResultPublic(
-        job_id=view.id, num_frames=view.num_frames, downloads=links, expires_in=expires_in
-    )
+        job_id=view.id, num_frames=view.num_frames, music=music, downloads=links,
+        expires_in=expires_in,
+    )  # fmt: skip
 
 
 @router.delete(

@@ -321,7 +321,8 @@
     show("result-section", false);
     setState("Preparing the upload…", 0);
     var query = "?filename=" + encodeURIComponent(filename) +
-      "&content_type=" + encodeURIComponent(contentType) + "&size=" + file.size;
+      "&content_type=" + encodeURIComponent(contentType) + "&size=" + file.size +
+      "&style=" + encodeURIComponent($("style").value || "auto");
     api("POST", API + "/analyze/upload-url" + query)
       .then(function (ticket) {
         remember(ticket.job_id, filename);
@@ -349,10 +350,26 @@
     return Math.floor(total / 60) + ":" + (seconds < 10 ? "0" : "") + seconds;
   }
 
+  // "124 BPM · 4/4 · auto", or why there is no beat to count.
+  function musicLine(music) {
+    if (!music) { return ""; }
+    if (!music.present || !music.tempo_bpm) {
+      var why = {
+        no_audio: "the clip has no sound", silence: "the sound is silent",
+        too_short: "too little sound for a few bars", no_steady_beat: "no steady beat"
+      }[music.reason] || "no beat found";
+      return "No music to count: " + why + ".";
+    }
+    return Math.round(music.tempo_bpm) + " BPM · " + music.beats_per_bar + "/4 · " + music.style;
+  }
+
   function showResult(result) {
     var links = (result && result.downloads) || {};
     var video = $("overlay");
     if (links.overlay) { video.src = links.overlay; }
+    var line = musicLine(result && result.music);
+    $("music").textContent = line;
+    show("music", line !== "");
     show("result-section", true);
     var list = $("feedback");
     list.textContent = "";

@@ -59,6 +59,23 @@ def _exit_when_orphaned(parent_pid: int) -> None:
             os._exit(70)
 
 
+def music_summary(music: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the job row keeps of result.json's ``music``: the API's status and result.
+
+    ``counts`` is the number of 8-count phrases (the full list stays in result.json).
+    """
+    if music is None:
+        return None
+    return {
+        "present": bool(music["present"]),
+        "reason": music.get("reason"),
+        "tempo_bpm": music["tempo_bpm"],
+        "beats_per_bar": music["beats_per_bar"],
+        "style": music["style"],
+        "counts": len({c["phrase"] for c in music["counts"]}),
+    }
+
+
 def run_analysis(
     clip: str, out_dir: str, options: Any, conn: Connection, cancel: Any, parent_pid: int
 ) -> None:
@@ -86,6 +103,7 @@ def run_analysis(
                     "frame_count": outcome.frame_count,
                     "frames_with_person": outcome.frames_with_person,
                     "warnings": outcome.warnings,
+                    "music": music_summary(outcome.music),
                 },
             )
         )

@@ -27,4 +27,5 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         overlay=settings.overlay,
         overlay_crf=settings.overlay_crf,
         overlay_preset=settings.overlay_preset,
+        style=settings.style,
     )

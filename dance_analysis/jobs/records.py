@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, inspect, text
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dance_analysis.db import Base, UtcDateTime
+from dance_analysis.db import Base, Database, UtcDateTime
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.stages import Stage
 
@@ -60,6 +61,9 @@ class JobRecord(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     num_frames: Mapped[int | None] = mapped_column(Integer)
     artifacts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    style: Mapped[str | None] = mapped_column(String(40))  # the dance style asked for
+    # The music summary of a finished job: {present, tempo_bpm, beats_per_bar, style, counts}.
+    music: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_jobs_status_lease", "status", "lease_expires_at"),)
 
@@ -77,3 +81,27 @@ class OutboxRecord(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+# Columns added after the first release: a jobs table made before them gets them at
+# start-up (create_all does not alter tables). All nullable: old rows read as "unknown".
+_ADDED_JOB_COLUMNS = {"style": "VARCHAR(40)", "music": "JSON"}
+
+
+def add_job_columns(database: Database) -> None:
+    """Give a jobs table from before issue 8 its ``style`` and ``music`` columns."""
+
+    def missing() -> list[str]:
+        have = {c["name"] for c in inspect(database.engine).get_columns("jobs")}
+        return [name for name in _ADDED_JOB_COLUMNS if name not in have]
+
+    for name in missing():
+        try:
+            with database.engine.begin() as connection:
+                connection.execute(
+                    text(f"ALTER TABLE jobs ADD COLUMN {name} {_ADDED_JOB_COLUMNS[name]}")
+                )
+        except Exception:
+            # Another process starting at the same moment may have added it first.
+            if name in missing():
+                raise

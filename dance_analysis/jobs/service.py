@@ -32,7 +32,7 @@ from dance_analysis.jobs import transitions
 from dance_analysis.jobs.consumer import Consumer
 from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
-from dance_analysis.jobs.records import JobRecord, OutboxRecord
+from dance_analysis.jobs.records import JobRecord, OutboxRecord, add_job_columns
 from dance_analysis.jobs.recovery import sweep
 from dance_analysis.jobs.states import ENDED, JobStatus
 from dance_analysis.jobs.transitions import locked_job
@@ -77,6 +77,7 @@ class JobService:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.database = Database(database_url(settings.database_url, data_dir))
         self.database.create_tables()
+        add_job_columns(self.database)
         self.storage = storage or create_storage(settings)
         self.queue = JobQueue(
             name=settings.queue_name, redis_url=settings.redis_url, data_dir=data_dir
@@ -106,6 +107,7 @@ class JobService:
         size: int | None = None,
         sha256: str | None = None,
         job_id: str | None = None,
+        style: str | None = None,
     ) -> UploadTicket:
         """A job awaiting its upload, and where to PUT it.
 
@@ -113,7 +115,9 @@ class JobService:
         and SHA-256 while it is still awaited) renews the link instead of making a
         second job.
         """
-        return self._uploads.create(filename, content_type, size=size, sha256=sha256, job_id=job_id)
+        return self._uploads.create(
+            filename, content_type, size=size, sha256=sha256, job_id=job_id, style=style
+        )
 
     def verify_upload_link(
         self, job_id: str, filename: str, content_type: str, expires: int | str, sig: str
@@ -124,11 +128,17 @@ class JobService:
     def receive_upload(self, job_id: str, filename: str, chunks: Iterable[bytes]) -> int:
         return self._uploads.receive(job_id, filename, chunks)
 
-    def confirm(self, job_id: str, key: str) -> JobView:
-        return self._uploads.confirm(job_id, key)
+    def confirm(self, job_id: str, key: str, *, style: str | None = None) -> JobView:
+        return self._uploads.confirm(job_id, key, style=style)
 
-    def submit(self, filename: str, chunks: Iterable[bytes]) -> JobView:
-        return self._uploads.submit(filename, chunks)
+    def submit(
+        self,
+        filename: str,
+        chunks: Iterable[bytes],
+        *,
+        style: str | Callable[[], str | None] | None = None,
+    ) -> JobView:
+        return self._uploads.submit(filename, chunks, style=style)
 
     # --- reading --------------------------------------------------------------------
 
@@ -216,7 +226,11 @@ class JobService:
         if old.status not in ENDED:
             raise InvalidState(f"The job is {old.status}; it can be analysed again once it ends.")
         ticket = self.create_upload(
-            old.filename, content_type_for(old.filename), size=old.size_bytes, sha256=old.sha256
+            old.filename,
+            content_type_for(old.filename),
+            size=old.size_bytes,
+            sha256=old.sha256,
+            style=old.style,
         )
         try:
             with storage_errors():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -109,11 +110,17 @@ def claim(record: JobRecord, worker_id: str, lease_s: float) -> bool:
     return True
 
 
-def finish(record: JobRecord, artifacts: dict[str, str], num_frames: int | None) -> None:
-    """``started`` → ``finished`` with the published artifacts."""
+def finish(
+    record: JobRecord,
+    artifacts: dict[str, str],
+    num_frames: int | None,
+    music: dict[str, Any] | None = None,
+) -> None:
+    """``started`` → ``finished`` with the published artifacts (and the music summary)."""
     _end(record, JobStatus.FINISHED, None, None)
     record.artifacts = dict(artifacts)
     record.num_frames = num_frames
+    record.music = music
 
 
 def fail(record: JobRecord, reason: str | None, message: str | None) -> None:

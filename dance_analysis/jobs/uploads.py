@@ -104,7 +104,9 @@ class Uploads:
         size: int | None = None,
         sha256: str | None = None,
         job_id: str | None = None,
+        style: str | None = None,
     ) -> UploadTicket:
+        style = check_style(style)
         content_type = _check_content_type(content_type)
         size = self._check_size(size)
         sha256 = _check_sha256(sha256)
@@ -121,6 +123,8 @@ class Uploads:
                 record.size_bytes, record.sha256 = size, sha256
                 session.add(record)
             record.content_type = content_type
+            if style is not None:
+                record.style = style
             record.upload_expires_at = expires_at
             record.updated_at = now
             return record
@@ -208,7 +212,9 @@ class Uploads:
 
     # --- confirmation -----------------------------------------------------------------
 
-    def confirm(self, job_id: str, key: str) -> JobView:
+    def confirm(self, job_id: str, key: str, *, style: str | None = None) -> JobView:
+        """Queue an arrived upload; ``style`` (if given) replaces the one asked for before."""
+        style = check_style(style)
         record = self._get(job_id)
         if key != record.source_key:
             raise ObjectMismatch(f"{key[:200]!r} is not the upload key of job {job_id}.")
@@ -221,7 +227,9 @@ class Uploads:
                     "The upload has not arrived: PUT the file to the upload URL, then confirm."
                 )
             measured_sha = self._verify_or_reject(record, info)
-            return self._queue_upload(job_id, info.size, measured_sha, version=info.version)
+            return self._queue_upload(
+                job_id, info.size, measured_sha, version=info.version, style=style
+            )
 
     def _verify_or_reject(self, record: JobRecord, info: ObjectInfo) -> str:
         """Check the object; on failure delete it and the job, and raise why."""
@@ -255,7 +263,13 @@ class Uploads:
         return actual
 
     def _queue_upload(
-        self, job_id: str, size: int, sha256: str | None, *, version: str | None = None
+        self,
+        job_id: str,
+        size: int,
+        sha256: str | None,
+        *,
+        version: str | None = None,
+        style: str | None = None,
     ) -> JobView:
         def transition(session: Session) -> tuple[JobView, bool]:
             record = locked_job(session, job_id)
@@ -270,6 +284,8 @@ class Uploads:
                     raise InvalidState(
                         "The upload was replaced while it was being confirmed: confirm again."
                     )
+            if style is not None:
+                record.style = style
             accepted = accept_upload(record, size, sha256)
             return JobView.of(record), accepted
 
@@ -281,8 +297,19 @@ class Uploads:
 
     # --- the legacy multipart upload ----------------------------------------------------
 
-    def submit(self, filename: str, chunks: Iterable[bytes]) -> JobView:
-        """Stream a clip straight into storage and queue it: one request, one job."""
+    def submit(
+        self,
+        filename: str,
+        chunks: Iterable[bytes],
+        *,
+        style: str | Callable[[], str | None] | None = None,
+    ) -> JobView:
+        """Stream a clip straight into storage and queue it: one request, one job.
+
+        ``style`` may be a callable, asked once the bytes are in: a form field sent
+        after the file is known only then. A wrong name removes the job (unknown_style).
+        """
+        chosen = None if callable(style) else check_style(style)
         now = utcnow()
         job_id = str(uuid.uuid4())
         record = _new_record(job_id, filename, DEFAULT_CONTENT_TYPE, now)
@@ -298,6 +325,8 @@ class Uploads:
                     max_bytes=self.settings.max_upload_bytes,
                 )
             sha256 = digest.hexdigest()
+            if callable(style):
+                chosen = check_style(style())
             earlier = self._recent_duplicate(job_id, record.filename, size, sha256)
             if earlier is not None:
                 self._discard(job_id)
@@ -309,7 +338,7 @@ class Uploads:
         except BaseException:
             self._discard(job_id)
             raise
-        return self._queue_upload(job_id, size, sha256)
+        return self._queue_upload(job_id, size, sha256, style=chosen)
 
     def _recent_duplicate(
         self, job_id: str, filename: str, size: int, sha256: str
@@ -400,6 +429,18 @@ def _already_confirmed() -> InvalidState:
         "This upload is already confirmed, so its file can no longer be replaced. "
         "To analyse other bytes, ask for a new upload link."
     )
+
+
+def check_style(name: str | None) -> str | None:
+    """The canonical name of a dance style from a client; None: not given (the default).
+
+    Raises ``unknown_style`` at once, before anything is stored or queued.
+    """
+    if name is None or not name.strip():
+        return None
+    from dance_analysis.music.styles import get_style
+
+    return get_style(name).name
 
 
 def _new_record(job_id: str, filename: str, content_type: str, now: dt.datetime) -> JobRecord:

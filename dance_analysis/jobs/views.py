@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import JobStatus
@@ -31,6 +32,12 @@ class JobView:
     ended_at: dt.datetime | None
     num_frames: int | None
     artifacts: dict[str, str] = field(default_factory=dict)  # name → key (finished only)
+    style: str | None = None  # the dance style asked for (None: the server's default)
+    music: dict[str, Any] | None = None  # the music summary, once finished
+
+    @property
+    def tempo_bpm(self) -> float | None:
+        return None if not self.music else self.music.get("tempo_bpm")
 
     @classmethod
     def of(cls, record: JobRecord) -> JobView:
@@ -52,6 +59,8 @@ class JobView:
             ended_at=record.ended_at,
             num_frames=record.num_frames,
             artifacts=dict(record.artifacts or {}) if record.status == JobStatus.FINISHED else {},
+            style=record.style,
+            music=dict(record.music) if record.music else None,
         )
 
 

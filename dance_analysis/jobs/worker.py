@@ -17,6 +17,7 @@ process with its time limit, progress relayed into the row, and publishing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
@@ -52,6 +53,7 @@ from dance_analysis.jobs.transitions import (
 )
 from dance_analysis.jobs.views import JobView
 from dance_analysis.jobs.workdirs import work_dir
+from dance_analysis.pipeline import PipelineOptions
 from dance_analysis.stages import Stage
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key
@@ -88,6 +90,7 @@ class Ending:
     message: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     num_frames: int | None = None
+    music: dict[str, Any] | None = None  # the summary child.music_summary made
 
 
 ABANDONED = Ending(Outcome.ABANDONED)
@@ -256,7 +259,11 @@ class JobWorker:
             return Ending(Outcome.FAILED, Reason.OBJECT_MISMATCH.value, mismatch)
 
         relay = _ProgressRelay(self, view.id, attempt)
-        ending, done = self._run_child(source, workdir / "out", relay, heartbeat, shutdown, view.id)
+        # The job's own style (asked for at upload), else the server's setting.
+        options = dataclasses.replace(self._options, style=view.style or self._options.style)
+        ending, done = self._run_child(
+            source, workdir / "out", relay, heartbeat, shutdown, view.id, options
+        )
         if done is None:
             return ending
 
@@ -271,7 +278,12 @@ class JobWorker:
             key = result_key(view.id, path.name)
             self.storage.put_file(key, path, content_type_for(path.name))
             artifacts[name] = key
-        return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=int(done["frame_count"]))
+        return Ending(
+            Outcome.FINISHED,
+            artifacts=artifacts,
+            num_frames=int(done["frame_count"]),
+            music=done.get("music"),
+        )
 
     def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
         return heartbeat.cancel.is_set() or job_id in self._local_cancels
@@ -284,13 +296,14 @@ class JobWorker:
         heartbeat: _Heartbeat,
         shutdown: Shutdown,
         job_id: str,
+        options: PipelineOptions,
     ) -> tuple[Ending, dict[str, Any] | None]:
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
         cancel = context.Event()
         child = context.Process(
             target=run_analysis,
-            args=(str(source), str(out_dir), self._options, sender, cancel, os.getpid()),
+            args=(str(source), str(out_dir), options, sender, cancel, os.getpid()),
             name=f"analysis-{job_id[:8]}",
             daemon=False,  # the pipeline starts processes of its own
         )
@@ -387,7 +400,7 @@ class JobWorker:
         if ending.kind == Outcome.FINISHED and record.cancel_requested:
             ending = CANCELED_ENDING
         if ending.kind == Outcome.FINISHED:
-            transitions.finish(record, ending.artifacts, ending.num_frames)
+            transitions.finish(record, ending.artifacts, ending.num_frames, ending.music)
             if self._sync_results:
                 now = utcnow()
                 for key in ending.artifacts.values():

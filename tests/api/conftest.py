@@ -46,6 +46,17 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("media") / "tiny.mp4")
 
 
+@pytest.fixture(scope="session")
+def music_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight seconds of the squats clip, small, over a 124 BPM drum groove (AAC)."""
+    from tests.music.synth import drum_song, mux_under_video
+
+    folder = tmp_path_factory.mktemp("music")
+    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=8.0)
+    song = drum_song(124, seconds=8.0, offset_s=0.37, seed=124)
+    return mux_under_video(song.samples, folder / "groove.mp4", seconds=8.0, video=picture)
+
+
 @dataclass
 class Api:
     """One app with its service, through its lifespan, and a client with a token."""

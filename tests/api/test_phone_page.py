@@ -160,6 +160,8 @@ def test_a_phone_pairs_uploads_and_gets_the_result(
     )
     assert page.is_hidden("#error"), page.text_content("#error")
     assert page.text_content("#upload-state") == "Done."
+    # A clip without sound: the page says so instead of a tempo.
+    assert page.text_content("#music") == "No music to count: the clip has no sound."
 
     src = page.get_attribute("#overlay", "src")
     assert src and src.startswith(f"{server.url}/api/v1/jobs/"), src
@@ -244,3 +246,36 @@ def test_a_phone_pairs_with_a_typed_code(served: tuple[Server, str], browser: An
         mine = http.get("/api/v1/jobs", headers={"Authorization": f"Bearer {token}"})
     assert mine.status_code == 200
     page.close()
+
+
+def test_the_phone_shows_the_tempo_and_sends_the_style(
+    served: tuple[Server, str], browser: Any, music_clip: Path
+) -> None:
+    """A clip over a 124 BPM groove, sent with the style picked on the form."""
+    server, code = served
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    _pair(page, server.url, code, "Music phone")
+    page.wait_for_selector("#upload-section", state="visible")
+    assert page.input_value("#style") == "auto"  # the default
+    page.select_option("#style", "cha-cha")
+    page.set_input_files("#clip", str(music_clip))
+    page.click("#upload-button")
+    page.wait_for_selector("#music", state="visible")
+    assert page.is_hidden("#error"), page.text_content("#error")
+    # The line sits above the feedback: "124 BPM · 4/4 · cha-cha".
+    assert page.text_content("#music") == "124 BPM · 4/4 · cha-cha"
+    assert page.evaluate(
+        "document.getElementById('music').compareDocumentPosition("
+        "document.getElementById('feedback')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+    page.close()
+
+
+def test_the_style_menu_offers_every_style() -> None:
+    from dance_analysis.music.styles import DEFAULT_STYLE, STYLE_NAMES
+
+    html = (phone.STATIC / "phone.html").read_text()
+    menu = html[html.index('<select id="style"') : html.index("</select>")]
+    assert re.findall(r'<option value="([^"]+)"', menu) == list(STYLE_NAMES)
+    assert f'value="{DEFAULT_STYLE}" selected' in menu

@@ -274,3 +274,89 @@ def test_help_loads_no_heavy_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- music (issue 8): the pipeline wires dance_analysis.music into result.json -----------
+
+
+def test_cli_finds_the_tempo_and_counts_of_a_drum_track(squats_clip: Path, tmp_path: Path) -> None:
+    from tests.music.synth import drum_song, mux_under_video
+
+    song = drum_song(124, seconds=10.0, offset_s=0.37, seed=124)
+    clip = mux_under_video(song.samples, tmp_path / "groove.mp4", seconds=10.0, video=squats_clip)
+    out = tmp_path / "out"
+    done = _cli("analyze", clip, "--out", out, "--backend", "mock", "--style", "auto", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "at 124 BPM (4/4)" in done.stdout and "eight-count" in done.stdout
+    music = _load(out)["music"]
+    assert music["present"] is True and "reason" not in music
+    assert abs(music["tempo_bpm"] - 124) <= 0.01 * 124
+    assert music["style"] == "auto" and music["beats_per_bar"] == 4
+    # The counts start on the "1" the drums accent: a downbeat near a true one.
+    first = music["counts"][0]
+    assert (first["count"], first["phrase"]) == (1, 0)
+    assert first["t_ms"] in music["downbeats_ms"]
+    assert min(abs(first["t_ms"] - 1000 * t) for t in song.downbeats_s) <= 30.0
+    # On the clip's clock: nothing before the first frame or after the last.
+    duration_ms = 1000 * _load(out)["video"]["duration_s"]
+    assert all(0 <= t <= duration_ms for t in music["beats_ms"])
+
+
+def test_a_clip_without_sound_has_no_music(squats_clip: Path, tmp_path: Path) -> None:
+    import jsonschema
+
+    out = tmp_path / "out"
+    done = _cli("analyze", squats_clip, "--out", out, "--backend", "mock", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "no music found: the clip has no sound" in done.stdout
+    result = _load(out)
+    assert result["music"]["present"] is False
+    assert result["music"]["reason"] == "no_audio"
+    assert result["music"]["tempo_bpm"] is None and result["music"]["counts"] == []
+    schema = json.loads((REPO / "docs" / "result.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(result)
+
+
+def test_style_is_passed_to_the_tempo_search(squats_clip: Path, tmp_path: Path) -> None:
+    from tests.music.synth import drum_song, mux_under_video
+
+    # Accents on every other beat: auto may read it at half time; cha-cha may not.
+    song = drum_song(124, seconds=10.0, offset_s=0.37, half_time_accents=True, seed=7)
+    clip = mux_under_video(song.samples, tmp_path / "half.mp4", seconds=10.0, video=squats_clip)
+    analyze_clip(clip, tmp_path / "out", PipelineOptions(backend="mock", style="cha-cha"))
+    music = _load(tmp_path / "out")["music"]
+    assert music["style"] == "cha-cha"
+    assert abs(music["tempo_bpm"] - 124) <= 0.01 * 124
+
+
+def test_an_unknown_style_from_the_environment_is_a_clear_error(
+    squats_clip: Path, tmp_path: Path
+) -> None:
+    import os
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "analyze", str(squats_clip), "--out",
+         str(tmp_path / "out"), "--backend", "mock", "--quiet"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "DANCE_STYLE": "polka"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "[unknown_style]" in lines[0] and "cha-cha" in lines[0]
+    assert not (tmp_path / "out" / "result.json").exists()
+
+
+def test_beats_outside_the_picture_are_dropped_and_counts_keep_their_one() -> None:
+    from dance_analysis.music.model import Music, with_first_downbeat
+    from dance_analysis.pipeline import _within
+
+    beats = [-1000.0 + 500.0 * i for i in range(20)]  # -1000 .. 8500 ms
+    music = with_first_downbeat(
+        Music(present=True, style="auto", method="m", tempo_bpm=120.0, beats_ms=beats), 0
+    )
+    ones = {c.t_ms for c in music.counts if c.count == 1}
+    inside = _within(music, 6000.0)
+    assert inside.beats_ms == [t for t in beats if 0 <= t <= 6000.0]
+    assert all(0 <= t <= 6000.0 for t in inside.downbeats_ms)
+    assert inside.counts[0].count == 1 and inside.counts[0].phrase == 0
+    assert {c.t_ms for c in inside.counts if c.count == 1} <= ones
+    assert set(inside.downbeats_ms) <= set(music.downbeats_ms)
