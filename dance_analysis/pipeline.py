@@ -34,6 +34,7 @@ import numpy.typing as npt
 from dance_analysis import __version__
 from dance_analysis.analysis.angles import JOINT_ANGLES
 from dance_analysis.analysis.series import AnalysisOptions, analyze_series
+from dance_analysis.analysis.timing import Timing, analyze_timing, timing_feedback, with_counts
 from dance_analysis.artifacts import (
     ARTIFACT_NAMES,
     SCHEMA_VERSION,
@@ -224,6 +225,25 @@ def _within(music: Music, end_ms: float) -> Music:
     return with_first_downbeat(trimmed, one - lo)
 
 
+def _timing(
+    t_ms: FloatArray, series: Any, music: Music, info: VideoInfo, options: PipelineOptions
+) -> tuple[Timing, list[dict[str, Any]]]:
+    """The dancer's accents against the beats, and every feedback item with its count.
+
+    Without music there are accents but no offsets, and no count on any item.
+    """
+    counts = music.to_dict()["counts"] if music.present else []
+    beats_ms = music.beats_ms if music.present else []
+    timing = analyze_timing(
+        t_ms, series.clean_landmarks, beats_ms, counts,
+        visibility_min=options.analysis.visibility_min, aspect=info.width / info.height,
+    )  # fmt: skip
+    items = [item.to_dict() for item in series.feedback]
+    items += timing_feedback(timing, counts, music.beats_per_bar)
+    items.sort(key=lambda item: float(item["time_ms"]))  # stable: the summary stays last
+    return timing, with_counts(items, counts)
+
+
 def _header(
     info: VideoInfo,
     device: Device,
@@ -234,6 +254,8 @@ def _header(
     frame_count: int,
     artifacts: list[str],
     music: Music,
+    timing: Timing,
+    feedback: list[dict[str, Any]],
 ) -> dict[str, Any]:
     from dance_analysis.artifacts import json_ready
 
@@ -270,9 +292,10 @@ def _header(
             "series": {name: json_ready(values, 3) for name, values in series.angles.items()},
         },
         "metrics": analysis["metrics"],
-        "feedback": analysis["feedback"],
+        "feedback": feedback,
         "warnings": analysis["warnings"],
         "music": music.to_dict(),
+        "timing": timing.to_dict(),
         "artifacts": {key: ARTIFACT_NAMES[key] for key in artifacts},
     }
 
@@ -351,8 +374,6 @@ def analyze_clip(
             t_ms, landmarks, world = track.arrays()
             end_ms = max(info.duration_s * 1000.0, float(t_ms[-1]) if len(t_ms) else 0.0)
             music = _within(music_future.result(), end_ms)
-            # TIMING: the integrator's timing object (accents vs. music.beats_ms) goes here,
-            # from series.clean_landmarks, t_ms and music; into _header beside "music".
             series = analyze_series(
                 t_ms,
                 landmarks,
@@ -361,6 +382,7 @@ def analyze_clip(
                 height=info.height,
                 options=options.analysis,
             )
+            timing, feedback = _timing(t_ms, series, music, info, options)
 
             progress.on_stage(Stage.WRITE)
             names = ["landmarks_csv", "angles_csv", "coco17"]
@@ -390,8 +412,9 @@ def analyze_clip(
                 names.append("overlay")
             names.append("result")
             header = _header(
-                info, device(), sha256.result(), estimator, options, series, len(t_ms), names, music
-            )
+                info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
+                music, timing, feedback,
+            )  # fmt: skip
             write_result(
                 staging / ARTIFACT_NAMES["result"],
                 header,
@@ -416,7 +439,7 @@ def analyze_clip(
         artifacts=published,
         frame_count=len(t_ms),
         frames_with_person=found,
-        feedback_count=len(series.feedback),
+        feedback_count=len(feedback),
         warnings=list(series.warnings),
         elapsed_s=time.perf_counter() - started,
         frame_process_peak_mb=child_peak_mb,

@@ -300,6 +300,20 @@ def test_cli_finds_the_tempo_and_counts_of_a_drum_track(squats_clip: Path, tmp_p
     # On the clip's clock: nothing before the first frame or after the last.
     duration_ms = 1000 * _load(out)["video"]["duration_s"]
     assert all(0 <= t <= duration_ms for t in music["beats_ms"])
+    # Timing and counts reach the result: the mock dancer's slow squats make no accents,
+    # so timing says so, and every feedback item inside the music names its count.
+    result = _load(out)
+    assert result["timing"]["accents_ms"] == [] and result["timing"]["by_phrase"]
+    assert all(p["mean_offset_ms"] is None for p in result["timing"]["by_phrase"])
+    messages = [item["message"] for item in result["feedback"]]
+    assert any("timing not measured" in message for message in messages)
+    first_count, last_count = music["counts"][0]["t_ms"], music["counts"][-1]["t_ms"]
+    inside = [i for i in result["feedback"] if first_count <= i["time_ms"] <= last_count]
+    assert inside and all(item["count"]["label"].startswith("count ") for item in inside)
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "result.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(result)
 
 
 def test_a_clip_without_sound_has_no_music(squats_clip: Path, tmp_path: Path) -> None:
@@ -313,6 +327,8 @@ def test_a_clip_without_sound_has_no_music(squats_clip: Path, tmp_path: Path) ->
     assert result["music"]["present"] is False
     assert result["music"]["reason"] == "no_audio"
     assert result["music"]["tempo_bpm"] is None and result["music"]["counts"] == []
+    assert result["timing"]["offsets_ms"] == [] and result["timing"]["mean_offset_ms"] is None
+    assert all(item["count"] is None for item in result["feedback"])
     schema = json.loads((REPO / "docs" / "result.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(result)
 
