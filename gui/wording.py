@@ -81,7 +81,7 @@ def summary_rows(summary: Mapping[str, Any], metrics: Mapping[str, Any]) -> list
 
 
 def feedback_text(entry: Mapping[str, Any]) -> str:
-    """One feedback line: its time once, the message, the joints in words."""
+    """One feedback line: its time once, the message, the joints in words, its count."""
     message = str(entry.get("message") or "").strip()
     text = message
     if not _TIME_IN_TEXT.search(message):
@@ -96,6 +96,9 @@ def feedback_text(entry: Mapping[str, Any]) -> str:
     unnamed = [j for j in joints if j.lower() not in message.lower()]
     if unnamed:
         text += f"  ({', '.join(unnamed)})"
+    count = entry.get("count")  # the count it falls on, when the clip has music
+    if isinstance(count, Mapping) and count.get("label") and "Counts" not in message:
+        text += f"  · {count['label']}"
     return text
 
 

@@ -70,6 +70,11 @@ def test_feedback_shows_its_time_once_and_joints_in_words() -> None:
 
     assert feedback_text(timed) == "Deepest knee bend: left knee at 35° at 0:04.2."
     assert feedback_text(untimed) == "0:03.2–0:05  Trunk leans forward.  (left hip)"
+    on_count = {**untimed, "count": {"count": 5, "phrase": 2, "label": "count 5 of phrase 3"}}
+    assert feedback_text(on_count).endswith("(left hip)  · count 5 of phrase 3")
+    counted = {**timed, "message": "Counts 5–8 of phrase 3: on the beat."}
+    counted["count"] = on_count["count"]
+    assert feedback_text(counted).count("phrase 3") == 1  # a timing item names its counts
 
 
 def test_angle_labels() -> None:
