@@ -12,29 +12,21 @@ import numpy as np
 import numpy.typing as npt
 
 from dance_analysis.analysis.angles import JOINT_ANGLES, angle_at
-from dance_analysis.skeleton import BLAZEPOSE_33
+from dance_analysis.skeleton import BLAZEPOSE_33, SIDE_COLOURS, bone_side, side_of
 
-# RGB. The dancer's left side warm, right side cool, the midline white: a coach reads
-# "which leg" at a glance, also when the dancer faces the camera (mirror image).
-_LEFT, _RIGHT, _MID = (255, 150, 40), (40, 200, 255), (245, 245, 245)
 _LABELLED = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 _FACE = set(range(11))  # the face's fine landmarks clutter the picture at phone sizes
 
 
 def _side_colour(name: str) -> tuple[int, int, int]:
-    if name.startswith("left_"):
-        return _LEFT
-    if name.startswith("right_"):
-        return _RIGHT
-    return _MID
+    return SIDE_COLOURS[side_of(name)]
 
 
 _BONES = [(a, b) for a, b in BLAZEPOSE_33.bones if a not in _FACE and b not in _FACE]
 
 
 def _bone_colour(a: int, b: int) -> tuple[int, int, int]:
-    colour_a = _side_colour(BLAZEPOSE_33.joints[a])
-    return colour_a if colour_a == _side_colour(BLAZEPOSE_33.joints[b]) else _MID
+    return SIDE_COLOURS[bone_side(BLAZEPOSE_33.joints[a], BLAZEPOSE_33.joints[b])]
 
 
 _BONE_COLOURS = [_bone_colour(a, b) for a, b in _BONES]

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dance_analysis.skeleton import SIDE_COLOURS, side_of
 from gui.frames import FrameServer, open_decoder
 from gui.result import ClipResult
 
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-BONE_COLOR = QColor(0, 230, 118)
-JOINT_COLOR = QColor(255, 214, 0)
+# The overlay video's palette: the dancer's left warm, right cool, the midline white.
+SIDE_COLORS = {side: QColor(*rgb) for side, rgb in SIDE_COLOURS.items()}
 _TICK_MS = 10
 
 
@@ -72,6 +73,7 @@ class VideoCanvas(QWidget):
         self.message = "Choose a clip in the library"  # shown while there is no picture
         self._points: npt.NDArray[np.float64] | None = None  # (k, 2), normalised
         self._bones: tuple[tuple[int, int], ...] = ()
+        self._joints: tuple[str, ...] = ()  # names, for each point's side
         self.mirrored = False
         self.overlay = True
         self.drawn_points: list[QPointF] = []  # widget coordinates of the last paint
@@ -81,11 +83,16 @@ class VideoCanvas(QWidget):
         image: QImage | None,
         points: npt.NDArray[np.float64] | None,
         bones: tuple[tuple[int, int], ...],
+        joints: tuple[str, ...] = (),
     ) -> None:
         self._image = image
         self._points = points
         self._bones = bones
+        self._joints = joints
         self.update()
+
+    def _side(self, index: int) -> str:
+        return side_of(self._joints[index]) if index < len(self._joints) else "mid"
 
     @property
     def image(self) -> QImage | None:
@@ -130,16 +137,20 @@ class VideoCanvas(QWidget):
             for x, y in self._points
         ]
         width = max(2.0, rect.width() / 150.0)
-        painter.setPen(QPen(BONE_COLOR, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         for a, b in self._bones:
             if a < len(widget_points) and b < len(widget_points):
                 pa, pb = widget_points[a], widget_points[b]
                 if pa is not None and pb is not None:
+                    side = self._side(a) if self._side(a) == self._side(b) else "mid"
+                    painter.setPen(
+                        QPen(SIDE_COLORS[side], width, Qt.PenStyle.SolidLine,
+                             Qt.PenCapStyle.RoundCap)
+                    )  # fmt: skip
                     painter.drawLine(pa, pb)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(JOINT_COLOR)
-        for point in widget_points:
+        for index, point in enumerate(widget_points):
             if point is not None:
+                painter.setBrush(SIDE_COLORS[self._side(index)])
                 painter.drawEllipse(point, width * 1.2, width * 1.2)
                 self.drawn_points.append(point)
 
@@ -517,10 +528,11 @@ class PlayerView(QWidget):
         self.index = index
         points = None
         bones: tuple[tuple[int, int], ...] = ()
+        joints: tuple[str, ...] = ()
         if self._result is not None and index < self._result.frame_count:
             points = self._result.landmarks[index]
-            bones = self._result.bones
-        self.canvas.show_frame(image, points, bones)
+            bones, joints = self._result.bones, tuple(self._result.joints)
+        self.canvas.show_frame(image, points, bones, joints)
         self.slider.blockSignals(True)
         self.slider.setValue(index)
         self.slider.blockSignals(False)

@@ -91,3 +91,28 @@ def to_coco17(landmarks: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     if landmarks.shape[-2] != len(BLAZEPOSE_33.joints):
         raise ValueError(f"expected 33 BlazePose landmarks, got shape {landmarks.shape}")
     return landmarks[..., COCO17_FROM_BLAZEPOSE, :]
+
+
+# RGB. The dancer's left side warm, right side cool, the midline white: a coach reads
+# "which leg" at a glance, also when the dancer faces the camera (a mirror image). The
+# overlay video and the desktop's live skeleton draw with these.
+SIDE_COLOURS: dict[str, tuple[int, int, int]] = {
+    "left": (255, 150, 40),
+    "right": (40, 200, 255),
+    "mid": (245, 245, 245),
+}
+
+
+def side_of(joint: str) -> str:
+    """``left``, ``right`` or ``mid`` (nose, hips' centre, …) by the joint's name."""
+    if joint.startswith("left_"):
+        return "left"
+    if joint.startswith("right_"):
+        return "right"
+    return "mid"
+
+
+def bone_side(a: str, b: str) -> str:
+    """A bone's side: its joints' when they agree (a shin), else ``mid`` (the hips' bar)."""
+    side = side_of(a)
+    return side if side == side_of(b) else "mid"

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from dance_analysis.video.frames import FrameDecoder
 from gui.frames import to_qimage
-from gui.player import BONE_COLOR, JOINT_COLOR
+from gui.player import SIDE_COLORS
 from gui.result import ClipResult
 from gui.wording import angle_label
 
@@ -100,12 +100,14 @@ def test_dropped_clip_is_analysed_and_steps_frame_by_frame(
         assert np.abs(positions[2] - positions[0]).max() > 1.0
         np.testing.assert_allclose(positions[3], positions[1])
 
-        # The joints are really painted in the overlay colours at those places.
+        # The joints are really painted at those places, the dancer's left and right in
+        # the overlay video's two colours.
         picture = canvas.grab().toImage()
-        hip = result.joints.index("left_hip")
-        x, y = expected_points(canvas, result.landmarks[2][hip : hip + 1], 720, 1280)[0]
-        colour = picture.pixelColor(round(x), round(y))
-        assert colour.name() in (JOINT_COLOR.name(), BONE_COLOR.name())
+        for side in ("left", "right"):
+            hip = result.joints.index(f"{side}_hip")
+            x, y = expected_points(canvas, result.landmarks[2][hip : hip + 1], 720, 1280)[0]
+            colour = picture.pixelColor(round(x), round(y))
+            assert colour.name() == SIDE_COLORS[side].name(), side
 
         # Overlay off: nothing drawn; mirror: x flipped around the picture's centre.
         player.overlay_box.setChecked(False)

@@ -44,3 +44,13 @@ def test_bones_reference_existing_joints() -> None:
             0 <= a < len(skeleton.joints) and 0 <= b < len(skeleton.joints)
             for a, b in skeleton.bones
         )
+
+
+def test_sides_colour_left_and_right_apart() -> None:
+    from dance_analysis.skeleton import SIDE_COLOURS, bone_side, side_of
+
+    assert side_of("left_knee") == "left" and side_of("right_ankle") == "right"
+    assert side_of("nose") == "mid"
+    assert bone_side("left_knee", "left_ankle") == "left"
+    assert bone_side("left_hip", "right_hip") == "mid"  # the hips' bar belongs to neither
+    assert len(set(SIDE_COLOURS.values())) == 3
