@@ -95,13 +95,10 @@ def _child_pose(clip: str) -> dict[str, float]:
 
 
 def _measure(kind: str, clip: Path) -> dict[str, float]:
-    env = {**os.environ, "GLOG_minloglevel": "2", "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(clip)],
-        check=True, capture_output=True, text=True, env=env, cwd=REPO,
-    )  # fmt: skip
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from pipeline_speed import _measure as measure_in_child
+
+    return measure_in_child(kind, clip, script=__file__)
 
 
 def main() -> int:

@@ -111,11 +111,11 @@ def _child_analyze(clip: str) -> dict[str, float]:
     return {"frames": outcome.frame_count, "seconds": seconds, "child_peak_rss_mb": child_mb}
 
 
-def _measure(kind: str, clip: Path) -> dict[str, float]:
-    """Run one measurement in a fresh interpreter; add its peak RSS."""
+def _measure(kind: str, clip: Path, script: str = __file__) -> dict[str, float]:
+    """Run one measurement (``script --child KIND CLIP``) in a fresh interpreter."""
     env = {**os.environ, "GLOG_minloglevel": "2", "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(clip)],
+        [sys.executable, script, "--child", kind, str(clip)],
         check=True, capture_output=True, text=True, env=env, cwd=REPO,
     )  # fmt: skip
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
