@@ -18,6 +18,43 @@ FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
+class Music:
+    """``result.json``'s ``music`` as the count ruler and the plot draw it.
+
+    ``beats_ms``, ``downbeats_ms``: (n,) ms on the clip's clock. ``counts``: (m,) times
+    with ``count_numbers`` (1–8) and ``phrases`` (0-based) beside them. Empty arrays and
+    ``present`` False when the clip has no music (``reason`` says why).
+    """
+
+    present: bool
+    reason: str | None
+    tempo_bpm: float | None
+    beats_per_bar: int
+    beats_ms: FloatArray
+    downbeats_ms: FloatArray
+    counts_ms: FloatArray
+    count_numbers: npt.NDArray[np.int64]
+    phrases: npt.NDArray[np.int64]
+    style: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Music:
+        counts = data.get("counts") or []
+        return cls(
+            present=bool(data.get("present", False)),
+            reason=data.get("reason"),
+            tempo_bpm=None if data.get("tempo_bpm") is None else float(data["tempo_bpm"]),
+            beats_per_bar=int(data.get("beats_per_bar") or 4),
+            beats_ms=np.array(data.get("beats_ms") or [], dtype=np.float64),
+            downbeats_ms=np.array(data.get("downbeats_ms") or [], dtype=np.float64),
+            counts_ms=np.array([float(c["t_ms"]) for c in counts], dtype=np.float64),
+            count_numbers=np.array([int(c["count"]) for c in counts], dtype=np.int64),
+            phrases=np.array([int(c["phrase"]) for c in counts], dtype=np.int64),
+            style=str(data.get("style") or ""),
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class ClipResult:
     """What the player and the analysis views need from one result.
 
@@ -35,6 +72,8 @@ class ClipResult:
     metrics: dict[str, Any]
     feedback: list[dict[str, Any]]
     video: dict[str, Any] = field(default_factory=dict)
+    music: Music = field(default_factory=lambda: Music.from_dict({}))
+    timing: dict[str, Any] = field(default_factory=dict)
 
     @property
     def frame_count(self) -> int:
@@ -75,6 +114,8 @@ class ClipResult:
             metrics=dict(data.get("metrics") or {}),
             feedback=list(data.get("feedback") or []),
             video=dict(data.get("video") or {}),
+            music=Music.from_dict(data.get("music") or {}),
+            timing=dict(data.get("timing") or {}),
         )
 
     def frame_at(self, t_ms: float) -> int:
