@@ -118,6 +118,29 @@ class MusicSummaryPublic(BaseModel):
     beats_per_bar: int
     style: str
     counts: int = Field(ge=0, description="how many 8-count phrases the music has")
+    first_one_ms: float | None = Field(
+        default=None, description="when the first counted “1” sounds (ms on the clip's clock)"
+    )
+    one_set_by: Literal["tracker", "coach"] = Field(
+        default="tracker", description="“coach” once someone moved the “1”"
+    )
+
+
+class CountsMove(BaseModel):
+    """Move the “1”: to the beat nearest ``one_ms``, or ``shift_beats`` beats later
+    (negative: earlier). Exactly one of the two."""
+
+    model_config = STRICT
+
+    one_ms: float | None = Field(default=None, ge=0, le=86_400_000)
+    shift_beats: int | None = Field(default=None, ge=-64, le=64)
+
+
+class CountsPublic(BaseModel):
+    """The job's music after the move; result.json has the new counts and timing."""
+
+    job_id: str
+    music: MusicSummaryPublic
 
 
 class JobResultPublic(BaseModel):

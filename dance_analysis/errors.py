@@ -48,6 +48,7 @@ class Reason(TextEnum):
     RATE_LIMITED = "rate_limited"
     # Music (issue 8)
     UNKNOWN_STYLE = "unknown_style"
+    NO_MUSIC = "no_music"  # a clip without counted beats: no "1" to move
 
 
 class DanceAnalysisError(Exception):

@@ -16,6 +16,8 @@ from api.schemas import (
     SHA256_PATTERN,
     STYLE_HELP,
     ConfirmCreate,
+    CountsMove,
+    CountsPublic,
     ErrorPublic,
     JobAcceptedPublic,
     JobDeletedPublic,
@@ -232,6 +234,22 @@ def get_result(
         job_id=view.id, num_frames=view.num_frames, music=music, downloads=links,
         expires_in=expires_in,
     )  # fmt: skip
+
+
+@router.post(
+    "/{job_id}/counts",
+    response_model=CountsPublic,
+    responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+    summary="Move the “1” of a finished job: counts and timing again, without the model",
+)
+def move_counts(job_id: str, body: CountsMove, service: ServiceDep) -> CountsPublic:
+    """409 ``no_music`` for a clip without counted beats; 409 ``invalid_state`` before the
+    job has finished. result.json is rewritten; fetch it again for every count."""
+    if (body.one_ms is None) == (body.shift_beats is None):
+        raise ApiError(422, "invalid_request", "Give either one_ms or shift_beats, not both.")
+    view = service.move_one(job_id, one_ms=body.one_ms, shift_beats=body.shift_beats)
+    assert view.music is not None  # a move only succeeds on a result with music
+    return CountsPublic(job_id=view.id, music=MusicSummaryPublic(**view.music))
 
 
 @router.delete(

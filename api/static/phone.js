@@ -393,6 +393,12 @@
           text.textContent = item.message;
           li.appendChild(time);
           li.appendChild(text);
+          if (item.count && item.count.label) {  // "count 5 of phrase 3": where it falls
+            var count = document.createElement("span");
+            count.className = "count";
+            count.textContent = item.count.label;
+            li.appendChild(count);
+          }
           li.dataset.timeMs = String(item.time_ms || 0);
           li.tabIndex = 0;
           li.addEventListener("click", function () {

@@ -63,6 +63,7 @@ class FeedbackItem:
             "joints": list(self.joints),
             "message": self.message,
             "severity": self.severity,
+            "topic": "movement",
         }
 
 

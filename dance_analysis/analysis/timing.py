@@ -512,4 +512,5 @@ def _item(time_ms: float, end_ms: float | None, message: str, severity: str) -> 
         "joints": [],
         "message": message,
         "severity": severity,
+        "topic": "timing",
     }

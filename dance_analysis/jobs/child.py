@@ -73,6 +73,8 @@ def music_summary(music: dict[str, Any] | None) -> dict[str, Any] | None:
         "beats_per_bar": music["beats_per_bar"],
         "style": music["style"],
         "counts": len({c["phrase"] for c in music["counts"]}),
+        "first_one_ms": music["counts"][0]["t_ms"] if music["counts"] else None,
+        "one_set_by": music.get("one_set_by", "tracker"),
     }
 
 

@@ -9,11 +9,14 @@ on the consumer's threads and child processes.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +32,7 @@ from dance_analysis.errors import (
     StorageUnavailable,
 )
 from dance_analysis.jobs import transitions
+from dance_analysis.jobs.child import music_summary
 from dance_analysis.jobs.consumer import Consumer
 from dance_analysis.jobs.events import EventHub
 from dance_analysis.jobs.queue import JobQueue
@@ -246,6 +250,57 @@ class JobService:
         except Exception:  # the new job runs; the old one stays listed, nothing is lost
             log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
         return view
+
+    def move_one(
+        self, job_id: str, *, one_ms: float | None = None, shift_beats: int | None = None
+    ) -> JobView:
+        """Move a finished job's "1" to the beat nearest ``one_ms``, or by ``shift_beats``.
+
+        result.json is rewritten in place with the new downbeats, counts, timing and
+        feedback (:func:`dance_analysis.music.recount.move_one`): nothing is decoded and
+        the pose model does not run. The job's row stays locked from reading the result
+        to writing it back, so two coaches' moves apply one after the other. The overlay
+        video has no counts drawn in it and stays as it is.
+        """
+        from dance_analysis.music.recount import move_one
+
+        check_job_id(job_id)
+
+        def rewrite(session: Session) -> JobView:
+            record = locked_job(session, job_id)
+            if record is None:
+                raise JobNotFound(job_id)
+            if record.status != JobStatus.FINISHED:
+                raise InvalidState(
+                    f"The job is {record.status}; its counts can be moved once it has finished."
+                )
+            key = dict(record.artifacts or {}).get("result")
+            if key is None:
+                raise ObjectMissing("The job has no result.json to recount.")
+            with storage_errors():
+                if self.storage.stat(key) is None:
+                    raise ObjectMissing("The result file result.json is missing from storage.")
+                data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
+            moved = move_one(data, one_ms=one_ms, shift_beats=shift_beats)
+            self._replace_json(key, moved)
+            record.music = music_summary(moved["music"])
+            return JobView.of(record)
+
+        view = self.database.write(rewrite)
+        self._events.publish(view)
+        return view
+
+    def _replace_json(self, key: str, data: dict[str, Any]) -> None:
+        """Write ``data`` to ``key`` whole: readers see the old file or the new, never half."""
+        handle, name = tempfile.mkstemp(suffix=".json", dir=self.settings.data_dir)
+        temp = Path(name)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            with storage_errors():
+                self.storage.put_file(key, temp, "application/json")
+        finally:
+            temp.unlink(missing_ok=True)
 
     def source_path(self, job_id: str) -> Path | None:
         """The job's clip as a file on this computer, or None (S3 only, or gone)."""

@@ -153,4 +153,5 @@ def test_an_item_serialises_to_the_result_shape() -> None:
         "joints": ["left_knee"],
         "message": "Deepest knee bend.",
         "severity": "info",
+        "topic": "movement",
     }

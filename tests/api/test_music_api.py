@@ -94,7 +94,7 @@ async def test_without_a_style_the_job_uses_auto_and_a_silent_clip_has_no_tempo(
     result = (await api.client.get(f"/api/v1/analyze/{accepted['job_id']}/result")).json()
     assert result["music"] == {
         "present": False, "reason": "no_audio", "tempo_bpm": None, "beats_per_bar": 4,
-        "style": "auto", "counts": 0,
+        "style": "auto", "counts": 0, "first_one_ms": None, "one_set_by": "tracker",
     }  # fmt: skip
 
 

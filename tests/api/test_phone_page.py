@@ -269,6 +269,10 @@ def test_the_phone_shows_the_tempo_and_sends_the_style(
         "document.getElementById('music').compareDocumentPosition("
         "document.getElementById('feedback')) & Node.DOCUMENT_POSITION_FOLLOWING"
     )
+    # Each feedback item says the count it falls on, as result.json does.
+    page.wait_for_selector("#feedback li .count")
+    labels = page.locator("#feedback li .count").all_text_contents()
+    assert labels and all(re.fullmatch(r"count [1-8] of phrase \d+", label) for label in labels)
     page.close()
 
 
