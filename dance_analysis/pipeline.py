@@ -45,7 +45,7 @@ from dance_analysis.artifacts import (
 )
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
-from dance_analysis.music.model import NO_AUDIO, Music, with_first_downbeat
+from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
 from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
@@ -71,6 +71,7 @@ class PipelineOptions:
     overlay_crf: int = 23
     overlay_preset: str = "veryfast"
     style: str = "auto"  # the dance style that constrains the tempo search (music.styles)
+    one_ms: float | None = None  # a coach's "1" (ms): the counts start from the beat nearest
 
 
 class Progress(Protocol):
@@ -294,7 +295,8 @@ def _header(
         "metrics": analysis["metrics"],
         "feedback": feedback,
         "warnings": analysis["warnings"],
-        "music": music.to_dict(),
+        "music": music.to_dict()
+        | ({"one_set_by": "coach"} if options.one_ms is not None and music.counts else {}),
         "timing": timing.to_dict(),
         "artifacts": {key: ARTIFACT_NAMES[key] for key in artifacts},
     }
@@ -374,6 +376,8 @@ def analyze_clip(
             t_ms, landmarks, world = track.arrays()
             end_ms = max(info.duration_s * 1000.0, float(t_ms[-1]) if len(t_ms) else 0.0)
             music = _within(music_future.result(), end_ms)
+            if options.one_ms is not None:
+                music = recount(music, options.one_ms)
             series = analyze_series(
                 t_ms,
                 landmarks,

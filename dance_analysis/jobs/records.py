@@ -11,7 +11,7 @@ import datetime as dt
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, inspect, text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, inspect, text
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,6 +64,8 @@ class JobRecord(Base):
     style: Mapped[str | None] = mapped_column(String(40))  # the dance style asked for
     # The music summary of a finished job: {present, tempo_bpm, beats_per_bar, style, counts}.
     music: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where a coach put the "1" (ms on the clip's clock); analysing again keeps it.
+    one_ms: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_jobs_status_lease", "status", "lease_expires_at"),)
 
@@ -85,11 +87,11 @@ class OutboxRecord(Base):
 
 # Columns added after the first release: a jobs table made before them gets them at
 # start-up (create_all does not alter tables). All nullable: old rows read as "unknown".
-_ADDED_JOB_COLUMNS = {"style": "VARCHAR(40)", "music": "JSON"}
+_ADDED_JOB_COLUMNS = {"style": "VARCHAR(40)", "music": "JSON", "one_ms": "DOUBLE PRECISION"}
 
 
 def add_job_columns(database: Database) -> None:
-    """Give a jobs table from before issue 8 its ``style`` and ``music`` columns."""
+    """Give a jobs table from before issue 8 its ``style``, ``music`` and ``one_ms`` columns."""
 
     def missing() -> list[str]:
         have = {c["name"] for c in inspect(database.engine).get_columns("jobs")}

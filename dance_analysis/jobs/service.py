@@ -220,6 +220,8 @@ class JobService:
     def reanalyse(self, job_id: str) -> JobView:
         """Analyse an ended job's clip again as a new job, then delete the old job.
 
+        The style and a coach's "1" go with the clip to the new job.
+
         The new job is created, filled and confirmed (size and SHA-256 checked against
         the old record) before the old one is touched: if any step fails, the new job
         is removed and the old one, with its clip and results, stays as it was. Not a
@@ -240,6 +242,8 @@ class JobService:
             with storage_errors():
                 chunks = self.storage.open_range(old.source_key, 0, None)
                 self.receive_upload(ticket.job_id, old.filename, chunks)
+            if old.one_ms is not None:  # the coach's "1" goes with the clip
+                self._keep_one(ticket.job_id, old.one_ms)
             view = self.confirm(ticket.job_id, ticket.key)
         except BaseException:
             with contextlib.suppress(Exception):  # confirm may have removed it already
@@ -262,7 +266,7 @@ class JobService:
         to writing it back, so two coaches' moves apply one after the other. The overlay
         video has no counts drawn in it and stays as it is.
         """
-        from dance_analysis.music.recount import move_one
+        from dance_analysis.music.recount import first_one_ms, move_one
 
         check_job_id(job_id)
 
@@ -284,11 +288,20 @@ class JobService:
             moved = move_one(data, one_ms=one_ms, shift_beats=shift_beats)
             self._replace_json(key, moved)
             record.music = music_summary(moved["music"])
+            record.one_ms = first_one_ms(moved["music"])
             return JobView.of(record)
 
         view = self.database.write(rewrite)
         self._events.publish(view)
         return view
+
+    def _keep_one(self, job_id: str, one_ms: float) -> None:
+        def keep(session: Session) -> None:
+            record = locked_job(session, job_id)
+            if record is not None:
+                record.one_ms = one_ms
+
+        self.database.write(keep)
 
     def _replace_json(self, key: str, data: dict[str, Any]) -> None:
         """Write ``data`` to ``key`` whole: readers see the old file or the new, never half."""

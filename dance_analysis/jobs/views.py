@@ -34,6 +34,7 @@ class JobView:
     artifacts: dict[str, str] = field(default_factory=dict)  # name → key (finished only)
     style: str | None = None  # the dance style asked for (None: the server's default)
     music: dict[str, Any] | None = None  # the music summary, once finished
+    one_ms: float | None = None  # where a coach put the "1"; None: the tracker's
 
     @property
     def tempo_bpm(self) -> float | None:
@@ -61,6 +62,7 @@ class JobView:
             artifacts=dict(record.artifacts or {}) if record.status == JobStatus.FINISHED else {},
             style=record.style,
             music=dict(record.music) if record.music else None,
+            one_ms=record.one_ms,
         )
 
 

@@ -260,7 +260,9 @@ class JobWorker:
 
         relay = _ProgressRelay(self, view.id, attempt)
         # The job's own style (asked for at upload), else the server's setting.
-        options = dataclasses.replace(self._options, style=view.style or self._options.style)
+        options = dataclasses.replace(
+            self._options, style=view.style or self._options.style, one_ms=view.one_ms
+        )
         ending, done = self._run_child(
             source, workdir / "out", relay, heartbeat, shutdown, view.id, options
         )

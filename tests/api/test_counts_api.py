@@ -63,6 +63,15 @@ async def test_moving_the_one_recounts_without_the_model(api: Api, music_clip: P
     ones = [c["t_ms"] for c in (await _result_json(api, job_id))["music"]["counts"]
             if c["count"] == 1]  # fmt: skip
     assert target in ones
+    assert api.service.get(job_id).one_ms == target
+
+    # Analysed again, the clip keeps the coach's "1": the new job counts from it too.
+    again = api.service.reanalyse(job_id)
+    assert again.one_ms == target
+    assert (await wait_until_ended(api.client, again.id))["status"] == "finished"
+    redone = await _result_json(api, again.id)
+    assert redone["music"]["one_set_by"] == "coach"
+    assert target in [c["t_ms"] for c in redone["music"]["counts"] if c["count"] == 1]
 
 
 async def test_a_clip_without_music_has_no_one_to_move(api: Api, tiny_clip: Path) -> None:
