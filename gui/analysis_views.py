@@ -42,7 +42,7 @@ SEVERITY_COLORS = {"info": "#2e7d32", "warning": "#ef6c00", "critical": "#c62828
 # The skeleton's midline colour is near-white (drawn over video); on the plot's white
 # background the trunk is drawn in dark grey instead.
 MID_CURVE_COLOUR = (90, 90, 90)
-BEAT_COLOUR = "#e0d7f1"  # lavender: apart from the grid, the curves and the red playhead
+BEAT_COLOUR = "#d3c7ec"  # lavender: apart from the grid, the curves and the red playhead
 DOWNBEAT_COLOUR = "#a48fd6"
 PLAYHEAD_COLOUR = "#d81b60"
 # Body parts in the order a dance coach reads them (the legs carry most of the feedback).
@@ -280,7 +280,7 @@ class AnglesPlot(QWidget):
             row.getAxis("bottom").setStyle(showValues=lowest)
             row.getAxis("bottom").showLabel(lowest)
             layout.addItem(row, row=index, col=0)
-        if self._result is not None and not shown:
+        if self.rows and not shown:
             layout.addItem(self.empty_note, row=0, col=0)
         if self._x_range is not None:
             self._show_time(*self._x_range)
