@@ -361,6 +361,8 @@ class AnglesPlot(QWidget):
         self.picker.setWidget(panel)  # the old panel is deleted with its widgets
         scroll_bar = self.picker.verticalScrollBar().sizeHint().width()
         self.picker.setFixedWidth(panel.sizeHint().width() + scroll_bar)
+        if (layout := self.layout()) is not None:
+            layout.activate()  # the plot moves over now, not on the next pass of events
 
     def _on_part_toggled(self, part: AnglePart, checked: bool) -> None:
         if checked:

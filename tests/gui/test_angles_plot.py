@@ -1,14 +1,22 @@
 """The joint-angle plot as a coach reads it: picked joints, side colours, values, beats.
 
 Real widgets offscreen; the result is the squats clip analysed by the real model
-(``analysed_library``), with a music block or a long series added where a case needs
-one the clip does not have.
+(``analysed_library``), or that clip over a drum groove analysed the same way (its
+beats found by the real music analysis), with a music block or a long series made up
+only where a case needs one the clips do not have.
+
+``DANCE_DOCS_IMAGES=docs/images pytest tests/gui/test_angles_plot.py -k groove``
+remakes the docs' picture (``angles-plot.png``) from the groove clip.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +30,39 @@ from PySide6.QtWidgets import QApplication
 from dance_analysis.skeleton import SIDE_COLOURS, side_of
 from gui.analysis_views import MID_CURVE_COLOUR, AnglesPlot, angle_parts
 from gui.result import ClipResult
+from tests.settings import make_settings
 
 
 @pytest.fixture
 def squats_data(analysed_library: Path) -> dict[str, Any]:
     """The squats clip's result.json as the app reads it (no audio: no music)."""
     [path] = list(analysed_library.rglob("result.json"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="session")
+def groove_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """13 s of the squats clip over a 104 BPM drum groove, analysed by the real model."""
+    from dance_analysis.jobs.service import JobService
+    from tests.music.synth import drum_song, mux_under_video
+
+    folder = tmp_path_factory.mktemp("groove")
+    song = drum_song(104, seconds=13.0, offset_s=0.3)
+    clip = mux_under_video(song.samples, folder / "squats_groove.mp4", seconds=13.0)
+    service = JobService(make_settings(folder / "data", use_mock_analysis=False))
+    consumer = service.start_consumer()
+    try:
+        view = service.submit(clip.name, iter([clip.read_bytes()]))
+        deadline = time.monotonic() + 240
+        while service.get(view.id).status not in ("finished", "failed", "canceled"):
+            assert time.monotonic() < deadline, "the analysis did not finish in time"
+            threading.Event().wait(0.2)
+        assert service.get(view.id).status == "finished", service.get(view.id).message
+    finally:
+        consumer.stop(5)
+        service.close()
+    [path] = list((folder / "data").rglob("result.json"))
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -292,3 +327,44 @@ def test_a_click_on_a_row_seeks_to_that_time(
         pixel_ms = 1000 * (view_box.viewRange()[0][1] - view_box.viewRange()[0][0])
         pixel_ms /= view_box.sceneBoundingRect().width()
         assert seeks.pop() == pytest.approx(result.t_ms[index], abs=2 * pixel_ms)
+
+
+def test_a_groove_clips_beat_lines_stand_at_its_analysed_beats(
+    qtbot: Any, angles: AnglesPlot, groove_data: dict[str, Any], tmp_path: Path
+) -> None:
+    result = ClipResult.from_dict(groove_data)
+    music = result.music
+    assert music.present and music.beats_ms.size >= 16, "no beats found in the groove"
+    angles.resize(960, 300)
+    angles.set_result(result)
+    angles.set_cursor_ms(float(result.t_ms[result.frame_count * 2 // 5]))
+    for beats, downbeats in angles.beat_lines.values():
+        x_beats, _ = beats.getData()
+        x_down, _ = downbeats.getData()
+        assert x_down[0::2] == pytest.approx(music.downbeats_ms / 1000)
+        drawn = {round(float(x), 6) for x in np.concatenate([x_beats, x_down])}
+        assert sorted(drawn) == pytest.approx(sorted(music.beats_ms / 1000))
+
+    # The picture: a downbeat's line is painted across the whole knee row.
+    qtbot.waitUntil(lambda: angles.rows["knee"].getViewBox().width() > 100, timeout=5_000)
+    picture = angles.grab().toImage()
+    view_box = angles.rows["knee"].getViewBox()
+    box = view_box.sceneBoundingRect()
+    beat_x = view_box.mapViewToScene(QPointF(float(music.downbeats_ms[1]) / 1000, 0)).x()
+    top = angles.plot.mapTo(angles, angles.plot.mapFromScene(QPointF(beat_x, box.top())))
+    bottom = angles.plot.mapTo(angles, angles.plot.mapFromScene(QPointF(beat_x, box.bottom())))
+
+    def lavender(x: int, y: int) -> bool:  # no curve, grid line or playhead is this hue
+        colour = picture.pixelColor(x, y)
+        return colour.blue() > colour.red() > colour.green() + 8
+
+    column = [
+        any(lavender(top.x() + dx, y) for dx in (-1, 0, 1))
+        for y in range(top.y() + 2, bottom.y() - 2)
+    ]
+    assert sum(column) > 0.8 * len(column)
+    path = tmp_path / "angles-plot.png"
+    assert picture.save(str(path))
+    folder = os.environ.get("DANCE_DOCS_IMAGES")
+    if folder:
+        shutil.copyfile(path, Path(folder) / "angles-plot.png")
