@@ -104,8 +104,11 @@ def _key_pixmap(pen: QPen) -> QPixmap:
 def _beats_and_downbeats_s(music: Music) -> tuple[FloatArray, FloatArray]:
     """The beats that are not downbeats, and the downbeats, in s: each line drawn once."""
     beats_s, downbeats_s = music.beats_ms / 1000.0, music.downbeats_ms / 1000.0
-    if downbeats_s.size:
-        nearest = np.abs(beats_s[:, None] - downbeats_s[None, :]).min(axis=1)
+    if downbeats_s.size:  # the nearest downbeat to each beat, by binary search
+        ordered = np.sort(downbeats_s)
+        after = np.clip(np.searchsorted(ordered, beats_s), 0, ordered.size - 1)
+        before = np.clip(after - 1, 0, ordered.size - 1)
+        nearest = np.minimum(np.abs(beats_s - ordered[after]), np.abs(beats_s - ordered[before]))
         beats_s = beats_s[nearest > 0.001]
     return beats_s, downbeats_s
 
