@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from dance_analysis.analysis.feedback import format_time
@@ -127,38 +127,32 @@ def test_switching_clips_clears_the_old_picture_at_once(
     assert (canvas.image.width(), canvas.image.height()) == (90, 160)
 
 
-def test_a_click_on_the_legend_hides_the_curve_and_does_not_seek(
+def test_a_click_in_the_joint_picker_hides_the_row_and_does_not_seek(
     qtbot: Any, open_desktop: Any, library_copy: Path
 ) -> None:
     desktop = open_desktop(library_copy)
     window = desktop.window
     show_result(qtbot, desktop, finished_job(desktop).id)
     window.analysis_tabs.setCurrentWidget(window.angles)
-    plot = window.angles.plot
-    plot.resize(900, 320)
+    angles = window.angles
+    plot = angles.plot
     qtbot.waitUntil(lambda: plot.isVisible(), timeout=5_000)
-    legend = plot.getPlotItem().legend
-    sample, label = legend.items[0]
-    curve = sample.item
-    assert curve.isVisible() and label.text == "Left ankle"
+    knee = angles.boxes["knee"]
+    assert knee.text() == "Knee" and angles.shown_parts == ["knee", "hip"]
     seeks: list[float] = []
-    window.angles.seek_requested.connect(seeks.append)
+    angles.seek_requested.connect(seeks.append)
 
-    def click(item: Any) -> None:
-        centre = item.sceneBoundingRect().center()
-        qtbot.mouseClick(
-            plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.mapFromScene(QPointF(centre))
-        )
-
-    click(sample)  # the colour sample
-    assert not curve.isVisible()
-    click(label)  # the name beside it
-    assert curve.isVisible()
+    qtbot.mouseClick(knee, Qt.MouseButton.LeftButton, pos=QPoint(8, knee.height() // 2))
+    assert angles.shown_parts == ["hip"]
+    assert angles.curves["left_knee"].scene() is None
+    qtbot.mouseClick(knee, Qt.MouseButton.LeftButton, pos=QPoint(8, knee.height() // 2))
+    assert angles.shown_parts == ["knee", "hip"]
+    assert angles.curves["left_knee"].scene() is plot.scene()
     assert seeks == []
     assert window.player.index == 0
-    # Control: a click on the plot area itself still seeks.
-    view_box = plot.getPlotItem().vb
-    click_at = view_box.sceneBoundingRect().center() + QPointF(0, 60)
+    # Control: a click on a row of the plot itself still seeks.
+    view_box = angles.rows["hip"].getViewBox()
+    click_at = view_box.sceneBoundingRect().center()
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.mapFromScene(click_at))
     assert len(seeks) == 1
 

@@ -133,7 +133,7 @@ def test_feedback_and_plot_seek_the_player_and_the_cursor_follows(
     player, result = window.player, window.player.result
     assert isinstance(result, ClipResult)
 
-    # The plot has one curve per angle and a cursor at the playhead.
+    # The plot has one curve per angle (the picked joints' shown) and a cursor at the playhead.
     assert set(window.angles.curves) == set(result.angles) and len(result.angles) >= 8
     for index in (5, 17, 40):
         player.seek_frame(index)
@@ -158,11 +158,9 @@ def test_feedback_and_plot_seek_the_player_and_the_cursor_follows(
     window.analysis_tabs.setCurrentWidget(window.angles)
     plot = window.angles.plot
     plot.resize(800, 300)
-    view_box = plot.getPlotItem().vb
+    view_box = window.angles.rows["knee"].getViewBox()
     t_s = float(result.t_ms[50]) / 1000.0
-    scene_point = view_box.mapViewToScene(
-        QPointF(t_s, float(np.nanmean(next(iter(result.angles.values())))))
-    )
+    scene_point = view_box.mapViewToScene(QPointF(t_s, float(np.mean(view_box.viewRange()[1]))))
     widget_point = plot.mapFromScene(scene_point)
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=widget_point)
     qtbot.waitUntil(lambda: abs(player.index - 50) <= 1, timeout=5_000)
