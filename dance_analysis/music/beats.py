@@ -90,6 +90,15 @@ DOUBLE_TIME_RATIO = 0.55
 #: on the flux + bass envelope, 0.78-1.13 on the bass band alone; pop 96, an intro song
 #: at 100, drums at 84 at their true tempo: 0.29-0.46 and 0.02-0.22).
 DOUBLE_TIME_RATIO_WITH_BASS = (0.45, 0.5)
+#: A bass onset on the "and" before the accented beat's previous beat this strong
+#: (against the bass on the beats) is a tumbao: for a style with an ``accent_beat``
+#: the accents then mark that beat, not the "1". Measured: the tumbao songs of
+#: tests/music 1.5-3.5 (phone included), salsa grooves with a bass on the "1" 0.10-0.17,
+#: pop and cha-cha 0.
+ANTICIPATED_BASS_RATIO = 0.6
+#: The most downbeat confidence a "1" gets when such a bass plays and no style says
+#: where its accents fall.
+ANTICIPATED_DOWNBEAT_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -328,6 +337,20 @@ def _accents(env: Envelopes, frames: NDArray[np.intp]) -> NDArray[np.float64]:
     )
 
 
+def _anticipated_bass(
+    low: NDArray[np.float64], frames: NDArray[np.intp], phase: int, beats_per_bar: int
+) -> float:
+    """The bass onset on the "and" one and a half beats before each accented beat,
+    against the bass onsets on the beats: a salsa tumbao's "and of 2" before its 4."""
+    accented = np.arange(phase, frames.size, beats_per_bar)
+    accented = accented[accented >= 2]
+    if accented.size < 2:
+        return 0.0
+    ands = ((frames[accented - 2] + frames[accented - 1]) // 2).astype(np.intp)
+    on_beats = float(np.median(_beat_strength(low, frames)))
+    return float(np.median(_beat_strength(low, ands))) / on_beats if on_beats > 0 else 0.0
+
+
 def metre(accent: NDArray[np.float64]) -> int:
     """3 or 4 beats to the bar: at which lag the beats' accents repeat more.
 
@@ -408,6 +431,14 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
     accent = _accents(env, frame_idx)
     beats_per_bar = metre(accent) if style.name == "auto" else style.beats_per_bar
     phase, downbeat_conf = bar_phase(accent, beats_per_bar)
+    if _anticipated_bass(low, frame_idx, phase, beats_per_bar) > ANTICIPATED_BASS_RATIO:
+        if style.accent_beat:
+            # A tumbao: the accented beat is the style's accent beat (salsa's 4).
+            phase = (phase - style.accent_beat) % beats_per_bar
+        else:
+            # A bass that anticipates the bar: the accents may mark the beat before the
+            # "1" (salsa on "auto"); only a style can tell, so the "1" is a guess.
+            downbeat_conf = min(downbeat_conf, ANTICIPATED_DOWNBEAT_CONFIDENCE)
     on_beat = float(np.mean(onset[frame_idx]))
     contrast = on_beat / (float(np.mean(onset)) + 1e-9)
     beat_conf = float(np.clip((contrast - 1.0) / 3.0, 0.0, 1.0)) * float(
