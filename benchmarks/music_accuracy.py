@@ -69,6 +69,11 @@ def songs() -> list[tuple[str, str, Callable[[int], Song]]]:
             lambda s: synth.live_band(110, sway=0.0, ritardando=(18.0, 0.8), seed=s),
         ),
         ("intro 4 bars", "hip-hop", lambda s: synth.intro_song(100, seed=s)),
+        (
+            "free intro",
+            "hip-hop",
+            lambda s: synth.intro_song(100, free_intro=True, seed=s),
+        ),
         ("phone pop 96", "hip-hop", phone(lambda s: synth.pop_song(96, seed=s))),
         ("phone salsa", "salsa", phone(lambda s: synth.salsa_song(190, seed=s))),
         ("phone waltz", "waltz", phone(lambda s: synth.waltz_song(87, seed=s))),

@@ -848,10 +848,15 @@ def intro_song(
     seconds: float = 26.0,
     offset_s: float = 0.5,
     intro_bars: int = 4,
+    free_intro: bool = False,
     seed: int = 0,
 ) -> Song:
     """``intro_bars`` of pads alone (chords changing on the bar, slow attacks), then the
-    band of :func:`live_band` (steady tempo) comes in on a downbeat."""
+    band of :func:`live_band` (steady tempo) comes in on a downbeat.
+
+    ``free_intro``: the intro's chords change in free time (off the song's bar grid);
+    its beats are then no beats (``beats_s`` starts where the band comes in).
+    """
     rng = np.random.default_rng(seed)
     rate = SONG_RATE
     n = int(seconds * rate)
@@ -877,10 +882,25 @@ def intro_song(
             dur = _at(grid, b + pos + 0.9) - _at(grid, b + pos)
             hit(pos, _note(_midi(root - 12), dur, rate, partials=3, rolloff=1.5,
                            attack_s=0.008, decay_s=0.5), 1.0, bass)  # fmt: skip
-    chords = _pad(grid, _POP_CHORDS, n, rate, 4, attack_s=0.4)
+    pad_grid = grid.copy()
+    if free_intro:
+        # The intro's "beats" stretched at random (the bar lines 0.6-1.5 bars long),
+        # then squeezed back into the intro's span: chords change off the grid.
+        span = intro_bars * 4
+        lengths = np.repeat(rng.uniform(0.6, 1.5, intro_bars), 4)
+        warped = np.concatenate([[0.0], np.cumsum(lengths)]) / np.sum(lengths) * span
+        pad_grid[: span + 1] = np.interp(warped, np.arange(span + 1), grid[: span + 1])
+    chords = _pad(pad_grid, _POP_CHORDS, n, rate, 4, attack_s=0.4)
     # The pads are as loud in the intro as under the band: the intro is quiet, not silent.
     out = _mix({"drums": (drums, 0.0), "bass": (bass, -2.0), "chords": (chords, 0.0)}, rng)
-    return _song(out, grid, seconds, 4, rate)
+    song = _song(out, grid, seconds, 4, rate)
+    if free_intro:
+        entry = grid[intro_bars * 4] - 0.01
+        song = Song(
+            song.samples, rate, song.beats_s[song.beats_s >= entry],
+            song.downbeats_s[song.downbeats_s >= entry], song.bpm, 4,
+        )  # fmt: skip
+    return song
 
 
 def phone_recording(
