@@ -344,10 +344,17 @@ def _zscore(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _accents(env: Envelopes, frames: NDArray[np.intp]) -> NDArray[np.float64]:
-    """How strongly each beat is marked as a bar line: bass onset plus chord change."""
-    return _zscore(_beat_strength(env.low, frames)) + _zscore(
-        _harmonic_change(env.mid_spectra, frames)
-    )
+    """How strongly each beat is marked as a bar line: bass onset, chord change, and
+    the bass's share of the onset.
+
+    The share tells a waltz's "oom" (a bass note alone) from its "pah-pah" (chords
+    whose low notes also reach the bass band): through a phone, which loses the bass
+    fundamentals, the bass onsets of beats 1 and 3 came out alike, the share still
+    put beat 1 first in every measured case (tests/music waltz_song, phone_recording).
+    """
+    low = _beat_strength(env.low, frames)
+    share = low / (_beat_strength(env.flux, frames) + 1e-9)
+    return _zscore(low) + _zscore(_harmonic_change(env.mid_spectra, frames)) + _zscore(share)
 
 
 def _anticipated_bass(
