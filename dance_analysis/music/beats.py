@@ -105,7 +105,7 @@ TRIM_FLOOR = 0.25
 #: this many times more than the bar's median, and than anywhere more than half a beat
 #: from the line. Measured on the intro songs of tests/music: pads changing on the bar
 #: 6.8-9.3 and 3.1-3.5 times; pads changing in free time 1.4-5.4 and 0.5-1.7 times.
-INTRO_CHORD_CHANGE_RATIO = (5.0, 2.0)
+INTRO_CHORD_CHANGE_RATIO = (3.0, 1.5)
 
 
 @dataclass(frozen=True)
@@ -375,9 +375,9 @@ def _chord_novelty(mid: NDArray[np.float32], frames: NDArray[np.float64], width:
     """Mean cosine distance between the chord-band spectra ``width`` frames either side."""
     change = []
     for f in np.round(frames).astype(np.intp):
-        if f - width < 0 or f + width > mid.shape[0]:
+        if f < 1 or f + width > mid.shape[0]:
             continue
-        before = mid[f - width : f].mean(axis=0)
+        before = mid[max(0, f - width) : f].mean(axis=0)  # the song's start: what there is
         after = mid[f : f + width].mean(axis=0)
         norm = float(np.linalg.norm(before) * np.linalg.norm(after))
         change.append(1.0 - float(before @ after) / norm if norm > 0 else 0.0)
@@ -403,9 +403,12 @@ def extend_into_intro(
     """
     if beats_s.size < 2 * beats_per_bar or phase >= beats_s.size:
         return beats_s, phase
-    period_s = float(np.median(np.diff(beats_s[: 2 * beats_per_bar])))
+    # The opening tempo and the first "1" from a line through the first four bars: an
+    # extrapolation over several bars needs more than one interval's precision.
+    count = min(beats_s.size, 4 * beats_per_bar)
+    period_s, start_s = (float(c) for c in np.polyfit(np.arange(count), beats_s[:count], 1))
     bar_s = period_s * beats_per_bar
-    one = float(beats_s[phase])
+    one = start_s + phase * period_s
     bars = int((one + 0.25 * period_s) // bar_s)  # whole bars before the first "1"
     # Only where the intro has sound: carry back no further than the first audible bar.
     while bars > 0:
@@ -418,23 +421,26 @@ def extend_into_intro(
         bars -= 1
     if bars < 1:
         return beats_s, phase
-    lines_s = one - bar_s * np.arange(bars, 0, -1)
     width = max(2, round(period_s * env.rate_hz))
-
-    def novelty(shift_beats: float) -> float:
-        frames = (lines_s + shift_beats * period_s - ONSET_LEAD_S) * env.rate_hz
-        return _chord_novelty(env.mid_spectra, frames, width)
-
     # A slow attack peaks a little after the line: the best of the line and a quarter
     # beat either side, against the rest of the bar in quarter beats.
     shifts = np.arange(0.0, beats_per_bar, 0.25)
-    scores = np.array([novelty(float(d)) for d in shifts])
     distance = np.abs(((shifts + beats_per_bar / 2) % beats_per_bar) - beats_per_bar / 2)
-    at_line = float(scores[distance <= 0.25].max())
-    if at_line <= INTRO_CHORD_CHANGE_RATIO[0] * float(np.median(scores)) or at_line <= (
-        INTRO_CHORD_CHANGE_RATIO[1] * float(scores[distance > 0.5].max())
-    ):
+    kept = 0
+    for back in range(1, bars + 1):  # bar by bar, back from the first "1"
+        line_s = one - back * bar_s
+        frames = (line_s + shifts * period_s - ONSET_LEAD_S) * env.rate_hz
+        scores = np.array([_chord_novelty(env.mid_spectra, frames[i : i + 1], width)
+                           for i in range(shifts.size)])  # fmt: skip
+        at_line = float(scores[distance <= 0.25].max())
+        if at_line <= INTRO_CHORD_CHANGE_RATIO[0] * float(np.median(scores)) or at_line <= (
+            INTRO_CHORD_CHANGE_RATIO[1] * float(scores[distance > 0.5].max())
+        ):
+            break
+        kept = back
+    if kept < 1:
         return beats_s, phase
+    bars = kept
     grid = one - period_s * np.arange(bars * beats_per_bar, 0, -1)
     added = grid[(grid >= 0) & (grid < beats_s[0] - 0.5 * period_s)]
     return np.concatenate([added, beats_s]), (phase + added.size) % beats_per_bar

@@ -474,11 +474,17 @@ def _vocal(
 
 
 def pop_song(
-    bpm: float = 96.0, *, seconds: float = 24.0, offset_s: float = 0.4, seed: int = 0
+    bpm: float = 96.0,
+    *,
+    seconds: float = 24.0,
+    offset_s: float = 0.4,
+    voice_db: float = 4.0,
+    seed: int = 0,
 ) -> Song:
     """Pop / hip-hop: kick, snare, hats, a bass line, slow chords, a voice over the drums.
 
-    The voice is 4 dB louder than the drums and the chords 2 dB under them; the kick
+    The voice is ``voice_db`` louder than the drums (RMS) and the chords 2 dB under
+    them; the kick
     plays on 1, the "and" of 2 and 3, the bass on 1, the "and" of 2 and 4-and.
     """
     rng = np.random.default_rng(seed)
@@ -510,7 +516,7 @@ def pop_song(
     chords = _pad(grid, _POP_CHORDS, n, rate, 4, attack_s=0.3)
     voice = _vocal(grid, n, rate, rng, 4)
     out = _mix({"drums": (drums, 0.0), "bass": (bass, -1.0), "chords": (chords, -2.0),
-                "voice": (voice, 4.0)}, rng)  # fmt: skip
+                "voice": (voice, voice_db)}, rng)  # fmt: skip
     return _song(out, grid, seconds, 4, rate)
 
 
@@ -884,10 +890,12 @@ def intro_song(
                            attack_s=0.008, decay_s=0.5), 1.0, bass)  # fmt: skip
     pad_grid = grid.copy()
     if free_intro:
-        # The intro's "beats" stretched at random (the bar lines 0.6-1.5 bars long),
-        # then squeezed back into the intro's span: chords change off the grid.
+        # The intro's bars stretched and squeezed (1.3, 0.9, 1.2, 0.6 bars, a little
+        # jitter) within the intro's span: every chord change lies 0.8 beats or more
+        # off the song's bar lines.
         span = intro_bars * 4
-        lengths = np.repeat(rng.uniform(0.6, 1.5, intro_bars), 4)
+        shape = np.resize([1.3, 0.9, 1.2, 0.6], intro_bars) * rng.uniform(0.97, 1.03, intro_bars)
+        lengths = np.repeat(shape, 4)
         warped = np.concatenate([[0.0], np.cumsum(lengths)]) / np.sum(lengths) * span
         pad_grid[: span + 1] = np.interp(warped, np.arange(span + 1), grid[: span + 1])
     chords = _pad(pad_grid, _POP_CHORDS, n, rate, 4, attack_s=0.4)
