@@ -101,7 +101,7 @@ DOUBLE_TIME_RATIO_WITH_BASS = (0.45, 0.5)
 #: (against the bass on the beats) is a tumbao: for a style with an ``accent_beat``
 #: the accents then mark that beat, not the "1". Measured: the tumbao songs of
 #: tests/music 1.5-3.5 (phone included), salsa grooves with a bass on the "1" 0.10-0.17,
-#: pop and cha-cha 0.
+#: pop and cha-cha 0; some solo piano passes it (its "1" keeps, its confidence drops).
 ANTICIPATED_BASS_RATIO = 0.6
 #: Between these the test is unsure: measured through a phone cutting below 200-300 Hz,
 #: tumbao songs 0.52-0.96, a salsa groove with its bass on the "1" 0.42-0.72.
@@ -540,10 +540,8 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
     beats_per_bar = metre(accent) if style.name == "auto" else style.beats_per_bar
     phase, downbeat_conf = bar_phase(accent, beats_per_bar)
     anticipated = _anticipated_bass(low, frame_idx, phase, beats_per_bar)
-    if (
-        style.accent_beat
-        and ANTICIPATED_BASS_UNSURE[0] < anticipated < (ANTICIPATED_BASS_UNSURE[1])
-    ):
+    unsure_low, unsure_high = ANTICIPATED_BASS_UNSURE
+    if style.accent_beat and unsure_low < anticipated < unsure_high:
         # Neither clearly a tumbao nor clearly a bass on the "1" (a phone that cuts the
         # bass leaves the bass band to the other instruments): either "1" is a guess.
         downbeat_conf = min(downbeat_conf, ANTICIPATED_DOWNBEAT_CONFIDENCE)
@@ -553,7 +551,8 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
             phase = (phase - style.accent_beat) % beats_per_bar
         else:
             # A bass that anticipates the bar: the accents may mark the beat before the
-            # "1" (salsa on "auto"); only a style can tell, so the "1" is a guess.
+            # "1" (a salsa on "auto"); only a style that knows can tell, so the "1" is
+            # a guess.
             downbeat_conf = min(downbeat_conf, ANTICIPATED_DOWNBEAT_CONFIDENCE)
     beats_s, phase = extend_into_intro(beats_s, phase, beats_per_bar, env, samples, rate)
     on_beat = float(np.mean(onset[frame_idx]))
