@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 #: Says which tracker made a result; bump when the method changes what it finds.
-METHOD = "flux-dp-1"
+METHOD = "flux-dp-2"
 
 
 def analyze_samples(

@@ -40,7 +40,14 @@ The method (after Ellis 2007, "Beat tracking by dynamic programming", plus a bar
    period, then each beat refined to the envelope peak (parabolic, sub-frame); the
    reported tempo is the least-squares slope through the beats;
 4. downbeats: for each of the ``beats_per_bar`` phases, the mean accent of its beats:
-   bass onset (kicks, bass notes) plus harmonic change (chords change on the bar line).
+   bass onset (kicks, bass notes), harmonic change (chords change on the bar line) and
+   the bass's share of the onset (a waltz's "oom" against its "pah-pah"); a style whose
+   bass anticipates the bar (salsa's tumbao) moves the "1" off its accented beat;
+5. an intro without drums whose chords change on the bar keeps the bar grid: the beats
+   are carried back through it.
+
+What realistic music (voices, Latin bass lines, swing, drift, intros, phones) does to
+it is measured by ``benchmarks/music_accuracy.py``; docs/design/music.md has the table.
 """
 
 from __future__ import annotations
@@ -83,6 +90,33 @@ ONSET_LEAD_S = 0.006
 #: the "and" of its hi-hats. Measured on tests/music grooves: 0.24-0.34 half-way between
 #: true beats, 0.78-1.09 half-way between beats tracked at half tempo.
 DOUBLE_TIME_RATIO = 0.55
+#: A weaker pulse between the beats also means double time when the bass band carries
+#: it: a walking bass, a salsa tumbao, four on the floor put a bass onset on every
+#: beat, while a backbeat groove's bass and kick between its beats are few. Measured on
+#: the realistic songs of tests/music (salsa 190, jive 172 read at half tempo: 0.54-0.59
+#: on the flux + bass envelope, 0.78-1.13 on the bass band alone; pop 96, an intro song
+#: at 100, drums at 84 at their true tempo: 0.29-0.46 and 0.02-0.22).
+DOUBLE_TIME_RATIO_WITH_BASS = (0.45, 0.5)
+#: A bass onset on the "and" before the accented beat's previous beat this strong
+#: (against the bass on the beats) is a tumbao: for a style with an ``accent_beat``
+#: the accents then mark that beat, not the "1". Measured: the tumbao songs of
+#: tests/music 1.5-3.5 (phone included), salsa grooves with a bass on the "1" 0.10-0.17,
+#: pop and cha-cha 0; some solo piano passes it (its "1" keeps, its confidence drops).
+ANTICIPATED_BASS_RATIO = 0.6
+#: Between these the test is unsure: measured through a phone cutting below 200-300 Hz,
+#: tumbao songs 0.52-0.96, a salsa groove with its bass on the "1" 0.42-0.72.
+ANTICIPATED_BASS_UNSURE = (0.3, 1.2)
+#: The most downbeat confidence a "1" gets when such a bass plays and no style says
+#: where its accents fall, or when the test is unsure.
+ANTICIPATED_DOWNBEAT_CONFIDENCE = 0.3
+#: Beats at either end weaker than this fraction of the median beat are not music yet.
+TRIM_FLOOR = 0.25
+#: A bar line of an intro is kept when its chord change (within a quarter beat of the
+#: line) is this many times the median change across its bar, and this many times the
+#: largest change more than half a beat from the line. Measured bar by bar on the
+#: intro songs of tests/music: pads changing on the bar at least 4.3 and 3.1 times;
+#: chords changing 0.8 beats or more off the bar line do not pass.
+INTRO_CHORD_CHANGE_RATIO = (3.0, 1.5)
 
 
 @dataclass(frozen=True)
@@ -245,6 +279,15 @@ def _refine(frames: list[int], onset: NDArray[np.float64]) -> NDArray[np.float64
     return out
 
 
+def _double_time(onset: NDArray[np.float64], low: NDArray[np.float64], frames: list[int]) -> bool:
+    """Whether the beats half-way between ``frames`` are beats too (the tempo is double)."""
+    between = _between_beats(onset, frames)
+    if between > DOUBLE_TIME_RATIO:
+        return True
+    combined, bass = DOUBLE_TIME_RATIO_WITH_BASS
+    return between > combined and _between_beats(low, frames) > bass
+
+
 def _between_beats(onset: NDArray[np.float64], frames: list[int]) -> float:
     """The onset strength half-way between beats against that on the beats."""
     if len(frames) < 3:
@@ -271,9 +314,15 @@ def fill_gaps(beats_s: NDArray[np.float64], period_s: float) -> NDArray[np.float
 
 
 def _trim(frames: list[int], local: NDArray[np.float64]) -> list[int]:
-    """Drop beats at either end placed in silence (before the music starts or after)."""
+    """Drop beats at either end placed in silence or in a free-time intro.
+
+    The floor is a quarter of the median beat: the dynamic programme also lays beats on
+    the soft onsets of pads before the drums come in (measured: 0.01-0.12 of the median
+    in a free-time intro; the first beats of the songs of tests/music: 0.39 and up).
+    An intro whose chords keep the bar gets its beats back (:func:`extend_into_intro`).
+    """
     strength = local[frames]
-    floor = 0.1 * float(np.median(strength)) if strength.size else 0.0
+    floor = TRIM_FLOOR * float(np.median(strength)) if strength.size else 0.0
     keep = np.flatnonzero(strength > floor)
     if keep.size == 0:
         return []
@@ -306,10 +355,108 @@ def _zscore(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _accents(env: Envelopes, frames: NDArray[np.intp]) -> NDArray[np.float64]:
-    """How strongly each beat is marked as a bar line: bass onset plus chord change."""
-    return _zscore(_beat_strength(env.low, frames)) + _zscore(
-        _harmonic_change(env.mid_spectra, frames)
-    )
+    """How strongly each beat is marked as a bar line: bass onset, chord change, and
+    the bass's share of the onset.
+
+    The share tells a waltz's "oom" (a bass note alone) from its "pah-pah" (chords
+    whose low notes also reach the bass band): through a phone, which loses the bass
+    fundamentals, the bass onsets of beats 1 and 3 came out alike, the share still
+    put beat 1 first in every measured case (tests/music waltz_song, phone_recording).
+    """
+    low = _beat_strength(env.low, frames)
+    share = low / (_beat_strength(env.flux, frames) + 1e-9)
+    return _zscore(low) + _zscore(_harmonic_change(env.mid_spectra, frames)) + _zscore(share)
+
+
+def _anticipated_bass(
+    low: NDArray[np.float64], frames: NDArray[np.intp], phase: int, beats_per_bar: int
+) -> float:
+    """The bass onset on the "and" one and a half beats before each accented beat,
+    against the bass onsets on the beats: a salsa tumbao's "and of 2" before its 4."""
+    accented = np.arange(phase, frames.size, beats_per_bar)
+    accented = accented[accented >= 2]
+    if accented.size < 2:
+        return 0.0
+    ands = ((frames[accented - 2] + frames[accented - 1]) // 2).astype(np.intp)
+    on_beats = float(np.median(_beat_strength(low, frames)))
+    return float(np.median(_beat_strength(low, ands))) / on_beats if on_beats > 0 else 0.0
+
+
+def _chord_novelty(mid: NDArray[np.float32], frames: NDArray[np.float64], width: int) -> float:
+    """Mean cosine distance between the chord-band spectra ``width`` frames either side."""
+    change = []
+    for f in np.round(frames).astype(np.intp):
+        if f < 1 or f + width > mid.shape[0]:
+            continue
+        before = mid[max(0, f - width) : f].mean(axis=0)  # the song's start: what there is
+        after = mid[f : f + width].mean(axis=0)
+        norm = float(np.linalg.norm(before) * np.linalg.norm(after))
+        change.append(1.0 - float(before @ after) / norm if norm > 0 else 0.0)
+    return float(np.mean(change)) if change else 0.0
+
+
+def extend_into_intro(
+    beats_s: NDArray[np.float64],
+    phase: int,
+    beats_per_bar: int,
+    env: Envelopes,
+    samples: NDArray[np.float32],
+    rate: int,
+) -> tuple[NDArray[np.float64], int]:
+    """Carry the beats back through an intro without drums whose chords change on the bar.
+
+    The beat tracker follows onsets, so a song that opens with pads alone is counted
+    from where the drums come in, and the dancers' counts over the intro are lost.
+    Where the intro has sound and its chords change where the bar grid, run backwards
+    at the opening tempo, puts each bar line (far more than anywhere else in the bar),
+    the beats are carried back, bar by bar, until a bar line shows no change: a
+    free-time intro keeps no beats, and a repeated chord stops the count there (fewer
+    counted bars, never wrong ones). Returns the beats and the new index of the first
+    "1".
+    """
+    if beats_s.size < 2 * beats_per_bar or phase >= beats_s.size:
+        return beats_s, phase
+    # The opening tempo and the first "1" from a line through the first four bars: an
+    # extrapolation over several bars needs more than one interval's precision.
+    count = min(beats_s.size, 4 * beats_per_bar)
+    period_s, start_s = (float(c) for c in np.polyfit(np.arange(count), beats_s[:count], 1))
+    bar_s = period_s * beats_per_bar
+    one = start_s + phase * period_s
+    bars = int((one + 0.25 * period_s) // bar_s)  # whole bars before the first "1"
+    # Only where the intro has sound: carry back no further than the first audible bar.
+    while bars > 0:
+        start = int((one - bars * bar_s) * rate)
+        chunk = samples[max(0, start) : start + int(bar_s * rate)]
+        if chunk.size and float(np.sqrt(np.mean(np.square(chunk, dtype=np.float64)))) >= (
+            SILENCE_RMS
+        ):
+            break
+        bars -= 1
+    if bars < 1:
+        return beats_s, phase
+    width = max(2, round(period_s * env.rate_hz))
+    # A slow attack peaks a little after the line: the best of the line and a quarter
+    # beat either side, against the rest of the bar in quarter beats.
+    shifts = np.arange(0.0, beats_per_bar, 0.25)
+    distance = np.abs(((shifts + beats_per_bar / 2) % beats_per_bar) - beats_per_bar / 2)
+    kept = 0
+    for back in range(1, bars + 1):  # bar by bar, back from the first "1"
+        line_s = one - back * bar_s
+        frames = (line_s + shifts * period_s - ONSET_LEAD_S) * env.rate_hz
+        scores = np.array([_chord_novelty(env.mid_spectra, frames[i : i + 1], width)
+                           for i in range(shifts.size)])  # fmt: skip
+        at_line = float(scores[distance <= 0.25].max())
+        if at_line <= INTRO_CHORD_CHANGE_RATIO[0] * float(np.median(scores)) or at_line <= (
+            INTRO_CHORD_CHANGE_RATIO[1] * float(scores[distance > 0.5].max())
+        ):
+            break
+        kept = back
+    if kept < 1:
+        return beats_s, phase
+    bars = kept
+    grid = one - period_s * np.arange(bars * beats_per_bar, 0, -1)
+    added = grid[(grid >= 0) & (grid < beats_s[0] - 0.5 * period_s)]
+    return np.concatenate([added, beats_s]), (phase + added.size) % beats_per_bar
 
 
 def metre(accent: NDArray[np.float64]) -> int:
@@ -366,7 +513,7 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
         return NO_STEADY_BEAT
     period = 60.0 * env.rate_hz / bpm
     frames = _trim(track_beats(onset, period), onset)
-    if bpm * 2 <= style.max_bpm and _between_beats(onset, frames) > DOUBLE_TIME_RATIO:
+    if bpm * 2 <= style.max_bpm and _double_time(onset, low, frames):
         bpm, period = bpm * 2, period / 2
         frames = _trim(track_beats(onset, period), onset)
     if len(frames) < 2 * style.beats_per_bar:
@@ -392,6 +539,22 @@ def analyse(samples: NDArray[np.float32], rate: int, style: Style) -> Track | st
     accent = _accents(env, frame_idx)
     beats_per_bar = metre(accent) if style.name == "auto" else style.beats_per_bar
     phase, downbeat_conf = bar_phase(accent, beats_per_bar)
+    anticipated = _anticipated_bass(low, frame_idx, phase, beats_per_bar)
+    unsure_low, unsure_high = ANTICIPATED_BASS_UNSURE
+    if style.accent_beat and unsure_low < anticipated < unsure_high:
+        # Neither clearly a tumbao nor clearly a bass on the "1" (a phone that cuts the
+        # bass leaves the bass band to the other instruments): either "1" is a guess.
+        downbeat_conf = min(downbeat_conf, ANTICIPATED_DOWNBEAT_CONFIDENCE)
+    if anticipated > ANTICIPATED_BASS_RATIO:
+        if style.accent_beat:
+            # A tumbao: the accented beat is the style's accent beat (salsa's 4).
+            phase = (phase - style.accent_beat) % beats_per_bar
+        else:
+            # A bass that anticipates the bar: the accents may mark the beat before the
+            # "1" (a salsa on "auto"); only a style that knows can tell, so the "1" is
+            # a guess.
+            downbeat_conf = min(downbeat_conf, ANTICIPATED_DOWNBEAT_CONFIDENCE)
+    beats_s, phase = extend_into_intro(beats_s, phase, beats_per_bar, env, samples, rate)
     on_beat = float(np.mean(onset[frame_idx]))
     contrast = on_beat / (float(np.mean(onset)) + 1e-9)
     beat_conf = float(np.clip((contrast - 1.0) / 3.0, 0.0, 1.0)) * float(

@@ -31,6 +31,12 @@ class Style:
     spread_octaves: float  # the prior's width (standard deviation, in octaves)
     beats_per_bar: int
     competition_bpm: tuple[float, float] | None = None  # WDSF tempo, for the record
+    # Which beat of the bar (0-based) carries the bass and chord accents when the bass
+    # anticipates. Salsa's bass tumbao plays on the "and" of 2 and on 4 and ties over
+    # the "1", and its piano anticipates the next chord: the accents fall on the 4
+    # (index 3). 0: the accented beat is the "1" (a bass on the "1" keeps it so even
+    # in a salsa; see beats.ANTICIPATED_BASS_RATIO).
+    accent_beat: int = 0
 
 
 def _ballroom(name: str, bars_per_minute: tuple[float, float], beats_in_bar: int) -> Style:
@@ -66,7 +72,7 @@ _STYLES: tuple[Style, ...] = (
     _ballroom("paso-doble", (60, 62), 2),  # 120-124 BPM
     _ballroom("jive", (42, 44), 4),  # 168-176 BPM
     # Social and open styles: typical ranges of their music.
-    Style("salsa", 150.0, 230.0, 190.0, 0.25, 4),
+    Style("salsa", 150.0, 230.0, 190.0, 0.25, 4, accent_beat=3),
     Style("bachata", 105.0, 155.0, 128.0, 0.25, 4),
     Style("west-coast-swing", 75.0, 135.0, 100.0, 0.3, 4),
     Style("hip-hop", 70.0, 135.0, 95.0, 0.35, 4),
