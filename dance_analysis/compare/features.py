@@ -1,0 +1,283 @@
+"""The body-centred frame and the features compared in it.
+
+A pose is compared as *directions*, not positions: each bone's unit vector in a frame
+that moves and turns with the dancer's pelvis. Origin mid-hip; rotated about the
+vertical so that the line from the right hip to the left hip lies along +x (the
+shoulders' line when the hips are not seen); y down as in MediaPipe's world
+landmarks; then forward (where the pelvis faces) is -z. Directions carry no length, so
+body proportions, the camera's distance and the dancer's place in the picture do not
+count. Lengths come back only to *draw* the teacher on the student's body
+(:func:`retarget`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
+
+from dance_analysis.compare.model import N_LANDMARKS, Performance
+from dance_analysis.skeleton import BLAZEPOSE_33
+
+FloatArray = npt.NDArray[np.float64]
+
+# Three points the 33 landmarks lack, appended to them as 33, 34 and 35.
+MID_HIP, MID_SHOULDER, MID_EAR = 33, 34, 35
+N_POINTS = 36
+_J = {name: i for i, name in enumerate(BLAZEPOSE_33.joints)}
+_J.update(mid_hip=MID_HIP, mid_shoulder=MID_SHOULDER, mid_ear=MID_EAR)
+
+PART_NAMES = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
+
+# The scored bones, by body part: (from, to, weight). Hands and feet are half weight:
+# the model places them least surely and a dance rarely lives in them alone.
+_PART_BONES: Mapping[str, tuple[tuple[str, str, float], ...]] = MappingProxyType(
+    {
+        "head": (
+            ("mid_shoulder", "nose", 1.0),  # the head over the shoulders
+            ("mid_ear", "nose", 1.0),  # where the face points: nod and turn
+            ("right_ear", "left_ear", 1.0),  # tilt
+        ),
+        "torso": (
+            ("mid_hip", "mid_shoulder", 1.0),  # lean
+            ("right_shoulder", "left_shoulder", 1.0),  # twist against the hips, tilt
+            ("right_hip", "left_hip", 1.0),  # the pelvis' tilt (its turn is the frame)
+        ),
+        **{
+            f"{side}_arm": (
+                (f"{side}_shoulder", f"{side}_elbow", 1.0),
+                (f"{side}_elbow", f"{side}_wrist", 1.0),
+                (f"{side}_wrist", f"{side}_index", 0.5),
+            )
+            for side in ("left", "right")
+        },
+        **{
+            f"{side}_leg": (
+                (f"{side}_hip", f"{side}_knee", 1.0),
+                (f"{side}_knee", f"{side}_ankle", 1.0),
+                (f"{side}_heel", f"{side}_foot_index", 0.5),
+            )
+            for side in ("left", "right")
+        },
+    }
+)
+BONES = np.array([(_J[a], _J[b]) for part in PART_NAMES for a, b, _ in _PART_BONES[part]])
+BONE_WEIGHTS = np.array([w for part in PART_NAMES for _, _, w in _PART_BONES[part]])
+BONE_PART = np.array([k for k, part in enumerate(PART_NAMES) for _ in _PART_BONES[part]])
+BONE_NAMES = tuple(f"{a}->{b}" for part in PART_NAMES for a, b, _ in _PART_BONES[part])
+
+
+def _parent(name: str) -> str:
+    """The skeleton as a tree from mid-hip, for rebuilding a body from directions."""
+    side = name.split("_", 1)[0] + "_" if name.startswith(("left_", "right_")) else ""
+    rest = name[len(side) :]
+    parents = {
+        "hip": "mid_hip", "mid_shoulder": "mid_hip", "shoulder": "mid_shoulder",
+        "nose": "mid_shoulder", "mid_ear": "mid_shoulder", "elbow": f"{side}shoulder",
+        "wrist": f"{side}elbow", "pinky": f"{side}wrist", "index": f"{side}wrist",
+        "thumb": f"{side}wrist", "knee": f"{side}hip", "ankle": f"{side}knee",
+        "heel": f"{side}ankle", "foot_index": f"{side}ankle", "eye_inner": "nose",
+        "eye": f"{side}eye_inner", "eye_outer": f"{side}eye", "ear": f"{side}eye_outer",
+        "mouth_left": "nose", "mouth_right": "nose",
+    }  # fmt: skip
+    return parents[rest]
+
+
+def _tree_pairs() -> npt.NDArray[np.int64]:
+    """(parent, child) index pairs, every parent placed before its children."""
+    placed = {MID_HIP}
+    pairs: list[tuple[int, int]] = []
+    pending = [name for name in _J if name != "mid_hip"]
+    while pending:
+        later = []
+        for name in pending:
+            parent = _J[_parent(name)]
+            if parent in placed:
+                placed.add(_J[name])
+                pairs.append((parent, _J[name]))
+            else:
+                later.append(name)
+        pending = later
+    return np.array(pairs, dtype=np.int64)
+
+
+# The bones of the tree (35 of them: every point but the root has a parent).
+TREE = _tree_pairs()
+
+
+def extended_points(world: npt.ArrayLike) -> FloatArray:
+    """(n, 33, 3) landmarks plus mid-hip, mid-shoulder and mid-ear: (n, 36, 3)."""
+    points = np.asarray(world, dtype=np.float64)
+    extra = np.stack(
+        [
+            points[:, [_J["left_hip"], _J["right_hip"]]].mean(axis=1),
+            points[:, [_J["left_shoulder"], _J["right_shoulder"]]].mean(axis=1),
+            points[:, [_J["left_ear"], _J["right_ear"]]].mean(axis=1),
+        ],
+        axis=1,
+    )
+    return np.concatenate([points, extra], axis=1)
+
+
+def extended_visibility(visibility: npt.ArrayLike) -> FloatArray:
+    """(n, 33) visibility plus the midpoints' (the lower of their two points): (n, 36)."""
+    vis = np.asarray(visibility, dtype=np.float64)
+    extra = np.stack(
+        [
+            vis[:, [_J["left_hip"], _J["right_hip"]]].min(axis=1),
+            vis[:, [_J["left_shoulder"], _J["right_shoulder"]]].min(axis=1),
+            vis[:, [_J["left_ear"], _J["right_ear"]]].min(axis=1),
+        ],
+        axis=1,
+    )
+    return np.concatenate([vis, extra], axis=1)
+
+
+def facing_angle(points: FloatArray) -> FloatArray:
+    """(n,) radians: the direction of the right-to-left hip line in the ground plane
+    (x, z), from +x towards +z; the shoulders' line where the hips are not seen. NaN
+    with neither."""
+    hips = points[:, _J["left_hip"]] - points[:, _J["right_hip"]]
+    shoulders = points[:, _J["left_shoulder"]] - points[:, _J["right_shoulder"]]
+    line = np.where(np.isnan(hips).any(axis=-1, keepdims=True), shoulders, hips)
+    angle: FloatArray = np.arctan2(line[:, 2], line[:, 0])
+    return angle
+
+
+def rotate_about_vertical(points: FloatArray, angle: FloatArray) -> FloatArray:
+    """Rotate (n, k, 3) points by ``-angle`` (n,) about the y axis: a line at ``angle``
+    lands on +x. ``rotate_about_vertical(p, -a)`` undoes it."""
+    cos = np.cos(angle)[:, None]
+    sin = np.sin(angle)[:, None]
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    return np.stack([cos * x + sin * z, y, cos * z - sin * x], axis=-1)
+
+
+def body_frame(world: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """World landmarks (n, 33, 3) to the body-centred frame: (n, 36, 3) points with
+    origin mid-hip and the hips' line along +x, and the (n,) facing angles removed."""
+    points = extended_points(world)
+    facing = facing_angle(points)
+    centred = points - points[:, MID_HIP : MID_HIP + 1]
+    return rotate_about_vertical(centred, facing), facing
+
+
+def directions(points: FloatArray, pairs: npt.NDArray[np.int64]) -> FloatArray:
+    """Unit vectors (n, len(pairs), 3) from ``points[:, a]`` to ``points[:, b]``;
+    NaN where either point is missing or they coincide."""
+    vectors = points[:, pairs[:, 1]] - points[:, pairs[:, 0]]
+    length = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit: FloatArray = np.where(length > 1e-9, vectors / length, np.nan)
+    return unit
+
+
+def bone_lengths(points: FloatArray, pairs: npt.NDArray[np.int64]) -> FloatArray:
+    """The median length (metres) of each bone over a clip: (len(pairs),); NaN for a
+    bone never seen. The median, because a single frame's depth guess is noisy."""
+    vectors = points[:, pairs[:, 1]] - points[:, pairs[:, 0]]
+    lengths = np.linalg.norm(vectors, axis=-1)
+    if len(lengths) == 0:
+        return np.full(len(pairs), np.nan)
+    with warnings.catch_warnings():  # a bone never seen is NaN, said in the docstring
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median: FloatArray = np.nanmedian(lengths, axis=0)
+    return median
+
+
+@dataclass(frozen=True)
+class BodyFeatures:
+    """One performance in the body-centred frame.
+
+    ``points`` (n, 36, 3) metres; ``directions`` (n, B, 3) unit vectors of the scored
+    ``BONES`` (NaN where not seen); ``confidence`` (n, B) 0–1, the lower visibility of
+    a bone's two ends (0 where not seen); ``facing`` (n,) radians removed per frame;
+    ``tree_lengths`` (len(TREE),) median bone lengths of the whole skeleton, for
+    :func:`retarget`.
+    """
+
+    t_ms: FloatArray
+    points: FloatArray
+    directions: FloatArray
+    confidence: FloatArray
+    facing: FloatArray
+    tree_lengths: FloatArray
+
+    @property
+    def tree_directions(self) -> FloatArray:
+        """(n, len(TREE), 3) unit vectors of the whole skeleton, for :func:`retarget`."""
+        return directions(self.points, TREE)
+
+
+def body_features(performance: Performance) -> BodyFeatures:
+    """The body-centred features of a performance (vectorised over frames)."""
+    points, facing = body_frame(performance.world)
+    unit = directions(points, BONES)
+    vis = extended_visibility(performance.visibility)
+    confidence = np.minimum(vis[:, BONES[:, 0]], vis[:, BONES[:, 1]])
+    confidence = np.where(np.isnan(unit).any(axis=-1), 0.0, confidence)
+    return BodyFeatures(
+        t_ms=performance.t_ms,
+        points=points,
+        directions=unit,
+        confidence=confidence,
+        facing=facing,
+        tree_lengths=bone_lengths(points, TREE),
+    )
+
+
+def retarget(
+    tree_directions: npt.ArrayLike,
+    lengths: npt.ArrayLike,
+    *,
+    facing: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """Rebuild a body (n, 33, 3) from bone directions (n, len(TREE), 3) and lengths.
+
+    Give the teacher's directions and the student's ``tree_lengths``: the teacher's
+    pose on the student's body, mid-hip at the origin, for the ghost overlay. With
+    ``facing`` (n,) radians (the student's, say) the body is turned back to face that
+    way in world coordinates; without it, it stays in the body frame. A bone with no
+    direction leaves its point and everything beyond it NaN.
+    """
+    unit = np.asarray(tree_directions, dtype=np.float64)
+    length = np.asarray(lengths, dtype=np.float64)
+    n = unit.shape[0]
+    points = np.full((n, N_POINTS, 3), np.nan)
+    points[:, MID_HIP] = 0.0
+    for k, (parent, child) in enumerate(TREE):  # 35 bones, each vectorised over frames
+        points[:, child] = points[:, parent] + unit[:, k] * length[k]
+    if facing is not None:
+        points = rotate_about_vertical(points, -np.asarray(facing, dtype=np.float64))
+    return points[:, :N_LANDMARKS]
+
+
+def resample(features: BodyFeatures, t_ms: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Directions and confidence at the times ``t_ms`` (m,): linear between the two
+    nearest frames, renormalised; NaN (confidence 0) outside the clip or where either
+    neighbour is missing. Returns ((m, B, 3), (m, B))."""
+    times = np.asarray(t_ms, dtype=np.float64)
+    source = features.t_ms
+    inside = (times >= source[0]) & (times <= source[-1]) if len(source) else times < 0
+    right = np.clip(np.searchsorted(source, times, side="right"), 1, max(len(source) - 1, 1))
+    left = right - 1
+    span = source[right] - source[left] if len(source) > 1 else np.ones_like(times)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip(np.where(span > 0, (times - source[left]) / span, 0.0), 0.0, 1.0)
+    if len(source) == 1:
+        left = right = np.zeros_like(left)
+    mixed = (
+        features.directions[left] * (1 - frac)[:, None, None]
+        + features.directions[right] * frac[:, None, None]
+    )
+    norm = np.linalg.norm(mixed, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = np.where(norm > 1e-9, mixed / norm, np.nan)
+    unit[~inside] = np.nan
+    confidence = np.minimum(features.confidence[left], features.confidence[right])
+    confidence = np.where(np.isnan(unit).any(axis=-1), 0.0, confidence)
+    return unit, confidence
