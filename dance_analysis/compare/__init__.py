@@ -49,7 +49,12 @@ def compare(student: Performance, teacher: Performance) -> Comparison:
         parts=scores.parts,
         segments=[s.segment for s in scores.segments],
         formula_version=FORMULA_VERSION,
-        feedback=comparison_feedback(scores.segments, scores.parts, scores.mirrored),
+        feedback=comparison_feedback(
+            scores.segments,
+            scores.parts,
+            scores.mirrored,
+            frame_ms=max(student.frame_ms, teacher.frame_ms),
+        ),
     )
 
 

@@ -37,7 +37,9 @@ BAND_SHARE = 0.05  # … plus this share of the overlap's length
 MIN_OVERLAP_S = 2.0  # an alignment must pair at least this much of the two clips …
 MIN_OVERLAP_SHARE = 0.5  # … and at least this share of the shorter one
 PARTIAL_PENALTY = 0.25  # cost × (1 + this × unpaired share): prefer the fuller overlap
-NO_DATA_COST = 2.0  # the squared chord distance between two random directions
+ROBUST_D = 2.0 - 2.0 * np.cos(np.radians(30.0))  # a bone 30° off costs half of the most
+NO_DATA_COST = 0.6  # about what two unrelated poses cost
+STALL_COST = 0.05  # added to each step off the diagonal: hold the tempo unless poses say
 SMOOTH_SAMPLES = 11  # the DTW map is a running mean over 1.1 s: no staircase, no stalls
 
 
@@ -85,19 +87,28 @@ class Alignment:
 def pose_cost(
     a_dir: FloatArray, a_conf: FloatArray, b_dir: FloatArray, b_conf: FloatArray
 ) -> FloatArray:
-    """(na, nb): the weighted mean squared distance between unit bone vectors over the
-    bones both see (0 same, 2 at right angles, 4 opposite); ``NO_DATA_COST`` where they
-    share none. Two matrix products, no loop over frames."""
-    a_mask = (a_conf > 0) * BONE_WEIGHTS
-    b_mask = (b_conf > 0).astype(np.float64)
-    a_unit = np.nan_to_num(a_dir) * a_mask[..., None]
-    b_unit = np.nan_to_num(b_dir)
-    shared = a_mask @ b_mask.T
-    dot = a_unit.reshape(len(a_unit), -1) @ b_unit.reshape(len(b_unit), -1).T
+    """(na, nb): how unlike two poses are, 0–1, over the bones both see.
+
+    Per bone the squared distance of the unit vectors, ``d = 2 - 2 cos(angle)``, is
+    made robust, ``d / (d + ROBUST_D)``: one part far off (a raised arm) then cannot
+    outvote the rest of the body, and the map follows the body's timing, not the
+    moments where that part happens to look right. The weighted mean over the shared
+    bones; ``NO_DATA_COST`` where the two share none. One small matrix product per
+    bone, no loop over frames.
+    """
+    a_seen = (a_conf > 0).astype(np.float64)
+    b_seen = (b_conf > 0).astype(np.float64)
+    a_unit, b_unit = np.nan_to_num(a_dir), np.nan_to_num(b_dir)
+    total = np.zeros((len(a_dir), len(b_dir)))
+    shared = np.zeros_like(total)
+    for bone, weight in enumerate(BONE_WEIGHTS):
+        both = weight * np.outer(a_seen[:, bone], b_seen[:, bone])
+        d = np.clip(2.0 - 2.0 * (a_unit[:, bone] @ b_unit[:, bone].T), 0.0, 4.0)
+        total += both * (d / (d + ROBUST_D))
+        shared += both
     with np.errstate(invalid="ignore", divide="ignore"):
-        cost = np.where(shared > 1.0, 2.0 - 2.0 * dot / shared, NO_DATA_COST)
-    clipped: FloatArray = np.clip(cost, 0.0, 4.0)
-    return clipped
+        cost: FloatArray = np.where(shared > 1.0, total / shared, NO_DATA_COST)
+    return cost
 
 
 def mirror_blind_cost(
@@ -158,7 +169,8 @@ def _dtw_band(cost: FloatArray, centre: FloatArray, half_width: int) -> list[tup
     """The cheapest monotonic path through ``cost`` (rows × cols) that stays within
     ``half_width`` columns of ``centre`` (one column per row), from any column of the
     first row to any of the last; steps right, down and diagonal (diagonal counted
-    twice, so that a path is not cheaper for cutting corners).
+    twice, so that a path is not cheaper for cutting corners; a step off the diagonal
+    pays ``STALL_COST`` besides, so that the tempo is held unless the poses say so).
 
     Each row is vectorised: the moves within a row are a running minimum over a
     cumulative sum, ``D[j] = S[j] + min_{l<=j}(a[l] - S[l])``.
@@ -170,13 +182,13 @@ def _dtw_band(cost: FloatArray, centre: FloatArray, half_width: int) -> list[tup
     for i in range(rows):
         c = cost[i, lo[i] : hi[i] + 1]
         if i == 0:
-            arrive = c.copy()
+            arrive = c + STALL_COST
         else:
             prev = total[i - 1]
             j = np.arange(lo[i], hi[i] + 1)
             diagonal = np.where(j > 0, prev[np.maximum(j - 1, 0)], np.inf) + 2.0 * c
-            arrive = np.minimum(diagonal, prev[j] + c)
-        running = np.cumsum(c)
+            arrive = np.minimum(diagonal, prev[j] + c + STALL_COST)
+        running = np.cumsum(c + STALL_COST)
         total[i, lo[i] : hi[i] + 1] = running + np.minimum.accumulate(arrive - running)
     # Walk back from the cheapest end in the last row.
     i = rows - 1
@@ -184,12 +196,12 @@ def _dtw_band(cost: FloatArray, centre: FloatArray, half_width: int) -> list[tup
     path = [(i, j)]
     while True:
         here, c = total[i, j], cost[i, j]
-        if i == 0 and (j == 0 or np.isclose(here, c)):
+        if i == 0 and (j == 0 or np.isclose(here, c + STALL_COST)):
             break
         options = [
             (total[i - 1, j - 1] + 2 * c if i > 0 and j > 0 else np.inf, i - 1, j - 1),
-            (total[i - 1, j] + c if i > 0 else np.inf, i - 1, j),
-            (total[i, j - 1] + c if j > 0 else np.inf, i, j - 1),
+            (total[i - 1, j] + c + STALL_COST if i > 0 else np.inf, i - 1, j),
+            (total[i, j - 1] + c + STALL_COST if j > 0 else np.inf, i, j - 1),
         ]
         _, i, j = min(options, key=lambda option: option[0])
         path.append((i, j))

@@ -27,7 +27,7 @@ MAX_GOOD = 2  # then what went well
 MAX_MIRROR = 2  # then mirror-image notes
 PART_ITEM_BELOW = 80.0  # a segment's worst part is named when it scores below this
 TIMING_MIN_MS = 80.0  # a lag smaller than this is "in time": a frame or two at 30 fps
-TIMING_NEEDS_SCORE = 60.0  # below this the poses disagree too much to say who is late
+TIMING_NEEDS_SCORE = 70.0  # below this the poses disagree too much to say who is late
 GOOD_SCORE = 85.0  # a segment (or a part over the clip) this close is praised
 DIRECTION_MIN_DEG = 8.0  # a direction smaller than this is not named; the size is
 ROUND_DEG = 5  # sizes are said to the nearest 5°: the model is no surer than that
@@ -98,18 +98,22 @@ def describe(part: str, scored: ScoredSegment) -> str:
         side = 1.0 if part.startswith("left") else -1.0
         s_limb, t_limb = _unit(s[:, 0] + s[:, 1]), _unit(t[:, 0] + t[:, 1])
         joint = name.replace("arm", "elbow").replace("leg", "knee")
+        # Elevation above the horizontal, and the heading in the ground plane (0° in
+        # front, 90° out to the side), its difference scaled by how level the limb is:
+        # the heading of a limb that points at the floor means nothing.
+        elevation_s, elevation_t = _asin_deg(-s_limb[:, 1]), _asin_deg(-t_limb[:, 1])
+        heading_s = np.degrees(np.arctan2(side * s_limb[:, 0], -s_limb[:, 2]))
+        heading_t = np.degrees(np.arctan2(side * t_limb[:, 0], -t_limb[:, 2]))
+        level = np.cos(np.radians(elevation_s)) * np.cos(np.radians(elevation_t))
         bend_s = np.degrees(np.arccos(np.clip(np.sum(s[:, 0] * s[:, 1], axis=-1), -1, 1)))
         bend_t = np.degrees(np.arccos(np.clip(np.sum(t[:, 0] * t[:, 1], axis=-1), -1, 1)))
         candidates += [
-            (_mean_diff(_asin_deg(-s_limb[:, 1]), _asin_deg(-t_limb[:, 1]), frame_w),
+            (_mean_diff(elevation_s, elevation_t, frame_w),
              f"your {name} is about {{deg}}° higher than the teacher's",
              f"your {name} is about {{deg}}° lower than the teacher's"),
-            (_mean_diff(_asin_deg(-s_limb[:, 2]), _asin_deg(-t_limb[:, 2]), frame_w),
-             f"your {name} is about {{deg}}° further forward than the teacher's",
-             f"your {name} is about {{deg}}° further back than the teacher's"),
-            (_mean_diff(_asin_deg(side * s_limb[:, 0]), _asin_deg(side * t_limb[:, 0]), frame_w),
+            (_mean_diff(_wrap_deg(heading_s - heading_t) * level, np.zeros(len(s)), frame_w),
              f"your {name} is about {{deg}}° further out to the side than the teacher's",
-             f"your {name} is about {{deg}}° closer in than the teacher's"),
+             f"your {name} is about {{deg}}° further to the front than the teacher's"),
             # The bend is the angle between the two bones: 0° straight.
             (_mean_diff(bend_s, bend_t, frame_w),
              f"your {joint} is bent about {{deg}}° more than the teacher's",
@@ -178,9 +182,14 @@ def comparison_feedback(
     segments: Sequence[ScoredSegment],
     parts: dict[str, float | None],
     clip_mirrored: bool,
+    *,
+    frame_ms: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Feedback item dicts (result.json's feedback shape, ``topic`` "comparison"):
-    problems worst first, then the mirror image, then what was good."""
+    problems worst first, then the mirror image, then what was good. A lag is named
+    from ``TIMING_MIN_MS`` or one frame (``frame_ms``, the longer of the two clips'),
+    whichever is longer: less than a frame is not measured."""
+    timing_min = max(TIMING_MIN_MS, frame_ms)
     problems: list[_Item] = []
     mirrors: list[_Item] = []
     good: list[_Item] = []
@@ -195,7 +204,7 @@ def comparison_feedback(
             problems.append(_Item(100.0 - part_score, body))
         if (
             seg.timing_ms is not None
-            and abs(seg.timing_ms) >= TIMING_MIN_MS
+            and abs(seg.timing_ms) >= timing_min
             and (seg.score or 0.0) >= TIMING_NEEDS_SCORE
         ):
             ms = int(round(abs(seg.timing_ms) / ROUND_MS) * ROUND_MS)
