@@ -187,9 +187,9 @@ def comparison_feedback(
 ) -> list[dict[str, Any]]:
     """Feedback item dicts (result.json's feedback shape, ``topic`` "comparison"):
     problems worst first, then the mirror image, then what was good. A lag is named
-    from ``TIMING_MIN_MS`` or one frame (``frame_ms``, the longer of the two clips'),
-    whichever is longer: less than a frame is not measured."""
-    timing_min = max(TIMING_MIN_MS, frame_ms)
+    from ``TIMING_MIN_MS`` or half a frame (``frame_ms``, the longer of the two clips'),
+    whichever is longer: poses are interpolated between frames, but not much finer."""
+    timing_min = max(TIMING_MIN_MS, frame_ms / 2.0)
     problems: list[_Item] = []
     mirrors: list[_Item] = []
     good: list[_Item] = []
@@ -201,7 +201,7 @@ def comparison_feedback(
         if part is not None and part_score is not None and part_score < PART_ITEM_BELOW:
             message = f"{where}: {describe(part, scored)}."
             body = _item(seg.start_ms, seg.end_ms, _JOINTS[part], message, _severity(part_score))
-            problems.append(_Item(100.0 - part_score, body))
+            problems.append(_Item(round(100.0 - part_score), body))
         if (
             seg.timing_ms is not None
             and abs(seg.timing_ms) >= timing_min
@@ -209,20 +209,20 @@ def comparison_feedback(
         ):
             ms = int(round(abs(seg.timing_ms) / ROUND_MS) * ROUND_MS)
             side = "behind" if seg.timing_ms > 0 else "ahead of"
-            severity = "warning" if abs(seg.timing_ms) >= 150.0 else "info"
+            severity = "warning" if ms >= 150 else "info"
             message = f"{where}: about {ms} ms {side} the teacher."
             # 5 ms of lag ranks like one point of score: 120 ms ~ a part at 76.
             problems.append(
-                _Item(
-                    abs(seg.timing_ms) / 5.0, _item(seg.start_ms, seg.end_ms, (), message, severity)
-                )
+                _Item(round(ms / 5.0), _item(seg.start_ms, seg.end_ms, (), message, severity))
             )
         if seg.mirrored and not clip_mirrored:
             message = f"You mirrored {seg.label}: scored against the teacher's mirror image."
             mirrors.append(_Item(0.0, _item(seg.start_ms, seg.end_ms, (), message, "info")))
         if seg.score is not None and seg.score >= GOOD_SCORE:
             message = f"{where}: close to the teacher (score {round(seg.score)})."
-            good.append(_Item(seg.score, _item(seg.start_ms, seg.end_ms, (), message, "info")))
+            good.append(
+                _Item(round(seg.score), _item(seg.start_ms, seg.end_ms, (), message, "info"))
+            )
     if clip_mirrored and segments:
         first, last = segments[0].segment, segments[-1].segment
         message = "You danced the mirror image of the teacher: scored against the mirror image."
@@ -239,9 +239,14 @@ def comparison_feedback(
                 _item(first.start_ms, last.end_ms, _JOINTS[best[0]], message, "info"),
             )
         )
+
+    # Worst first; equal ranks (rounded as they are said) in the order they happen.
+    def order(item: _Item) -> tuple[float, float]:
+        return (-item.rank, float(item.body["time_ms"]))
+
     ranked = [
-        *sorted(problems, key=lambda i: -i.rank)[:MAX_PROBLEMS],
-        *sorted(mirrors, key=lambda i: -i.rank)[:MAX_MIRROR],
-        *sorted(good, key=lambda i: -i.rank)[:MAX_GOOD],
+        *sorted(problems, key=order)[:MAX_PROBLEMS],
+        *sorted(mirrors, key=order)[:MAX_MIRROR],
+        *sorted(good, key=order)[:MAX_GOOD],
     ]
     return [item.body for item in ranked]
