@@ -77,7 +77,7 @@ def _parent(name: str) -> str:
     rest = name[len(side) :]
     parents = {
         "hip": "mid_hip", "mid_shoulder": "mid_hip", "shoulder": "mid_shoulder",
-        "nose": "mid_shoulder", "mid_ear": "mid_shoulder", "elbow": f"{side}shoulder",
+        "nose": "mid_shoulder", "elbow": f"{side}shoulder",
         "wrist": f"{side}elbow", "pinky": f"{side}wrist", "index": f"{side}wrist",
         "thumb": f"{side}wrist", "knee": f"{side}hip", "ankle": f"{side}knee",
         "heel": f"{side}ankle", "foot_index": f"{side}ankle", "eye_inner": "nose",
@@ -91,7 +91,8 @@ def _tree_pairs() -> npt.NDArray[np.int64]:
     """(parent, child) index pairs, every parent placed before its children."""
     placed = {MID_HIP}
     pairs: list[tuple[int, int]] = []
-    pending = [name for name in _J if name != "mid_hip"]
+    # mid-ear is only a scoring aid (the mean of the ears), not a joint of the body.
+    pending = [name for name in _J if name not in ("mid_hip", "mid_ear")]
     while pending:
         later = []
         for name in pending:
@@ -105,7 +106,7 @@ def _tree_pairs() -> npt.NDArray[np.int64]:
     return np.array(pairs, dtype=np.int64)
 
 
-# The bones of the tree (35 of them: every point but the root has a parent).
+# The bones of the tree (34: every landmark and mid-shoulder has a parent).
 TREE = _tree_pairs()
 
 
@@ -249,7 +250,7 @@ def retarget(
     n = unit.shape[0]
     points = np.full((n, N_POINTS, 3), np.nan)
     points[:, MID_HIP] = 0.0
-    for k, (parent, child) in enumerate(TREE):  # 35 bones, each vectorised over frames
+    for k, (parent, child) in enumerate(TREE):  # 34 bones, each vectorised over frames
         points[:, child] = points[:, parent] + unit[:, k] * length[k]
     if facing is not None:
         points = rotate_about_vertical(points, -np.asarray(facing, dtype=np.float64))
