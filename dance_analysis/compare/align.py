@@ -185,9 +185,9 @@ def _dtw_band(cost: FloatArray, centre: FloatArray, half_width: int) -> list[tup
             arrive = c + STALL_COST
         else:
             prev = total[i - 1]
-            j = np.arange(lo[i], hi[i] + 1)
-            diagonal = np.where(j > 0, prev[np.maximum(j - 1, 0)], np.inf) + 2.0 * c
-            arrive = np.minimum(diagonal, prev[j] + c + STALL_COST)
+            band = np.arange(lo[i], hi[i] + 1)
+            diagonal = np.where(band > 0, prev[np.maximum(band - 1, 0)], np.inf) + 2.0 * c
+            arrive = np.minimum(diagonal, prev[band] + c + STALL_COST)
         running = np.cumsum(c + STALL_COST)
         total[i, lo[i] : hi[i] + 1] = running + np.minimum.accumulate(arrive - running)
     # Walk back from the cheapest end in the last row.
@@ -195,13 +195,13 @@ def _dtw_band(cost: FloatArray, centre: FloatArray, half_width: int) -> list[tup
     j = int(lo[i] + np.argmin(total[i, lo[i] : hi[i] + 1]))
     path = [(i, j)]
     while True:
-        here, c = total[i, j], cost[i, j]
-        if i == 0 and (j == 0 or np.isclose(here, c + STALL_COST)):
+        here, cell = float(total[i, j]), float(cost[i, j])
+        if i == 0 and (j == 0 or np.isclose(here, cell + STALL_COST)):
             break
         options = [
-            (total[i - 1, j - 1] + 2 * c if i > 0 and j > 0 else np.inf, i - 1, j - 1),
-            (total[i - 1, j] + c + STALL_COST if i > 0 else np.inf, i - 1, j),
-            (total[i, j - 1] + c + STALL_COST if j > 0 else np.inf, i, j - 1),
+            (total[i - 1, j - 1] + 2 * cell if i > 0 and j > 0 else np.inf, i - 1, j - 1),
+            (total[i - 1, j] + cell + STALL_COST if i > 0 else np.inf, i - 1, j),
+            (total[i, j - 1] + cell + STALL_COST if j > 0 else np.inf, i, j - 1),
         ]
         _, i, j = min(options, key=lambda option: option[0])
         path.append((i, j))

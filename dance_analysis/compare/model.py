@@ -124,7 +124,10 @@ class Performance:
             else np.asarray(visibility, dtype=np.float64)
         )
         xy = np.full((n, N_LANDMARKS, 2), np.nan) if image is None else np.asarray(image, float)
-        music = {"beats_ms": list(np.asarray(beats_ms, dtype=float)), "counts": list(counts)}
+        music: dict[str, Any] = {
+            "beats_ms": list(np.asarray(beats_ms, dtype=float)),
+            "counts": list(counts),
+        }
         if tempo_bpm is not None:
             music["tempo_bpm"] = tempo_bpm
         return cls(
