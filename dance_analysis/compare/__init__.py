@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from dance_analysis.compare.align import Alignment, align
+from dance_analysis.compare.align import Alignment, find_alignment
 from dance_analysis.compare.features import PART_NAMES, BodyFeatures, body_features, retarget
 from dance_analysis.compare.feedback import comparison_feedback
 from dance_analysis.compare.model import Comparison, Performance, Segment
-from dance_analysis.compare.score import FORMULA_VERSION, score
+from dance_analysis.compare.score import FORMULA_VERSION, score_comparison
 
 
 class CompareError(ValueError):
@@ -33,8 +33,8 @@ def compare(student: Performance, teacher: Performance) -> Comparison:
             raise CompareError(f"no dancer found in the {who}'s clip")
     student_features = body_features(student)
     teacher_features = body_features(teacher)
-    alignment = align(student, teacher, student_features, teacher_features)
-    scores = score(student, teacher, student_features, teacher_features, alignment)
+    alignment = find_alignment(student, teacher, student_features, teacher_features)
+    scores = score_comparison(student, teacher, student_features, teacher_features, alignment)
     reference: dict[str, str] = {"source": teacher.source or "", "sha256": teacher.sha256 or ""}
     if teacher.job_id is not None:
         reference["job_id"] = teacher.job_id

@@ -38,7 +38,6 @@ MIN_OVERLAP_S = 2.0  # an alignment must pair at least this much of the two clip
 MIN_OVERLAP_SHARE = 0.5  # … and at least this share of the shorter one
 PARTIAL_PENALTY = 0.25  # cost × (1 + this × unpaired share): prefer the fuller overlap
 ROBUST_D = 2.0 - 2.0 * np.cos(np.radians(30.0))  # a bone 30° off costs half of the most
-NO_DATA_COST = 0.6  # about what two unrelated poses cost
 STALL_COST = 0.05  # added to each step off the diagonal: hold the tempo unless poses say
 SMOOTH_SAMPLES = 11  # the DTW map is a running mean over 1.1 s: no staircase, no stalls
 
@@ -93,8 +92,8 @@ def pose_cost(
     made robust, ``d / (d + ROBUST_D)``: one part far off (a raised arm) then cannot
     outvote the rest of the body, and the map follows the body's timing, not the
     moments where that part happens to look right. The weighted mean over the shared
-    bones; ``NO_DATA_COST`` where the two share none. One small matrix product per
-    bone, no loop over frames.
+    bones; NaN where the two share none (a frame without the dancer says nothing).
+    One small matrix product per bone, no loop over frames.
     """
     a_seen = (a_conf > 0).astype(np.float64)
     b_seen = (b_conf > 0).astype(np.float64)
@@ -107,7 +106,7 @@ def pose_cost(
         total += both * (d / (d + ROBUST_D))
         shared += both
     with np.errstate(invalid="ignore", divide="ignore"):
-        cost: FloatArray = np.where(shared > 1.0, total / shared, NO_DATA_COST)
+        cost: FloatArray = np.where(shared > 1.0, total / shared, np.nan)
     return cost
 
 
@@ -117,17 +116,23 @@ def mirror_blind_cost(
     """:func:`pose_cost` against ``b`` or its mirror image, whichever is closer."""
     direct = pose_cost(a_dir, a_conf, b_dir, b_conf)
     mirrored = pose_cost(a_dir, a_conf, mirror_directions(b_dir), mirror_confidence(b_conf))
-    out: FloatArray = np.minimum(direct, mirrored)
+    out: FloatArray = np.fmin(direct, mirrored)
     return out
 
 
 @dataclass(frozen=True)
 class _Grid:
-    """Both clips at 10 Hz, and the cost of pairing any two samples."""
+    """Both clips at 10 Hz, and the cost of pairing any two samples (NaN: no data)."""
 
     student_ms: FloatArray
     teacher_ms: FloatArray
     cost: FloatArray  # (ns, nt)
+
+    @property
+    def student_seen(self) -> npt.NDArray[np.bool_]:
+        """(ns,) whether the student's sample can be compared with anything."""
+        seen: npt.NDArray[np.bool_] = ~np.isnan(self.cost).all(axis=1)
+        return seen
 
 
 def _grid(student: BodyFeatures, teacher: BodyFeatures) -> _Grid:
@@ -147,17 +152,22 @@ def _line_search(grid: _Grid) -> tuple[float, float]:
     searched over ``LINE_RATIOS`` tempo ratios and every whole-sample offset."""
     ns, nt = grid.cost.shape
     rows = np.arange(ns)
-    least = min(_min_overlap(ns, nt), 0.9 * min(ns, nt))
+    # Overlaps are counted in samples where both dancers were seen.
+    seen_s = int(grid.student_seen.sum())
+    seen_t = int((~np.isnan(grid.cost).all(axis=0)).sum())
+    least = min(_min_overlap(seen_s, seen_t), 0.9 * min(seen_s, seen_t))
     best = (np.inf, 1.0, 0.0)
     for ratio in np.geomspace(TEMPO_MIN, TEMPO_MAX, LINE_RATIOS):
         offsets = np.arange(-np.ceil(ratio * ns), nt + 1, dtype=np.float64)
         cols = np.rint(ratio * rows[None, :] + offsets[:, None]).astype(np.int64)
-        valid = (cols >= 0) & (cols < nt)
-        values = np.where(valid, grid.cost[rows[None, :], np.clip(cols, 0, nt - 1)], 0.0)
+        inside = (cols >= 0) & (cols < nt)
+        values = np.where(inside, grid.cost[rows[None, :], np.clip(cols, 0, nt - 1)], np.nan)
+        valid = ~np.isnan(values)
+        values = np.where(valid, values, 0.0)
         paired = valid.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = values.sum(axis=1) / paired
-        unpaired = 1.0 - paired / min(ns, nt / ratio)
+        unpaired = 1.0 - paired / min(seen_s, seen_t / ratio)
         score = np.where(paired >= least, mean * (1.0 + PARTIAL_PENALTY * unpaired), np.inf)
         k = int(np.argmin(score))
         if score[k] < best[0]:
@@ -243,10 +253,16 @@ def align_dtw(student: BodyFeatures, teacher: BodyFeatures) -> Alignment:
     inside = np.flatnonzero((centre >= -0.5) & (centre <= nt - 0.5))
     first, last = int(inside[0]), int(inside[-1])
     half_width = int(np.ceil(BAND_MS / GRID_MS + BAND_SHARE * (last - first + 1)))
-    path = _dtw_band(grid.cost[first : last + 1], centre[first : last + 1], half_width)
+    # Where either clip has no dancer the path is free to go anywhere: the stall cost
+    # alone steers it, so it holds the tempo across the gap.
+    known = np.nan_to_num(grid.cost[first : last + 1], nan=0.0)
+    path = _dtw_band(known, centre[first : last + 1], half_width)
     pairs = _path_map(grid, [(i + first, j) for i, j in path])
-    trim = len(pairs) // 20  # the ends of a DTW path hug the band's corners
-    fit_ratio, fit_offset = _fit_line(pairs[trim : len(pairs) - trim] if trim else pairs)
+    # The line is fitted where the student was seen; the ends of a DTW path hug the
+    # band's corners, so 5 % at each end are left out too.
+    seen = pairs[np.isin(pairs[:, 0], grid.student_ms[grid.student_seen])]
+    trim = len(seen) // 20
+    fit_ratio, fit_offset = _fit_line(seen[trim : len(seen) - trim] if trim else seen)
     # The line the search found, in ms: teacher = ratio * (student - offset).
     line_offset = grid.student_ms[0] - (grid.teacher_ms[0] + offset * GRID_MS) / ratio
     plausible = TEMPO_MIN - TEMPO_SLACK <= fit_ratio <= TEMPO_MAX + TEMPO_SLACK and (
@@ -257,8 +273,11 @@ def align_dtw(student: BodyFeatures, teacher: BodyFeatures) -> Alignment:
     return Alignment("dtw", pairs, fit_ratio, fit_offset)
 
 
-def _beat_period(beats_ms: FloatArray) -> float:
-    return float(np.median(np.diff(beats_ms)))
+def beat_period(beats_ms: FloatArray) -> float:
+    """The clip's beat period (ms): the slope of the beat times against their index, a
+    least-squares line, so that a tempo that wavers averages out over the clip."""
+    slope = np.polyfit(np.arange(len(beats_ms), dtype=np.float64), beats_ms, 1)[0]
+    return float(slope)
 
 
 def align_counts(
@@ -269,7 +288,7 @@ def align_counts(
 ) -> Alignment | None:
     """Counts matched to counts, or None when the tempi are too far apart (outside
     0.8–1.25, e.g. a double-time reading) or no "1"-on-"1" offset pairs enough."""
-    ratio = _beat_period(teacher.beats_ms) / _beat_period(student.beats_ms)
+    ratio = beat_period(teacher.beats_ms) / beat_period(student.beats_ms)
     if not TEMPO_MIN - TEMPO_SLACK <= ratio <= TEMPO_MAX + TEMPO_SLACK:
         return None
     grid = _grid(student_features, teacher_features)
@@ -303,15 +322,18 @@ def _map_cost(grid: _Grid, pairs: FloatArray, ratio: float) -> float:
     t = alignment.teacher_ms(grid.student_ms)
     cols = np.rint((t - grid.teacher_ms[0]) / GRID_MS).astype(np.int64)
     ns, nt = grid.cost.shape
-    valid = (cols >= 0) & (cols < nt)
+    inside = (cols >= 0) & (cols < nt)
+    values = np.full(ns, np.nan)
+    values[inside] = grid.cost[np.flatnonzero(inside), cols[inside]]
+    valid = ~np.isnan(values)
     if valid.sum() < min(_min_overlap(ns, nt), 0.9 * min(ns, nt)):
         return float("inf")
-    mean = float(grid.cost[np.flatnonzero(valid), cols[valid]].mean())
+    mean = float(values[valid].mean())
     unpaired = 1.0 - valid.sum() / min(ns, nt / ratio)
     return mean * (1.0 + PARTIAL_PENALTY * unpaired)
 
 
-def align(
+def find_alignment(
     student: Performance,
     teacher: Performance,
     student_features: BodyFeatures,

@@ -266,7 +266,7 @@ def spans(
             label = f"counts {teacher_phrase * length + 1}–{(teacher_phrase + 1) * length}"
             out.append(Span(start, end, label, _frames(t, covered, start, end)))
     else:
-        edges = np.arange(first, last, WINDOW_MS)
+        edges = np.arange(first, last, WINDOW_MS) if last > first else np.array([first])
         if len(edges) > 1 and last - edges[-1] < WINDOW_MS / 2:
             edges = edges[:-1]  # a short tail joins the window before it
         ends = [*edges[1:], last + 1e-6]
@@ -312,7 +312,7 @@ class Scores:
     segments: list[ScoredSegment]
 
 
-def score(
+def score_comparison(
     student: Performance,
     teacher: Performance,
     student_features: BodyFeatures,

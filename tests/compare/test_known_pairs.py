@@ -80,6 +80,17 @@ def test_a_slower_or_faster_dance_gives_the_tempo_ratio(squats: dict, speed: flo
     assert np.interp(10_000.0, s, t) == pytest.approx(10_000.0 * speed, abs=FRAME_MS)
 
 
+def test_a_stretch_without_the_dancer_is_skipped_not_misaligned(squats: dict) -> None:
+    student = clips.squats()
+    for frame in student["frames"][20:40]:  # 4 s to 8 s: the dancer out of the picture
+        frame["world_landmarks"] = None
+    result = _compare(student, squats)
+    assert abs(result.time_offset_ms) <= FRAME_MS
+    assert [s.score is None for s in result.segments] == [False, True, False]
+    assert all(s.score >= 95 for s in result.segments if s.score is not None)
+    assert result.overall is not None and result.overall >= 95
+
+
 def test_an_unrelated_motion_scores_much_lower(squats: dict) -> None:
     same = _compare(squats, squats)
     # The mock backend's dancer swings the arms and sways instead of squatting.
