@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def main() -> None:
     print(f"two clips of {args.seconds:.0f} s at {FPS:.0f} fps ({frames} frames each)")
     print(f"(a) load both results:   {load_s:6.3f} s   1.0 x")
     for label, name in (("(b) compare, DTW:", "dtw"), ("(c) compare, counts:", "counts")):
-        seconds = _median_s(lambda n=name: compare(students[n], teachers[n]), args.repeat)
+        seconds = _median_s(partial(compare, students[name], teachers[name]), args.repeat)
         outcome = compare(students[name], teachers[name])
         print(
             f"{label:<24} {seconds:6.3f} s {seconds / load_s:5.1f} x   "
