@@ -54,6 +54,7 @@ def compare(student: Performance, teacher: Performance) -> Comparison:
             scores.parts,
             scores.mirrored,
             frame_ms=max(student.frame_ms, teacher.frame_ms),
+            method=alignment.method,
         ),
     )
 

@@ -27,6 +27,7 @@ MAX_GOOD = 2  # then what went well
 MAX_MIRROR = 2  # then mirror-image notes
 PART_ITEM_BELOW = 80.0  # a segment's worst part is named when it scores below this
 TIMING_MIN_MS = 80.0  # a lag smaller than this is "in time": a frame or two at 30 fps
+TIMING_MIN_DTW_MS = 150.0  # DTW's map is a 10 Hz path smoothed over a second
 TIMING_NEEDS_SCORE = 70.0  # below this the poses disagree too much to say who is late
 GOOD_SCORE = 85.0  # a segment (or a part over the clip) this close is praised
 DIRECTION_MIN_DEG = 8.0  # a direction smaller than this is not named; the size is
@@ -184,12 +185,16 @@ def comparison_feedback(
     clip_mirrored: bool,
     *,
     frame_ms: float = 0.0,
+    method: str = "counts",
 ) -> list[dict[str, Any]]:
     """Feedback item dicts (result.json's feedback shape, ``topic`` "comparison"):
     problems worst first, then the mirror image, then what was good. A lag is named
     from ``TIMING_MIN_MS`` or half a frame (``frame_ms``, the longer of the two clips'),
-    whichever is longer: poses are interpolated between frames, but not much finer."""
+    whichever is longer: poses are interpolated between frames, but not much finer;
+    with a DTW ``method`` from ``TIMING_MIN_DTW_MS``, as its map is no finer."""
     timing_min = max(TIMING_MIN_MS, frame_ms / 2.0)
+    if method == "dtw":
+        timing_min = max(timing_min, TIMING_MIN_DTW_MS)
     problems: list[_Item] = []
     mirrors: list[_Item] = []
     good: list[_Item] = []

@@ -266,10 +266,12 @@ def spans(
             label = f"counts {teacher_phrase * length + 1}–{(teacher_phrase + 1) * length}"
             out.append(Span(start, end, label, _frames(t, covered, start, end)))
     else:
-        edges = np.arange(first, last, WINDOW_MS) if last > first else np.array([first])
-        if len(edges) > 1 and last - edges[-1] < WINDOW_MS / 2:
-            edges = edges[:-1]  # a short tail joins the window before it
-        ends = [*edges[1:], last + 1e-6]
+        # Windows on the student's clock (0:04–0:08, …), cut to the covered stretch; a
+        # stub shorter than half a window at either end joins its neighbour.
+        grid = np.arange(np.floor(first / WINDOW_MS) * WINDOW_MS, last, WINDOW_MS)[1:]
+        inner = [float(e) for e in grid if first + WINDOW_MS / 2 <= e <= last - WINDOW_MS / 2]
+        edges = [float(first), *inner]
+        ends = [*inner, float(last) + 1e-6]
         for start, end in zip(edges, ends, strict=True):
             label = f"{format_time(start)}–{format_time(min(end, last))}"
             out.append(Span(float(start), float(end), label, _frames(t, covered, start, end)))

@@ -124,10 +124,16 @@ def delayed(result: dict[str, Any], delay_ms: float) -> dict[str, Any]:
 def retimed(result: dict[str, Any], speed: float) -> dict[str, Any]:
     """The same dance at ``speed`` times the tempo (0.8: slower), filmed at the same
     frame rate: each new frame shows the pose at ``speed * t``, linearly interpolated."""
-    t, world, image = arrays(result)
+    t = arrays(result)[0]
     period = float(np.median(np.diff(t)))
     new_t = np.arange(0.0, t[-1] / speed + 1e-6, period)
-    source = np.clip(new_t * speed, t[0], t[-1])
+    return warped(result, new_t, new_t * speed)
+
+
+def warped(result: dict[str, Any], new_t: FloatArray, source: FloatArray) -> dict[str, Any]:
+    """Frames at ``new_t`` showing the poses at ``source`` times, linearly interpolated."""
+    t, world, image = arrays(result)
+    source = np.clip(source, t[0], t[-1])
 
     def warp(points: FloatArray) -> FloatArray:
         flat = points.reshape(len(points), -1)

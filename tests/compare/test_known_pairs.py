@@ -91,6 +91,27 @@ def test_a_stretch_without_the_dancer_is_skipped_not_misaligned(squats: dict) ->
     assert result.overall is not None and result.overall >= 95
 
 
+def test_a_stretch_danced_late_shows_as_that_segment_s_timing(squats: dict) -> None:
+    """The student falls 400 ms behind from 4.5 s to 7.5 s (easing in and out over a
+    second), then catches up: the map follows, and the middle window is behind."""
+    t = clips.arrays(squats)[0]
+    bump = np.interp(t, [0, 3500, 4500, 7500, 8500, 13000], [0, 0, 1, 1, 0, 0])
+    late = clips.warped(squats, t, t - 400.0 * bump)
+    result = _compare(late, squats)
+    timings = [s.timing_ms for s in result.segments]
+    assert all(timing is not None for timing in timings)
+    first, middle, last = timings
+    assert middle is not None and first is not None and last is not None
+    # The straight line takes some of the lag (it is fitted to the whole clip): the
+    # middle is behind the rest by about the lag averaged over its window (~310 ms).
+    expected = float(np.mean(400.0 * bump[(t >= 4000) & (t < 8000)]))
+    assert middle - (first + last) / 2 == pytest.approx(expected, abs=100.0)
+    assert middle > 150.0
+    assert result.overall is not None and result.overall >= 95
+    said = [item["message"] for item in result.feedback if "behind the teacher" in item["message"]]
+    assert said and said[0].startswith("0:04–0:08: about ")
+
+
 def test_an_unrelated_motion_scores_much_lower(squats: dict) -> None:
     same = _compare(squats, squats)
     # The mock backend's dancer swings the arms and sways instead of squatting.
