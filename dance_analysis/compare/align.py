@@ -36,7 +36,7 @@ BAND_MS = 1500.0  # DTW follows a student up to this far off the straight line �
 BAND_SHARE = 0.05  # … plus this share of the overlap's length
 MIN_OVERLAP_S = 2.0  # an alignment must pair at least this much of the two clips …
 MIN_OVERLAP_SHARE = 0.5  # … and at least this share of the shorter one
-PARTIAL_PENALTY = 0.25  # cost × (1 + this × unpaired share): prefer the fuller overlap
+PARTIAL_PENALTY = 0.05  # cost + this × unpaired share: a tie goes to the fuller overlap
 ROBUST_D = 2.0 - 2.0 * np.cos(np.radians(30.0))  # a bone 30° off costs half of the most
 STALL_COST = 0.05  # added to each step off the diagonal: hold the tempo unless poses say
 SMOOTH_SAMPLES = 11  # the DTW map is a running mean over 1.1 s: no staircase, no stalls
@@ -168,7 +168,7 @@ def _line_search(grid: _Grid) -> tuple[float, float]:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = values.sum(axis=1) / paired
         unpaired = 1.0 - paired / min(seen_s, seen_t / ratio)
-        score = np.where(paired >= least, mean * (1.0 + PARTIAL_PENALTY * unpaired), np.inf)
+        score = np.where(paired >= least, mean + PARTIAL_PENALTY * unpaired, np.inf)
         k = int(np.argmin(score))
         if score[k] < best[0]:
             best = (float(score[k]), float(ratio), float(offsets[k]))
@@ -330,7 +330,7 @@ def _map_cost(grid: _Grid, pairs: FloatArray, ratio: float) -> float:
         return float("inf")
     mean = float(values[valid].mean())
     unpaired = 1.0 - valid.sum() / min(ns, nt / ratio)
-    return mean * (1.0 + PARTIAL_PENALTY * unpaired)
+    return mean + PARTIAL_PENALTY * unpaired
 
 
 def find_alignment(

@@ -200,3 +200,16 @@ def test_the_output_has_the_issue_s_names(squats: dict) -> None:
     import json
 
     json.dumps(out, allow_nan=False)  # a browser's JSON has no NaN
+
+
+def test_the_mock_dancer_at_30_fps_late_and_with_a_different_left_arm() -> None:
+    """The mock backend's synthetic dancer (30 fps): a late start is found within one
+    frame, and a left arm raised by 30° alone is the lowest part and is named."""
+    dancer = clips.mock_dancer(12_000.0)
+    late = _compare(clips.delayed(dancer, 700.0), dancer)
+    assert late.time_offset_ms == pytest.approx(700.0, abs=1000.0 / 30.0)
+    arm = _compare(clips.left_arm_raised(dancer, 30.0), dancer)
+    parts = {name: score for name, score in arm.parts.items() if score is not None}
+    assert min(parts, key=lambda name: parts[name]) == "left_arm"
+    assert parts["left_arm"] == pytest.approx(50.0, abs=5.0)
+    assert "your left arm is about 30° higher than the teacher's" in arm.feedback[0]["message"]
