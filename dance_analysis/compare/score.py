@@ -186,8 +186,8 @@ def two_way_part_scores(sides: Sequence[Pairing], mirrored: bool) -> dict[str, f
     per_side = [part_scores(*side.angles(mirrored)) for side in sides]
     out: dict[str, float | None] = {}
     for part in PART_NAMES:
-        values = [scores[part] for scores in per_side if scores[part] is not None]
-        out[part] = min(values) if values else None  # type: ignore[type-var]
+        values: list[float] = [s for scores in per_side if (s := scores[part]) is not None]
+        out[part] = min(values) if values else None
     return out
 
 
@@ -369,7 +369,7 @@ def score_comparison(
         angles, weights = both.angles(mirrored)
         teacher_dirs = both.teacher_mirror if mirrored else both.teacher
         segments.append(ScoredSegment(segment, both.student, teacher_dirs, weights, angles))
-        chosen.append(tuple(_as_chosen(side, mirrored) for side in sides))  # type: ignore[arg-type]
+        chosen.append((_as_chosen(sides[0], mirrored), _as_chosen(sides[1], mirrored)))
     if chosen:
         forward = joined([c[0] for c in chosen])
         backward = joined([c[1] for c in chosen])
