@@ -5,8 +5,10 @@ Per student frame and scored bone, the angle between the student's and the teach
 bone direction (body frame, teacher at the mapped time) becomes points by
 :data:`SCORE_KNOTS`; a body part's score is the mean of its bones' points weighted by
 bone weight × confidence (the lower visibility of the two clips), pooled over the frames
-of a segment or the clip; a segment's and the clip's score is the mean of the part
-scores weighted by :data:`PART_WEIGHTS`. Timing is kept apart from the pose score: a
+of a segment or the clip, both ways round (the student's frames beside the teacher, the
+teacher's beside the student; the lower of the two, see :func:`pair_both_ways`); a
+segment's and the clip's score is the mean of the part scores weighted by
+:data:`PART_WEIGHTS`. Timing is kept apart from the pose score: a
 student who is late is scored at their own lag (see :func:`segment_lag`), and the lag
 is reported as ``timing_ms``.
 """
