@@ -28,6 +28,9 @@ FloatArray = npt.NDArray[np.float64]
 # Three points the 33 landmarks lack, appended to them as 33, 34 and 35.
 MID_HIP, MID_SHOULDER, MID_EAR = 33, 34, 35
 N_POINTS = 36
+LEVEL_MAX_DEG = 45.0  # a clip whose typical trunk is further off is not levelled
+LEVEL_SIGMA_DEG = 15.0  # how far around the trunk's typical direction frames count
+LEVEL_ITERATIONS = 12
 _J = {name: i for i, name in enumerate(BLAZEPOSE_33.joints)}
 _J.update(mid_hip=MID_HIP, mid_shoulder=MID_SHOULDER, mid_ear=MID_EAR)
 
@@ -149,22 +152,86 @@ def facing_angle(points: FloatArray) -> FloatArray:
     return angle
 
 
-def rotate_about_vertical(points: FloatArray, angle: FloatArray) -> FloatArray:
-    """Rotate (n, k, 3) points by ``-angle`` (n,) about the y axis: a line at ``angle``
-    lands on +x. ``rotate_about_vertical(p, -a)`` undoes it."""
-    cos = np.cos(angle)[:, None]
-    sin = np.sin(angle)[:, None]
-    x, y, z = points[..., 0], points[..., 1], points[..., 2]
-    return np.stack([cos * x + sin * z, y, cos * z - sin * x], axis=-1)
+def yaw_matrices(angle: npt.ArrayLike) -> FloatArray:
+    """(n, 3, 3): rotations about the vertical (y) that bring a line at ``angle`` (n,)
+    radians (from +x towards +z) onto +x."""
+    a = np.asarray(angle, dtype=np.float64)
+    cos, sin = np.cos(a), np.sin(a)
+    zero, one = np.zeros_like(a), np.ones_like(a)
+    rows = [[cos, zero, sin], [zero, one, zero], [-sin, zero, cos]]
+    return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
+
+
+def rotated(rotations: FloatArray, points: FloatArray) -> FloatArray:
+    """Per-frame rotations (n, 3, 3) applied to points (n, k, 3)."""
+    out: FloatArray = np.einsum("nij,nkj->nki", rotations, points)
+    return out
+
+
+def level_rotation(points: FloatArray) -> FloatArray:
+    """(3, 3): the rotation about a horizontal axis that makes the clip's typical trunk
+    (mid-hip to mid-shoulder, body frame) vertical; the identity when that would take
+    more than ``LEVEL_MAX_DEG`` (floor work: not a tilted camera).
+
+    MediaPipe's world landmarks are in the camera's axes, so a phone pitched up or
+    down or rolled by 15° tilts every bone by up to 15° (measured: a clip against
+    itself tilted 15° scored 85). For a dancer who keeps roughly one facing, such a
+    tilt is a constant rotation in the body frame, and levelling each clip on its own
+    typical trunk removes it. It also removes a lean a dancer holds through the
+    *whole* clip, while a lean in one segment still counts. In the body frame a
+    mirror image only negates the trunk's small sideways part, so a student who
+    mirrors some of the dance is levelled like one who does not.
+
+    "Typical" is a mode, not a mean: a weighted mean of the frames' trunk directions,
+    weights falling off with the angle from the current estimate (Gaussian, σ =
+    ``LEVEL_SIGMA_DEG``), repeated from the vertical. It settles on where the trunk
+    mostly is (upright between squats, not halfway down).
+    """
+    trunk = points[:, MID_SHOULDER] - points[:, MID_HIP]
+    length = np.linalg.norm(trunk, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = trunk / length
+    unit = unit[~np.isnan(unit).any(axis=-1)]
+    up = np.array([0.0, -1.0, 0.0])  # y is down
+    if len(unit) == 0:
+        return np.eye(3)
+    estimate = up
+    for _ in range(LEVEL_ITERATIONS):
+        angle = np.arccos(np.clip(unit @ estimate, -1.0, 1.0))
+        weights = np.exp(-0.5 * (angle / np.radians(LEVEL_SIGMA_DEG)) ** 2)
+        mean = (unit * weights[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm < 1e-9:
+            return np.eye(3)
+        estimate = mean / norm
+    angle_deg = float(np.degrees(np.arccos(np.clip(estimate @ up, -1.0, 1.0))))
+    axis = np.cross(estimate, up)
+    if angle_deg > LEVEL_MAX_DEG or np.linalg.norm(axis) < 1e-12:
+        return np.eye(3)
+    k = axis / np.linalg.norm(axis)
+    theta = np.radians(angle_deg)
+    cross = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    rotation: FloatArray = np.eye(3) + np.sin(theta) * cross + (1 - np.cos(theta)) * cross @ cross
+    return rotation
 
 
 def body_frame(world: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """World landmarks (n, 33, 3) to the body-centred frame: (n, 36, 3) points with
-    origin mid-hip and the hips' line along +x, and the (n,) facing angles removed."""
+    origin mid-hip, the hips' line along +x, levelled (:func:`level_rotation`); and the
+    (n, 3, 3) rotations that did it (``body = R @ (world - mid_hip)``).
+
+    The facing is removed, the clip levelled in that frame, and the facing removed
+    once more (levelling may turn the hips' line a little out of the x axis).
+    """
     points = extended_points(world)
-    facing = facing_angle(points)
     centred = points - points[:, MID_HIP : MID_HIP + 1]
-    return rotate_about_vertical(centred, facing), facing
+    first = yaw_matrices(facing_angle(centred))
+    facing_removed = rotated(first, centred)
+    level = level_rotation(facing_removed)
+    levelled = facing_removed @ level.T
+    second = yaw_matrices(facing_angle(levelled))
+    rotations = second @ level @ first
+    return rotated(second, levelled), rotations
 
 
 def directions(points: FloatArray, pairs: npt.NDArray[np.int64]) -> FloatArray:
@@ -196,16 +263,16 @@ class BodyFeatures:
 
     ``points`` (n, 36, 3) metres; ``directions`` (n, B, 3) unit vectors of the scored
     ``BONES`` (NaN where not seen); ``confidence`` (n, B) 0–1, the lower visibility of
-    a bone's two ends (0 where not seen); ``facing`` (n,) radians removed per frame;
-    ``tree_lengths`` (len(TREE),) median bone lengths of the whole skeleton, for
-    :func:`retarget`.
+    a bone's two ends (0 where not seen); ``rotations`` (n, 3, 3) from the camera's
+    axes to the body frame (``body = R @ (world - mid_hip)``); ``tree_lengths``
+    (len(TREE),) median bone lengths of the whole skeleton, for :func:`retarget`.
     """
 
     t_ms: FloatArray
     points: FloatArray
     directions: FloatArray
     confidence: FloatArray
-    facing: FloatArray
+    rotations: FloatArray
     tree_lengths: FloatArray
 
     @property
@@ -216,7 +283,7 @@ class BodyFeatures:
 
 def body_features(performance: Performance) -> BodyFeatures:
     """The body-centred features of a performance (vectorised over frames)."""
-    points, facing = body_frame(performance.world)
+    points, rotations = body_frame(performance.world)
     unit = directions(points, BONES)
     vis = extended_visibility(performance.visibility)
     confidence = np.minimum(vis[:, BONES[:, 0]], vis[:, BONES[:, 1]])
@@ -226,7 +293,7 @@ def body_features(performance: Performance) -> BodyFeatures:
         points=points,
         directions=unit,
         confidence=confidence,
-        facing=facing,
+        rotations=rotations,
         tree_lengths=bone_lengths(points, TREE),
     )
 
@@ -235,15 +302,15 @@ def retarget(
     tree_directions: npt.ArrayLike,
     lengths: npt.ArrayLike,
     *,
-    facing: npt.ArrayLike | None = None,
+    rotations: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Rebuild a body (n, 33, 3) from bone directions (n, len(TREE), 3) and lengths.
 
     Give the teacher's directions and the student's ``tree_lengths``: the teacher's
     pose on the student's body, mid-hip at the origin, for the ghost overlay. With
-    ``facing`` (n,) radians (the student's, say) the body is turned back to face that
-    way in world coordinates; without it, it stays in the body frame. A bone with no
-    direction leaves its point and everything beyond it NaN.
+    ``rotations`` (n, 3, 3) (the student's ``BodyFeatures.rotations``) it is turned back
+    into the camera's axes, facing the way the student faces; without, it stays in the
+    body frame. A bone with no direction leaves its point and everything beyond it NaN.
     """
     unit = np.asarray(tree_directions, dtype=np.float64)
     length = np.asarray(lengths, dtype=np.float64)
@@ -252,8 +319,9 @@ def retarget(
     points[:, MID_HIP] = 0.0
     for k, (parent, child) in enumerate(TREE):  # 34 bones, each vectorised over frames
         points[:, child] = points[:, parent] + unit[:, k] * length[k]
-    if facing is not None:
-        points = rotate_about_vertical(points, -np.asarray(facing, dtype=np.float64))
+    if rotations is not None:
+        back = np.swapaxes(np.asarray(rotations, dtype=np.float64), -1, -2)
+        points = rotated(back, points)
     return points[:, :N_LANDMARKS]
 
 

@@ -215,6 +215,19 @@ def turned(
     return with_points(result, world, image)
 
 
+def tilted(result: dict[str, Any], axis: str, degrees: float) -> dict[str, Any]:
+    """The phone pitched (about the camera's x axis) or rolled (about its z axis):
+    world landmarks are in the camera's axes, so the whole body tilts."""
+    _t, world, image = arrays(result)
+    theta = np.radians(degrees)
+    c, s = np.cos(theta), np.sin(theta)
+    if axis == "pitch":
+        rotation = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    else:
+        rotation = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    return with_points(result, world @ rotation.T, image)
+
+
 def with_music(
     result: dict[str, Any], beat_ms: float, first_beat_ms: float, first_one: int = 0
 ) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from dance_analysis.compare.features import (
     body_frame,
     bone_lengths,
     directions,
+    extended_points,
+    yaw_matrices,
 )
 from dance_analysis.compare.mirror import (
     is_mirrored,
@@ -45,12 +47,30 @@ def test_turning_and_moving_the_dancer_changes_nothing_in_the_body_frame(squats:
         [[np.cos(theta), 0, np.sin(theta)], [0, 1, 0], [-np.sin(theta), 0, np.cos(theta)]]
     )
     moved = world @ rotation.T + (2.0, 0.3, -1.0)
-    a, facing_a = body_frame(world)
-    b, facing_b = body_frame(moved)
+    a, rotations_a = body_frame(world)
+    b, rotations_b = body_frame(moved)
     np.testing.assert_allclose(a, b, atol=1e-9)
-    # The facing angle removed differs by the turn (mod 360°).
-    turn = np.degrees(np.angle(np.exp(1j * (facing_a - facing_b))))
-    np.testing.assert_allclose(turn, 70.0, atol=1e-6)
+    # The rotations removed differ by the turn.
+    np.testing.assert_allclose(rotations_b @ rotation, rotations_a, atol=1e-9)
+
+
+@pytest.mark.parametrize("axis", ["pitch", "roll"])
+def test_a_tilted_camera_is_levelled(squats: dict, axis: str) -> None:
+    """A phone pitched or rolled by 15°: the same body frame (to about a degree)."""
+    world = _world(squats)
+    theta = np.radians(15.0)
+    c, s = np.cos(theta), np.sin(theta)
+    tilt = (
+        np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+        if axis == "pitch"
+        else np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    )
+    a, _ = body_frame(world)
+    b, _ = body_frame(world @ tilt.T)
+    unit_a, unit_b = directions(a, BONES), directions(b, BONES)
+    degrees = np.degrees(np.arccos(np.clip(np.sum(unit_a * unit_b, axis=-1), -1, 1)))
+    assert np.median(degrees) < 1.0
+    assert np.percentile(degrees, 95) < 3.0
 
 
 def test_a_right_angle_at_the_elbow_is_ninety_degrees_between_the_bones() -> None:
@@ -58,6 +78,7 @@ def test_a_right_angle_at_the_elbow_is_ninety_degrees_between_the_bones() -> Non
     world[0, J["left_hip"]] = (0.1, 0.0, 0.0)
     world[0, J["right_hip"]] = (-0.1, 0.0, 0.0)
     world[0, J["left_shoulder"]] = (0.2, -0.5, 0.0)
+    world[0, J["right_shoulder"]] = (-0.2, -0.5, 0.0)  # an upright trunk: nothing to level
     world[0, J["left_elbow"]] = (0.5, -0.5, 0.0)  # upper arm straight out to the side
     world[0, J["left_wrist"]] = (0.5, -0.8, 0.0)  # forearm straight up
     points, _ = body_frame(world)
@@ -86,7 +107,7 @@ def test_retargeting_puts_the_teacher_s_pose_on_the_student_s_bones(squats: dict
     teacher = body_features(Performance.from_arrays(np.arange(65) * 200.0, teacher_world))
     student_f = body_features(Performance.from_arrays(np.arange(65) * 200.0, student_world))
     ghost = retarget(teacher.tree_directions, student_f.tree_lengths)
-    ghost_points, _ = body_frame(ghost)
+    ghost_points = extended_points(ghost)  # already in the teacher's body frame
     # Every bone has the student's length ...
     lengths = np.linalg.norm(ghost_points[:, TREE[:, 1]] - ghost_points[:, TREE[:, 0]], axis=-1)
     np.testing.assert_allclose(lengths, np.broadcast_to(student_f.tree_lengths, lengths.shape))
@@ -105,11 +126,22 @@ def test_retargeting_puts_the_teacher_s_pose_on_the_student_s_bones(squats: dict
     )
 
 
+def test_retargeting_with_the_student_s_rotations_gives_camera_axes(squats: dict) -> None:
+    world = _world(squats)
+    features = body_features(Performance.from_arrays(np.arange(65) * 200.0, world))
+    ghost = retarget(features.tree_directions, features.tree_lengths, rotations=features.rotations)
+    hips = world[:, [J["left_hip"], J["right_hip"]]].mean(axis=1)
+    # Its own directions and lengths, turned back: the clip itself, about its mid-hip,
+    # to within how far its bones stray from their median lengths.
+    error = np.linalg.norm(ghost - (world - hips[:, None]), axis=-1)
+    assert np.median(error) < 0.03
+
+
 def test_retargeting_with_a_facing_turns_the_ghost_that_way(squats: dict) -> None:
     world = _world(squats)
     features = body_features(Performance.from_arrays(np.arange(65) * 200.0, world))
-    facing = np.full(65, np.radians(90.0))
-    ghost = retarget(features.tree_directions, features.tree_lengths, facing=facing)
+    rotations = yaw_matrices(np.full(65, np.radians(90.0)))
+    ghost = retarget(features.tree_directions, features.tree_lengths, rotations=rotations)
     hips = ghost[:, J["left_hip"]] - ghost[:, J["right_hip"]]
     # The hips' line now points along +z (90° from +x towards +z), level.
     np.testing.assert_allclose(hips[:, 0], 0.0, atol=1e-12)

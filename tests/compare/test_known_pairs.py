@@ -168,6 +168,13 @@ def test_camera_distance_side_and_angle_do_not_count(squats: dict) -> None:
     assert result.overall == pytest.approx(same.overall, abs=1.0)
 
 
+@pytest.mark.parametrize("tilt", ["pitch", "roll"])
+def test_a_tilted_phone_does_not_count(squats: dict, tilt: str) -> None:
+    # The student's phone pitched down (or rolled) by 15°: measured 85 before levelling.
+    result = _compare(clips.tilted(squats, tilt, 15.0), squats)
+    assert result.overall is not None and result.overall >= 95
+
+
 def test_the_output_has_the_issue_s_names(squats: dict) -> None:
     teacher = Performance.from_result(squats, job_id="job-teacher")
     out = compare(Performance.from_result(clips.delayed(squats, 1000.0)), teacher).to_dict()
