@@ -229,7 +229,8 @@ def _fit_line(pairs: FloatArray) -> tuple[float, float]:
 
 def _path_map(grid: _Grid, path: list[tuple[int, int]]) -> FloatArray:
     """Path cells to ``[student_ms, teacher_ms]`` pairs: one per student sample (the mean
-    of its teacher samples), smoothed over 0.5 s, strictly increasing in both."""
+    of its teacher samples), a running mean over ``SMOOTH_SAMPLES``, strictly increasing
+    in both."""
     cells = np.array(path)
     rows, start = np.unique(cells[:, 0], return_index=True)
     sums = np.add.reduceat(grid.teacher_ms[cells[:, 1]], start)
