@@ -28,6 +28,7 @@ FloatArray = npt.NDArray[np.float64]
 # Three points the 33 landmarks lack, appended to them as 33, 34 and 35.
 MID_HIP, MID_SHOULDER, MID_EAR = 33, 34, 35
 N_POINTS = 36
+SMOOTH_MS = 100.0  # world landmarks are averaged over this long, centred
 LEVEL_MAX_DEG = 45.0  # a clip whose typical trunk is further off is not levelled
 LEVEL_SIGMA_DEG = 15.0  # how far around the trunk's typical direction frames count
 LEVEL_ITERATIONS = 12
@@ -281,9 +282,34 @@ class BodyFeatures:
         return directions(self.points, TREE)
 
 
+def smoothed(world: FloatArray, t_ms: FloatArray) -> FloatArray:
+    """World landmarks (n, 33, 3) averaged over a centred window of ``SMOOTH_MS`` (as
+    many frames as fit, an odd number; none below three), NaN-aware: a point missing in
+    one frame is averaged from the others. The model's world landmarks jitter from
+    frame to frame by about a centimetre, several degrees on a forearm; 100 ms (three
+    frames at 30 fps) takes most of it and leaves a dance's movement alone."""
+    if len(t_ms) < 3:
+        return world
+    frames = int(SMOOTH_MS / float(np.median(np.diff(t_ms))))
+    half = (frames - 1) // 2
+    if half < 1:
+        return world
+    seen = ~np.isnan(world)
+    filled = np.where(seen, world, 0.0)
+    pad = ((half + 1, half), (0, 0), (0, 0))
+    sums = np.cumsum(np.pad(filled, pad), axis=0)
+    counts = np.cumsum(np.pad(seen.astype(np.float64), pad), axis=0)
+    width = 2 * half + 1
+    total = sums[width:] - sums[:-width]
+    count = counts[width:] - counts[:-width]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(seen, total / count, np.nan)
+    return out
+
+
 def body_features(performance: Performance) -> BodyFeatures:
     """The body-centred features of a performance (vectorised over frames)."""
-    points, rotations = body_frame(performance.world)
+    points, rotations = body_frame(smoothed(performance.world, performance.t_ms))
     unit = directions(points, BONES)
     vis = extended_visibility(performance.visibility)
     confidence = np.minimum(vis[:, BONES[:, 0]], vis[:, BONES[:, 1]])

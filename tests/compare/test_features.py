@@ -16,6 +16,7 @@ from dance_analysis.compare.features import (
     bone_lengths,
     directions,
     extended_points,
+    smoothed,
     yaw_matrices,
 )
 from dance_analysis.compare.mirror import (
@@ -175,3 +176,16 @@ def test_a_mirror_needs_to_win_by_both_margins() -> None:
     assert not is_mirrored(direct_deg=40.0, mirrored_deg=35.0)  # 5° is not 20 % better
     assert not is_mirrored(direct_deg=10.0, mirrored_deg=10.0)  # a tie is not mirrored
     assert not is_mirrored(direct_deg=float("nan"), mirrored_deg=1.0)
+
+
+def test_world_landmarks_are_smoothed_over_100_ms_at_30_fps_not_at_5() -> None:
+    t = np.arange(30) * (1000.0 / 30.0)
+    world = np.zeros((30, 33, 3))
+    world[:, 0, 0] = np.where(np.arange(30) % 2 == 0, 0.01, -0.01)  # 1 cm flicker
+    world[10, 1] = np.nan
+    out = smoothed(world, t)
+    # Three frames averaged: the flicker drops to a third, a missing point stays missing.
+    assert np.abs(out[1:-1, 0, 0]).max() == pytest.approx(0.01 / 3)
+    assert np.isnan(out[10, 1]).all() and not np.isnan(out[9, 1]).any()
+    # At 5 fps a frame is 200 ms: nothing to average within 100 ms.
+    np.testing.assert_array_equal(smoothed(world, np.arange(30) * 200.0), world)
