@@ -283,14 +283,17 @@ class BodyFeatures:
 
 
 def smoothed(world: FloatArray, t_ms: FloatArray) -> FloatArray:
-    """World landmarks (n, 33, 3) averaged over a centred window of ``SMOOTH_MS`` (as
-    many frames as fit, an odd number; none below three), NaN-aware: a point missing in
-    one frame is averaged from the others. The model's world landmarks jitter from
-    frame to frame by about a centimetre, several degrees on a forearm; 100 ms (three
-    frames at 30 fps) takes most of it and leaves a dance's movement alone."""
+    """World landmarks (n, 33, 3) averaged over a centred window spanning ``SMOOTH_MS``
+    (an odd number of frames; no averaging below three), NaN-aware: a point missing in
+    one frame stays missing, its neighbours are averaged from the frames that have it.
+    The model's world landmarks jitter from frame to frame by about a centimetre,
+    several degrees on a forearm; 100 ms (three frames at 30 fps) takes most of it and
+    leaves a dance's movement alone."""
     if len(t_ms) < 3:
         return world
-    frames = int(SMOOTH_MS / float(np.median(np.diff(t_ms))))
+    # The widest odd number of frames spanning at most SMOOTH_MS between the outer two:
+    # three at 25-30 fps, seven at 60, none at 15 or below.
+    frames = int(SMOOTH_MS / float(np.median(np.diff(t_ms))) + 1.0 + 1e-9)
     half = (frames - 1) // 2
     if half < 1:
         return world
