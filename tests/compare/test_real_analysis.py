@@ -1,0 +1,53 @@
+"""The comparison on a real analysis: the squats clip through the whole pipeline with
+the real pose model (once per session), its result.json read back from disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dance_analysis.compare import Performance, compare
+from dance_analysis.pipeline import PipelineOptions, analyze_clip
+from tests.compare import clips
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def analysed_squats(squats_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("compare-squats")
+    analyze_clip(squats_clip, out, PipelineOptions(overlay=False))
+    result: dict[str, Any] = json.loads((out / "result.json").read_text())
+    return result
+
+
+def test_a_real_result_against_itself(analysed_squats: dict) -> None:
+    performance = Performance.from_result(analysed_squats)
+    outcome = compare(performance, performance)
+    assert outcome.overall is not None and outcome.overall >= 95
+    assert abs(outcome.time_offset_ms) < 1.0 and outcome.mirrored is False
+    out = outcome.to_dict()
+    assert out["comparison"]["reference"]["sha256"] == analysed_squats["video"]["sha256"]
+    json.dumps(out, allow_nan=False)
+
+
+def test_a_real_result_mirrored_and_late(analysed_squats: dict) -> None:
+    student = clips.delayed(clips.mirrored(analysed_squats), 1000.0)
+    outcome = compare(Performance.from_result(student), Performance.from_result(analysed_squats))
+    assert outcome.mirrored is True
+    assert outcome.time_offset_ms == pytest.approx(1000.0, abs=clips.FRAME_MS)
+    assert outcome.overall is not None and outcome.overall >= 90
+
+
+def test_our_analysis_against_the_published_reference_landmarks(
+    analysed_squats: dict, squats: dict
+) -> None:
+    """Two estimates of one dance (our run of the model, and the model's published
+    output): the same dance, so a high score, at offset zero."""
+    outcome = compare(Performance.from_result(analysed_squats), Performance.from_result(squats))
+    assert outcome.overall is not None and outcome.overall >= 85
+    assert abs(outcome.time_offset_ms) <= clips.FRAME_MS
+    assert outcome.mirrored is False
