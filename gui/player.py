@@ -408,6 +408,7 @@ class PlayerView(QWidget):
     def _show_nothing(self, message: str) -> None:
         self.ruler.clear()
         self.clicks.set_music(None)
+        self.count_loop_button.setEnabled(False)
         self._t_ms = np.zeros(0)
         self.index = self._requested = -1
         self.canvas.message = message
