@@ -559,6 +559,13 @@ class PlayerView(QWidget):
         self.ruler.set_position(self.current_ms)
         self.clicks.set_music(music)
         self.count_loop_button.setEnabled(self.frame_count > 0 and self.ruler.has_counts)
+        if self._count_looping:  # the "1" moved: loop the phrase as it is counted now
+            chosen = self.count_loop()
+            if chosen is None:
+                self.clear_loop()
+            else:
+                self.loop_a, self.loop_b = chosen
+                self._update_loop_label()
 
     def _request(self, index: int) -> None:
         if index == self._requested:

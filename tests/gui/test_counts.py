@@ -21,6 +21,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QMenu
 
+from dance_analysis.music.recount import move_one
 from gui.counts import BeatGrid, ClickTrack, CountRuler
 from gui.player import PlayerView
 from gui.result import ClipResult, Music
@@ -329,7 +330,7 @@ def test_a_seek_while_playing_slowly_does_not_click_the_beats_jumped_over(
 
 
 def test_loop_8_count_loops_the_phrase_under_the_playhead(
-    qtbot: Any, player: Any, groove_result: ClipResult
+    qtbot: Any, player: Any, groove_result: ClipResult, music_library: Path
 ) -> None:
     music = groove_result.music
     ones = music.counts_ms[music.count_numbers == 1]
@@ -345,8 +346,19 @@ def test_loop_8_count_loops_the_phrase_under_the_playhead(
     assert groove_result.t_ms[first] <= ones[0] < groove_result.t_ms[first + 1]
     assert (player.loop_a, player.loop_b) == (first, groove_result.frame_at(float(ones[1])) - 1)
     assert player.loop_label.text() == f"Loop {first + 1}–{player.loop_b + 1}"
+    # The "1" moves a beat later (the window's reload): the loop follows the new phrase.
+    data = json.loads(stored_result(music_library).read_text(encoding="utf-8"))
+    recounted = ClipResult.from_dict(move_one(data, shift_beats=1))
+    player.set_result(recounted)
+    new_ones = recounted.music.counts_ms[recounted.music.count_numbers == 1]
+    assert new_ones[0] != ones[0]
+    assert (player.loop_a, player.loop_b) == (
+        groove_result.frame_at(float(new_ones[0])),
+        groove_result.frame_at(float(new_ones[1])) - 1,
+    )
     player.toggle_count_loop()  # again: no loop
     assert (player.loop_a, player.loop_b) == (None, None)
+    player.set_result(groove_result)
 
     # In the last phrase the loop runs to the beat after its 8, or the clip's end.
     player.seek_ms(float(ones[-1]) + 10.0)
