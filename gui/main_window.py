@@ -102,6 +102,10 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._current_id: str | None = None
         self._loaded_result_for: str | None = None
+        # Moves of the "1" run one at a time, in the order asked: each shift is
+        # relative to the counts the one before left.
+        self._one_moves: list[tuple[str, dict[str, Any]]] = []  # (job id, move_one's kwargs)
+        self._moving_one = False
         self.tasks = Tasks(self)
         self.bridge = JobEventBridge()
         self.bridge.job_changed.connect(self._on_bridge_job_changed)
@@ -171,6 +175,8 @@ class MainWindow(QMainWindow):
         self.player.clip_failed.connect(self.banner.show_message)
         self.angles.seek_requested.connect(self.player.seek_ms)
         self.feedback.seek_requested.connect(self.player.seek_ms)
+        self.player.ruler.one_requested.connect(self._on_ruler_one_requested)
+        self.player.ruler.one_shift_requested.connect(self._on_ruler_one_shift_requested)
         self.phones.storage_problem.connect(
             lambda text: self.banner.show_message(f"Cloud storage unreachable. {text}")
         )
@@ -276,6 +282,49 @@ class MainWindow(QMainWindow):
         self.angles.set_result(result)
         self.summary.set_result(result)
         self.feedback.set_result(result)
+
+    # --- moving the "1" ---------------------------------------------------------------
+
+    def _on_ruler_one_requested(self, t_ms: float) -> None:
+        self.move_one(one_ms=t_ms)
+
+    def _on_ruler_one_shift_requested(self, beats: int) -> None:
+        self.move_one(shift_beats=beats)
+
+    def move_one(self, **move: Any) -> None:
+        """Ask the service to put the "1" elsewhere (``one_ms=`` or ``shift_beats=``).
+
+        The service rewrites the result (counts, timing, feedback); the window then
+        loads it again so the ruler, the feedback and the plot count the new way.
+        """
+        if self._current_id is None or self._loaded_result_for != self._current_id:
+            return  # nothing analysed on screen
+        self._one_moves.append((self._current_id, move))
+        self._next_one_move()
+
+    def _next_one_move(self) -> None:
+        if self._moving_one or not self._one_moves:
+            return
+        job_id, move = self._one_moves.pop(0)
+        if job_id != self._current_id:  # the coach moved on to another clip
+            self._one_moves.clear()
+            return
+        self._moving_one = True
+
+        def rewrite() -> tuple[str, Path | None, ClipResult | None]:
+            return self._load(self._service.move_one(job_id, **move))
+
+        def done(loaded: tuple[str, Path | None, ClipResult | None]) -> None:
+            self._moving_one = False
+            self._on_result_ready(loaded)
+            self._next_one_move()
+
+        def failed(error: Exception) -> None:
+            self._moving_one = False
+            self._one_moves.clear()
+            self._report(error, "The “1” was not moved")
+
+        self.tasks.run(rewrite, done, failed)
 
     def _on_library_delete_requested(self, view: Any) -> None:
         answer = QMessageBox.question(

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from dance_analysis.skeleton import SIDE_COLOURS, side_of
+from gui.counts import ClickTrack, CountRuler
 from gui.frames import FrameServer, open_decoder
 from gui.result import ClipResult
 
@@ -220,6 +221,7 @@ class PlayerView(QWidget):
         self._server.frame_decoded.connect(self._on_server_frame_decoded)
         self._server.failed.connect(self._on_server_failed)
         self._audio = _Audio(self)
+        self.clicks = ClickTrack(self)  # the beats, heard below 1× where the sound is muted
 
         self._t_ms: npt.NDArray[np.float64] = np.zeros(0)
         self._result: ClipResult | None = None
@@ -230,6 +232,7 @@ class PlayerView(QWidget):
         self.speed = 1.0
         self.loop_a: int | None = None
         self.loop_b: int | None = None
+        self._count_looping = False  # the loop was set by "Loop 8-count" (L stops it)
         self._playing = False
         self._clock_wall = 0.0
         self._clock_ms = 0.0
@@ -263,6 +266,13 @@ class PlayerView(QWidget):
         self.b_button.clicked.connect(self.set_loop_b)
         self.clear_loop_button = QPushButton("No loop")
         self.clear_loop_button.clicked.connect(self.clear_loop)
+        self.count_loop_button = QPushButton("Loop 8-count")
+        self.count_loop_button.setToolTip(
+            "Loop the 8-count under the playhead, from its 1 to the next 1 (L); again to stop"
+        )
+        self.count_loop_button.clicked.connect(self.toggle_count_loop)
+        self.ruler = CountRuler()
+        self.ruler.seek_requested.connect(self.seek_ms)
         self.mirror_box = QCheckBox("Mirror")
         self.mirror_box.toggled.connect(self._on_mirror_toggled)
         self.overlay_box = QCheckBox("Skeleton")
@@ -277,7 +287,7 @@ class PlayerView(QWidget):
         for control in (
             self.play_button, self.back_button, self.forward_button, self.slider,
             self.speed_box, self.a_button, self.b_button, self.clear_loop_button,
-            self.mirror_box, self.overlay_box,
+            self.count_loop_button, self.mirror_box, self.overlay_box, self.ruler,
         ):  # fmt: skip
             control.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -285,7 +295,9 @@ class PlayerView(QWidget):
         for button in (self.back_button, self.play_button, self.forward_button):
             controls.addWidget(button)
         controls.addWidget(self.speed_box)
-        for widget in (self.a_button, self.b_button, self.clear_loop_button):
+        for widget in (
+            self.a_button, self.b_button, self.clear_loop_button, self.count_loop_button
+        ):  # fmt: skip
             controls.addWidget(widget)
         controls.addWidget(self.loop_label)
         controls.addStretch(1)
@@ -298,6 +310,7 @@ class PlayerView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.ruler)
         layout.addLayout(readout)
         layout.addLayout(controls)
 
@@ -307,7 +320,8 @@ class PlayerView(QWidget):
         """The player's keys, working whenever ``scope`` (the Studio tab) is on screen.
 
         Arrows (or , and .) step one frame, Space plays or pauses, Home and End jump
-        to the first and last frame, A and B set the loop. Shortcuts rather than key
+        to the first and last frame, A and B set the loop, L loops the 8-count under
+        the playhead, [ and ] ask for the "1" a beat earlier or later. Shortcuts rather than key
         presses: a key press goes to whichever widget has the focus (the library, the
         plot, the tab bar just clicked), so the keys worked only after clicking the
         picture. Window-wide, as Qt ignores the shortcuts of a hidden widget: they
@@ -324,12 +338,17 @@ class PlayerView(QWidget):
             Qt.Key.Key_End: lambda: self.seek_frame(self.frame_count - 1),
             Qt.Key.Key_A: self.set_loop_a,
             Qt.Key.Key_B: self.set_loop_b,
+            Qt.Key.Key_L: self.toggle_count_loop,
+            Qt.Key.Key_BracketLeft: lambda: self.ruler.shift_one(-1),
+            Qt.Key.Key_BracketRight: lambda: self.ruler.shift_one(1),
         }
+        once = (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_B, Qt.Key.Key_L,
+                Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight)  # fmt: skip
         shortcuts = []
         for key, action in actions.items():
             shortcut = QShortcut(QKeySequence(key), scope)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.setAutoRepeat(key not in (Qt.Key.Key_Space, Qt.Key.Key_A, Qt.Key.Key_B))
+            shortcut.setAutoRepeat(key not in once)
             shortcut.activated.connect(action)
             shortcuts.append(shortcut)
         return shortcuts
@@ -343,10 +362,10 @@ class PlayerView(QWidget):
         self._result = result
         self._has_audio = has_audio
         self.index = self._requested = -1
-        self.loop_a = self.loop_b = None
-        self._update_loop_label()
+        self.clear_loop()
         self._audio.close()
         self._show_nothing(f"Loading {path.name}…")
+        self._show_counts()
         self._generation = self._server.open(path)
 
     def show_loading(self, name: str) -> None:
@@ -361,6 +380,7 @@ class PlayerView(QWidget):
     def set_result(self, result: ClipResult | None) -> None:
         """A result that arrived for the clip already open (the analysis just finished)."""
         self._result = result
+        self._show_counts()
         if self.index >= 0:
             self._requested = -1
             self.seek_frame(self.index)
@@ -386,6 +406,9 @@ class PlayerView(QWidget):
         self._show_nothing("Choose a clip in the library")
 
     def _show_nothing(self, message: str) -> None:
+        self.ruler.clear()
+        self.clicks.set_music(None)
+        self.count_loop_button.setEnabled(False)
         self._t_ms = np.zeros(0)
         self.index = self._requested = -1
         self.canvas.message = message
@@ -402,7 +425,7 @@ class PlayerView(QWidget):
         if self._playing:
             self._clock_ms = float(self._t_ms[index])
             self._clock_wall = time.monotonic()
-            self._audio.play(self._clock_ms, self.speed)
+            self._restart_sound()
         self._request(index)
 
     def seek_ms(self, t_ms: float) -> None:
@@ -426,7 +449,7 @@ class PlayerView(QWidget):
         self._clock_ms = float(self._t_ms[start])
         self._clock_wall = time.monotonic()
         self.play_button.setText("Pause")
-        self._audio.play(self._clock_ms, self.speed)
+        self._restart_sound()
         self._timer.start()
 
     def pause(self) -> None:
@@ -434,6 +457,7 @@ class PlayerView(QWidget):
         if self._playing:
             self._playing = False
             self._audio.pause()
+        self.clicks.stop()
         self.play_button.setText("Play")
 
     def toggle_play(self) -> None:
@@ -450,16 +474,54 @@ class PlayerView(QWidget):
         self.speed_box.setCurrentIndex(SPEEDS.index(speed))
 
     def set_loop_a(self) -> None:
+        self._count_looping = False
         self.loop_a = max(self.index, 0)
         self._update_loop_label()
 
     def set_loop_b(self) -> None:
+        self._count_looping = False
         self.loop_b = max(self.index, 0)
         self._update_loop_label()
 
     def clear_loop(self) -> None:
+        self._count_looping = False
         self.loop_a = self.loop_b = None
         self._update_loop_label()
+
+    def count_loop(self) -> tuple[int, int] | None:
+        """The frames of the 8-count under the playhead: its "1" to the frame before the next.
+
+        The "1"'s frame is the one on screen when the beat falls, so it belongs to the
+        new phrase: the phrase is the one playing at the last moment this frame shows.
+        None without counts.
+        """
+        if self._result is None or self.frame_count == 0:
+            return None
+        index = max(self.index, 0)
+        shown_until = (
+            float(self._t_ms[index + 1]) - 1e-3 if index + 1 < self.frame_count else self.current_ms
+        )
+        span = self.ruler.grid.phrase_span(shown_until)
+        if span is None:
+            return None
+        one_ms, next_ms = span
+        last = self.frame_count - 1
+        start = self._frame_at(one_ms)
+        end = last if next_ms is None else self._frame_at(next_ms) - 1
+        end = min(end, last)
+        return (start, end) if start < end else None
+
+    def toggle_count_loop(self) -> None:
+        """L: loop the 8-count playing; again (with that loop on) to stop looping."""
+        if self._count_looping:
+            self.clear_loop()
+            return
+        chosen = self.count_loop()
+        if chosen is None:
+            return
+        self.loop_a, self.loop_b = chosen
+        self._update_loop_label()
+        self._count_looping = True
 
     @property
     def decoded(self) -> int:
@@ -470,6 +532,7 @@ class PlayerView(QWidget):
         """Stop the clock, the audio and the decoder thread."""
         self.pause()
         self._audio.close()
+        self.clicks.close()
         self._server.stop()
 
     # --- internals ------------------------------------------------------------------
@@ -478,6 +541,31 @@ class PlayerView(QWidget):
         if self.loop_a is None or self.loop_b is None or self.loop_a >= self.loop_b:
             return None
         return self.loop_a, self.loop_b
+
+    def _frame_at(self, t_ms: float) -> int:
+        """The frame on screen at ``t_ms`` (the last one that started at or before it)."""
+        index = int(np.searchsorted(self._t_ms, t_ms + 1e-6, side="right")) - 1
+        return min(max(index, 0), self.frame_count - 1)
+
+    def _restart_sound(self) -> None:
+        """The clock (re)started at ``_clock_ms``: the clip's sound at 1×, clicks below."""
+        self._audio.play(self._clock_ms, self.speed)
+        self.clicks.restart(self._clock_ms)
+
+    def _show_counts(self) -> None:
+        music = self._result.music if self._result is not None else None
+        duration = float(self._t_ms[-1]) if self.frame_count else 0.0
+        self.ruler.set_music(music, duration)
+        self.ruler.set_position(self.current_ms)
+        self.clicks.set_music(music)
+        self.count_loop_button.setEnabled(self.frame_count > 0 and self.ruler.has_counts)
+        if self._count_looping:  # the "1" moved: loop the phrase as it is counted now
+            chosen = self.count_loop()
+            if chosen is None:
+                self.clear_loop()
+            else:
+                self.loop_a, self.loop_b = chosen
+                self._update_loop_label()
 
     def _request(self, index: int) -> None:
         if index == self._requested:
@@ -488,21 +576,24 @@ class PlayerView(QWidget):
     def _on_timer_timeout(self) -> None:
         if not self._playing or self.frame_count == 0:
             return
-        if self._requested != self.index:
-            return  # still decoding the last frame asked for: drop rather than queue
         now_ms = self._clock_ms + (time.monotonic() - self._clock_wall) * 1000.0 * self.speed
         loop = self._loop_range()
         last = self.frame_count - 1
         end_index = loop[1] if loop else last
         frame_ms = float(self._t_ms[1] - self._t_ms[0]) if self.frame_count > 1 else 40.0
-        if now_ms >= float(self._t_ms[end_index]) + frame_ms:
+        end_ms = float(self._t_ms[end_index]) + frame_ms
+        if self.speed < 1.0:  # the clicks keep time even while a frame is still decoding
+            self.clicks.advance(min(now_ms, end_ms))
+        if self._requested != self.index:
+            return  # still decoding the last frame asked for: drop rather than queue
+        if now_ms >= end_ms:
             if loop is None:
                 self._request(last)
                 self.pause()
                 return
             self._clock_ms = float(self._t_ms[loop[0]])
             self._clock_wall = time.monotonic()
-            self._audio.play(self._clock_ms, self.speed)
+            self._restart_sound()
             self._request(loop[0])
             return
         index = int(np.searchsorted(self._t_ms, now_ms + 1e-6, side="right")) - 1
@@ -520,6 +611,7 @@ class PlayerView(QWidget):
         self.slider.setValue(0)
         self.slider.blockSignals(False)
         self._set_enabled(self.frame_count > 0)
+        self._show_counts()
         self._request(0)
 
     def _on_server_frame_decoded(self, generation: int, index: int, image: QImage) -> None:
@@ -537,6 +629,7 @@ class PlayerView(QWidget):
         self.slider.setValue(index)
         self.slider.blockSignals(False)
         self._update_readout()
+        self.ruler.set_position(self.current_ms)
         self.position_changed.emit(index, self.current_ms)
 
     def _on_server_failed(self, generation: int, message: str) -> None:
@@ -556,7 +649,7 @@ class PlayerView(QWidget):
             self._clock_wall = time.monotonic()
         self.speed = float(self.speed_box.itemData(position))
         if self._playing:
-            self._audio.play(self._clock_ms, self.speed)
+            self._restart_sound()
 
     def _on_mirror_toggled(self, checked: bool) -> None:
         self.canvas.mirrored = checked
