@@ -126,14 +126,24 @@ class MusicSummaryPublic(BaseModel):
     )
 
 
-class CountsMove(BaseModel):
-    """Move the “1”: to the beat nearest ``one_ms``, or ``shift_beats`` beats later
-    (negative: earlier). Exactly one of the two."""
+class OneAt(BaseModel):
+    """Move the “1” to the beat nearest ``one_ms`` (ms on the clip's clock)."""
 
-    model_config = STRICT
+    model_config = ConfigDict(strict=True, extra="forbid")
 
-    one_ms: float | None = Field(default=None, ge=0, le=86_400_000)
-    shift_beats: int | None = Field(default=None, ge=-64, le=64)
+    one_ms: float = Field(ge=0, le=86_400_000)
+
+
+class ShiftBy(BaseModel):
+    """Move the “1” ``shift_beats`` beats later (negative: earlier)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    shift_beats: int = Field(ge=-64, le=64)
+
+
+# Exactly one way of moving: a body with both, or neither, matches no member (422).
+CountsMove = OneAt | ShiftBy
 
 
 class CountsPublic(BaseModel):

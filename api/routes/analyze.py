@@ -25,6 +25,7 @@ from api.schemas import (
     JobResultPublic,
     JobStatusPublic,
     MusicSummaryPublic,
+    OneAt,
     UploadUrlCreate,
     UploadUrlPublic,
 )
@@ -242,12 +243,16 @@ def get_result(
     responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
     summary="Move the “1” of a finished job: counts and timing again, without the model",
 )
-def move_counts(job_id: str, body: CountsMove, service: ServiceDep) -> CountsPublic:
-    """409 ``no_music`` for a clip without counted beats; 409 ``invalid_state`` before the
-    job has finished. result.json is rewritten; fetch it again for every count."""
-    if (body.one_ms is None) == (body.shift_beats is None):
-        raise ApiError(422, "invalid_request", "Give either one_ms or shift_beats, not both.")
-    view = service.move_one(job_id, one_ms=body.one_ms, shift_beats=body.shift_beats)
+def move_counts(
+    job_id: str, body: Annotated[CountsMove, Body()], service: ServiceDep
+) -> CountsPublic:
+    """``{"one_ms": t}`` or ``{"shift_beats": n}``. 409 ``no_music`` for a clip without
+    counted beats; 409 ``invalid_state`` before the job has finished. result.json is
+    rewritten; fetch it again for every count."""
+    if isinstance(body, OneAt):
+        view = service.move_one(job_id, one_ms=body.one_ms)
+    else:
+        view = service.move_one(job_id, shift_beats=body.shift_beats)
     assert view.music is not None  # a move only succeeds on a result with music
     return CountsPublic(job_id=view.id, music=MusicSummaryPublic(**view.music))
 

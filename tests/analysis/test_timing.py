@@ -212,7 +212,7 @@ def test_feedback_names_the_counts() -> None:
     assert len(messages) == 9
     assert messages[-1] == "Overall you are on the beat."  # mean 15 ms
     for item in items:
-        assert set(item) == {"time_ms", "end_ms", "joints", "message", "severity"}
+        assert set(item) == {"time_ms", "end_ms", "joints", "message", "severity", "topic"}
 
 
 def test_feedback_summary_ahead_and_behind() -> None:
