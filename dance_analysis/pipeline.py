@@ -240,7 +240,7 @@ def _timing(
         visibility_min=options.analysis.visibility_min, aspect=info.width / info.height,
     )  # fmt: skip
     items = [item.to_dict() for item in series.feedback]
-    items += timing_feedback(timing, counts, music.beats_per_bar)
+    items += timing_feedback(timing, counts, music.beats_per_bar, fps=info.fps)
     items.sort(key=lambda item: float(item["time_ms"]))  # stable: the summary stays last
     return timing, with_counts(items, counts)
 

@@ -62,6 +62,8 @@ MERGE_MS = 100.0
 ON_BEAT_MS = 40.0
 # Offsets are rounded to this many ms in messages: more precision than that is noise.
 MESSAGE_ROUND_MS = 10
+# Below this frame rate half a frame is more than the on-beat tolerance: say so.
+FINE_TIMING_FPS = 24.0
 
 _INDEX = BLAZEPOSE_33.index
 _FEET = {
@@ -435,6 +437,7 @@ def timing_feedback(
     beats_per_bar: int = 4,
     *,
     on_beat_ms: float = ON_BEAT_MS,
+    fps: float | None = None,
 ) -> list[dict[str, Any]]:
     """Feedback item dicts (the shape of ``feedback.FeedbackItem.to_dict``) on timing.
 
@@ -442,6 +445,8 @@ def timing_feedback(
     1–3 and 4–6 in 3/4): "Counts 5–8 of phrase 3: your steps land about 120 ms after the
     beat." or "…: on the beat." (mean within ``on_beat_ms``), then one summary over the
     clip. Nothing without offsets (no music); phrases are numbered from 1 in messages.
+    ``fps``: the clip's frame rate; below :data:`FINE_TIMING_FPS` a note says how coarse
+    the timing is, so "130 ms late" from a 5 fps clip is not taken at its word.
     """
     if not timing.has_beats:
         return []
@@ -494,6 +499,12 @@ def timing_feedback(
         side = "behind" if mean > 0 else "ahead of"
         summary = f"Overall you are {side} the beat by about {_rounded(mean)} ms."
     items.append(_item(measured[0][0], measured[-1][0], summary, "info"))
+    if fps is not None and 0.0 < fps < FINE_TIMING_FPS:
+        note = (
+            f"This clip has {fps:.0f} frames a second, so steps are timed only to about "
+            f"±{_rounded(500.0 / fps)} ms: film at 30 or 60 frames a second for finer timing."
+        )
+        items.append(_item(measured[0][0], None, note, "info"))
     return items
 
 

@@ -94,7 +94,10 @@ def move_one(
     accents = [float(a) for a in (result.get("timing") or {}).get("accents_ms") or ()]
     timing = timing_from_accents(accents, moved.beats_ms, counts)
     others = [item for item in result.get("feedback") or () if not is_timing_item(item)]
-    items = others + timing_feedback(timing, counts, moved.beats_per_bar)
+    fps = (result.get("video") or {}).get("fps")
+    items = others + timing_feedback(
+        timing, counts, moved.beats_per_bar, fps=None if fps is None else float(fps)
+    )
     items.sort(key=lambda item: float(item["time_ms"]))
     return {
         **dict(result),

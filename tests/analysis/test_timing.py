@@ -227,6 +227,17 @@ def test_feedback_summary_ahead_and_behind() -> None:
     assert items[-1]["message"] == "Overall you are behind the beat by about 120 ms."
 
 
+@pytest.mark.parametrize(("fps", "note"), [(5.0, "±100 ms"), (12.5, "±40 ms"), (30.0, None)])
+def test_a_coarse_frame_rate_is_said(fps: float, note: str | None) -> None:
+    late = [b + 130.0 for b in BEATS]
+    items = timing_feedback(timing_from_accents(late, BEATS, COUNTS), COUNTS, 4, fps=fps)
+    notes = [item["message"] for item in items if "frames a second" in item["message"]]
+    if note is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and note in notes[0] and f"{fps:.0f} frames a second" in notes[0]
+
+
 def test_feedback_in_three_four_groups_by_bar() -> None:
     waltz = [{"t_ms": b, "count": i % 6 + 1, "phrase": i // 6} for i, b in enumerate(BEATS)]
     accents = [b + 100.0 for b in BEATS[3:6]]
