@@ -31,8 +31,11 @@ TOKEN = _ACCESS.create_token("schemathesis")
 # Routes whose schema-valid input can still be refused, on purpose, for what it *is*:
 # bytes that are not a video (422 not_a_video), a pairing code that does not exist
 # (403), a filename given neither as a query parameter nor in the body (the original
-# backend's query form and the JSON form are both optional, one is required).
+# backend's query form and the JSON form are both optional, one is required), and
+# strict bodies: JSON Schema calls 36.0 an integer, our strict bodies refuse it (422),
+# as tests/api/test_strict.py and test_counts_api.py check.
 CONTENT_CHECKED = {
+    ("POST", "/api/v1/analyze/{job_id}/counts"),
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/analyze/upload-url"),
     ("POST", "/api/v1/analyze/confirm"),
