@@ -12,12 +12,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -82,6 +83,7 @@ class LibraryView(QWidget):
     delete_requested = Signal(object)  # JobView
     reanalyse_requested = Signal(object)  # JobView
     thumbnail_wanted = Signal(object)  # JobView: the window reads it in the background
+    compare_requested = Signal(object)  # JobView: the student's; the window asks for the teacher
 
     COLUMNS = ("Clip", "Status", "Duration", "Added")
 
@@ -117,8 +119,21 @@ class LibraryView(QWidget):
         )
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(lambda: self._emit_for_current(self.delete_requested))
+        self.compare_button = QPushButton("Compare with…")
+        self.compare_button.setToolTip("Set this clip beside a teacher's clip from the library")
+        self.compare_button.clicked.connect(lambda: self._emit_for_current(self.compare_requested))
+        # The same action on a right click, with the clip under the mouse made current.
+        self.compare_action = QAction("Compare with…", self)
+        self.compare_action.triggered.connect(
+            lambda: self._emit_for_current(self.compare_requested)
+        )
+        self.context_menu = QMenu(self)
+        self.context_menu.addAction(self.compare_action)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
+        buttons.addWidget(self.compare_button)
         buttons.addStretch(1)
         buttons.addWidget(self.reanalyse_button)
         buttons.addWidget(self.delete_button)
@@ -152,9 +167,7 @@ class LibraryView(QWidget):
         item.setToolTip(1, status_detail(view))
         item.setText(3, _local_time(view.created_at))
         item.setHidden(not self._matches(view))
-        current = self.current_job()
-        if current is not None and current.id == view.id:
-            self._update_buttons()
+        self._update_buttons()  # another clip finishing can make "Compare with…" possible
 
     def set_thumbnail(self, job_id: str, image: QImage, duration_s: float) -> None:
         item = self._items.get(job_id)
@@ -169,6 +182,7 @@ class LibraryView(QWidget):
         self.views.pop(job_id, None)
         if item is not None:
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self._update_buttons()
 
     def select_job(self, job_id: str) -> None:
         item = self._items.get(job_id)
@@ -178,6 +192,15 @@ class LibraryView(QWidget):
     def current_job(self) -> Any | None:
         item = self.tree.currentItem()
         return None if item is None else self.views.get(item.data(0, _ID_ROLE))
+
+    def finished_jobs(self, *, excluding: str | None = None) -> list[Any]:
+        """The clips with a result (newest first), those a comparison can use."""
+        views = [
+            view
+            for view in self.views.values()
+            if view.status == JobStatus.FINISHED and view.id != excluding
+        ]
+        return sorted(views, key=lambda v: v.created_at, reverse=True)
 
     def visible_names(self) -> list[str]:
         items = (self.tree.topLevelItem(row) for row in range(self.tree.topLevelItemCount()))
@@ -205,6 +228,13 @@ class LibraryView(QWidget):
         if view is not None:
             self.job_selected.emit(view)
 
+    def _on_tree_context_menu_requested(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        self.tree.setCurrentItem(item)
+        self.context_menu.popup(self.tree.viewport().mapToGlobal(pos))
+
     def _emit_for_current(self, signal: Any) -> None:
         view = self.current_job()
         if view is not None:
@@ -213,9 +243,14 @@ class LibraryView(QWidget):
     def _update_buttons(self) -> None:
         view = self.current_job()
         self.delete_button.setEnabled(view is not None)
-        self.reanalyse_button.setEnabled(
-            view is not None and view.status in ENDED
+        self.reanalyse_button.setEnabled(view is not None and view.status in ENDED)
+        comparable = (
+            view is not None
+            and view.status == JobStatus.FINISHED
+            and bool(self.finished_jobs(excluding=view.id))
         )
+        self.compare_button.setEnabled(comparable)
+        self.compare_action.setEnabled(comparable)
 
 
 def _local_time(moment: dt.datetime) -> str:

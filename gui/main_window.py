@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from dance_analysis.jobs.states import JobStatus
 from gui.analysis_views import AnglesPlot, FeedbackList, SummaryTable
+from gui.compare_view import CompareView, ComparisonData, TeacherChooser, run_comparison
 from gui.library import LibraryView, read_thumbnail
 from gui.phones import PhonesPanel, s3_status_of
 from gui.player import PlayerView
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         # relative to the counts the one before left.
         self._one_moves: list[tuple[str, dict[str, Any]]] = []  # (job id, move_one's kwargs)
         self._moving_one = False
+        self._comparing: tuple[str, str] | None = None  # (student, teacher) asked for last
+        self.teacher_chooser: TeacherChooser | None = None
         self.tasks = Tasks(self)
         self.bridge = JobEventBridge()
         self.bridge.job_changed.connect(self._on_bridge_job_changed)
@@ -149,8 +152,10 @@ class MainWindow(QMainWindow):
             access, self.tasks, api_url, s3_status or s3_status_of(settings, service)
         )
         self.settings_view = SettingsView(settings, settings_path)
+        self.compare_view = CompareView()
         self.tabs = QTabWidget()
         self.tabs.addTab(studio, "Studio")
+        self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.phones, "Phones")
         self.tabs.addTab(self.settings_view, "Settings")
         central = QWidget()
@@ -171,6 +176,9 @@ class MainWindow(QMainWindow):
         self.library.delete_requested.connect(self._on_library_delete_requested)
         self.library.reanalyse_requested.connect(self._on_library_reanalyse_requested)
         self.library.thumbnail_wanted.connect(self._on_library_thumbnail_wanted)
+        self.library.compare_requested.connect(self._on_library_compare_requested)
+        self.compare_view.student.clip_failed.connect(self.banner.show_message)
+        self.compare_view.teacher.clip_failed.connect(self.banner.show_message)
         self.player.position_changed.connect(self._on_player_position_changed)
         self.player.clip_failed.connect(self.banner.show_message)
         self.angles.seek_requested.connect(self.player.seek_ms)
@@ -371,6 +379,40 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(read, lambda got: self.library.set_thumbnail(*got), lambda _e: None)
 
+    # --- comparing ------------------------------------------------------------------
+
+    def _on_library_compare_requested(self, view: Any) -> None:
+        self.choose_teacher(view)
+
+    def choose_teacher(self, student: Any) -> TeacherChooser:
+        """Ask which finished clip is the teacher's (window-modal, not blocking the loop)."""
+        if self.teacher_chooser is not None:
+            self.teacher_chooser.close()
+            self.teacher_chooser.deleteLater()
+        chooser = TeacherChooser(student, self.library.finished_jobs(excluding=student.id), self)
+        chooser.teacher_chosen.connect(lambda teacher: self.start_comparison(student, teacher))
+        self.teacher_chooser = chooser
+        chooser.open()
+        return chooser
+
+    def start_comparison(self, student: Any, teacher: Any) -> None:
+        """Compare in the background (see :func:`gui.compare_view.run_comparison`) and
+        show the Compare tab at once, saying what it is waiting for."""
+        pair = (student.id, teacher.id)
+        self._comparing = pair
+        self.compare_view.show_pending(student.filename, teacher.filename)
+        self.tabs.setCurrentWidget(self.compare_view)
+        service = self._service
+
+        def done(data: ComparisonData) -> None:
+            if self._comparing == pair:  # not overtaken by a newer request
+                self.compare_view.show_comparison(data)
+
+        def failed(error: Exception) -> None:
+            self._report(error, f"“{student.filename}” was not compared")
+
+        self.tasks.run(lambda: run_comparison(service, *pair), done, failed)
+
     # --- events ---------------------------------------------------------------------
 
     def _on_bridge_job_changed(self, view: Any) -> None:
@@ -405,6 +447,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.phones.stop()
         self.player.shutdown()
+        self.compare_view.shutdown()
         self.tasks.close()  # first: a pool thread may be subscribing the bridge
         self.bridge.close()
         self.angles.release()

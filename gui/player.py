@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 # The overlay video's palette: the dancer's left warm, right cool, the midline white.
 SIDE_COLORS = {side: QColor(*rgb) for side, rgb in SIDE_COLOURS.items()}
+# A second dancer drawn over the first (the teacher's ghost): one colour far from both sides.
+GHOST_COLOR = QColor(60, 230, 120)
 _TICK_MS = 10
 
 
@@ -78,6 +80,9 @@ class VideoCanvas(QWidget):
         self.mirrored = False
         self.overlay = True
         self.drawn_points: list[QPointF] = []  # widget coordinates of the last paint
+        self._ghost: npt.NDArray[np.float64] | None = None  # (k, 2), normalised, or None
+        self.ghost_color = GHOST_COLOR
+        self.drawn_ghost_points: list[QPointF] = []  # the ghost's joints at the last paint
 
     def show_frame(
         self,
@@ -90,6 +95,15 @@ class VideoCanvas(QWidget):
         self._points = points
         self._bones = bones
         self._joints = joints
+        self.update()
+
+    def set_ghost(self, points: npt.NDArray[np.float64] | None) -> None:
+        """A second skeleton (same bones) in :attr:`ghost_color`; None hides it.
+
+        Drawn under the dancer's own skeleton, so the student's joints stay readable
+        where the two meet; hidden with it when the overlay is off.
+        """
+        self._ghost = points
         self.update()
 
     def _side(self, index: int) -> str:
@@ -117,6 +131,7 @@ class VideoCanvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(20, 20, 24))
         self.drawn_points = []
+        self.drawn_ghost_points = []
         if self._image is None:
             painter.setPen(QColor(160, 160, 170))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
@@ -130,30 +145,53 @@ class VideoCanvas(QWidget):
         else:
             painter.drawImage(rect, self._image)
         painter.restore()
-        if not self.overlay or self._points is None:
+        if not self.overlay:
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        widget_points = [
-            None if np.isnan(x) or np.isnan(y) else self.to_widget(float(x), float(y))
-            for x, y in self._points
-        ]
         width = max(2.0, rect.width() / 150.0)
+        if self._ghost is not None:
+            ghost = self._widget_points(self._ghost)
+            self._draw_skeleton(
+                painter, ghost, width, lambda _i: self.ghost_color, self.ghost_color
+            )
+            self.drawn_ghost_points = [p for p in ghost if p is not None]
+        if self._points is None:
+            return
+        widget_points = self._widget_points(self._points)
+        self._draw_skeleton(
+            painter, widget_points, width, lambda i: SIDE_COLORS[self._side(i)], SIDE_COLORS["mid"]
+        )
+        self.drawn_points = [p for p in widget_points if p is not None]
+
+    def _widget_points(self, points: npt.NDArray[np.float64]) -> list[QPointF | None]:
+        return [
+            None if np.isnan(x) or np.isnan(y) else self.to_widget(float(x), float(y))
+            for x, y in points
+        ]
+
+    def _draw_skeleton(
+        self,
+        painter: QPainter,
+        widget_points: list[QPointF | None],
+        width: float,
+        color_of: Callable[[int], QColor],
+        between: QColor,
+    ) -> None:
+        """Bones (a bone joining two colours takes ``between``), then joints."""
         for a, b in self._bones:
             if a < len(widget_points) and b < len(widget_points):
                 pa, pb = widget_points[a], widget_points[b]
                 if pa is not None and pb is not None:
-                    side = self._side(a) if self._side(a) == self._side(b) else "mid"
+                    color = color_of(a) if color_of(a) == color_of(b) else between
                     painter.setPen(
-                        QPen(SIDE_COLORS[side], width, Qt.PenStyle.SolidLine,
-                             Qt.PenCapStyle.RoundCap)
-                    )  # fmt: skip
+                        QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+                    )
                     painter.drawLine(pa, pb)
         painter.setPen(Qt.PenStyle.NoPen)
         for index, point in enumerate(widget_points):
             if point is not None:
-                painter.setBrush(SIDE_COLORS[self._side(index)])
+                painter.setBrush(color_of(index))
                 painter.drawEllipse(point, width * 1.2, width * 1.2)
-                self.drawn_points.append(point)
 
 
 class _Audio:

@@ -1,0 +1,204 @@
+"""The Compare tab in the real window, offscreen, over two clips analysed by the real model.
+
+The student is the squats clip (``analysed_library``); the teacher is a trimmed,
+mirrored, smaller copy of it, analysed once per session, so the time map is not the
+identity and the pictures differ in size. ``DANCE_DOCS_IMAGES=docs/images pytest
+tests/gui/test_compare_view.py -k count_sheet`` remakes ``desktop-compare.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from dance_analysis.compare.features import PART_NAMES
+from gui.compare_view import SCORE_COLORS, CompareView, score_color, segment_title, timing_text
+from tests.media import make_clip
+from tests.settings import make_settings
+
+pytestmark = pytest.mark.slow
+
+TEACHER_NAME = "teacher_mirrored.mp4"
+
+
+@pytest.fixture(scope="session")
+def compare_library(analysed_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The analysed squats clip plus a teacher: 2–11 s of it, flipped, 360x640 (real model)."""
+    from dance_analysis.jobs.service import JobService
+
+    folder = tmp_path_factory.mktemp("compare") / "data"
+    shutil.copytree(analysed_library, folder)
+    clip = make_clip(
+        folder.parent / TEACHER_NAME,
+        start_s=2.0,
+        seconds=9.0,
+        size=None,
+        extra=("-vf", "scale=360:640,hflip"),
+    )
+    service = JobService(make_settings(folder, use_mock_analysis=False))
+    consumer = service.start_consumer()
+    try:
+        view = service.submit(TEACHER_NAME, iter([clip.read_bytes()]))
+        deadline = time.monotonic() + 240
+        while service.get(view.id).status not in ("finished", "failed", "canceled"):
+            assert time.monotonic() < deadline, "the teacher's analysis did not finish in time"
+            threading.Event().wait(0.2)
+        assert service.get(view.id).status == "finished", service.get(view.id).message
+    finally:
+        consumer.stop(5)
+        service.close()
+    return folder
+
+
+@pytest.fixture
+def compared(qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Path) -> Any:
+    """The window with the student's clip compared with the teacher's, as a coach does it:
+    select the clip, press "Compare with…", pick the teacher in the dialog."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(compare_library, data_dir)
+    desktop = open_desktop(data_dir=data_dir)
+    window = desktop.window
+    jobs = {job.filename: job for job in desktop.service.list()}
+    student, teacher = jobs["pose_squats.mp4"], jobs[TEACHER_NAME]
+    library = window.library
+    qtbot.waitUntil(lambda: len(library.finished_jobs()) == 2, timeout=10_000)
+    library.select_job(student.id)
+    assert library.compare_button.isEnabled() and library.compare_action.isEnabled()
+
+    qtbot.mouseClick(library.compare_button, Qt.MouseButton.LeftButton)
+    chooser = window.teacher_chooser
+    assert chooser is not None and chooser.isVisible()
+    assert chooser.names() == [TEACHER_NAME]  # the other finished clips, not the student
+    chooser.choose(TEACHER_NAME)
+    view: CompareView = window.compare_view
+    with qtbot.waitSignal(view.comparison_shown, timeout=30_000):
+        chooser.accept()
+    assert window.tabs.currentWidget() is view
+    qtbot.waitUntil(lambda: view.student.index == 0 and view.teacher.index >= 0, timeout=10_000)
+    assert view.data is not None
+    assert (view.data.student_id, view.data.teacher_id) == (student.id, teacher.id)
+    return desktop
+
+
+def teacher_frame_for(view: CompareView) -> int:
+    """The teacher's frame that belongs beside the student's frame on screen."""
+    assert view.data is not None and view.teacher.result is not None
+    return view.teacher.result.frame_at(view.data.teacher_ms(view.student.current_ms))
+
+
+def test_one_transport_drives_both_players_through_the_time_map(qtbot: Any, compared: Any) -> None:
+    view: CompareView = compared.window.compare_view
+    student, teacher = view.student, view.teacher
+    data = view.data
+    assert data is not None
+    pairs = data.map_ms
+    assert pairs.shape[1] == 2 and len(pairs) >= 2
+    assert np.all(np.diff(pairs[:, 0]) > 0)
+    # The teacher's clip starts 2 s into the student's: the map is not the identity.
+    assert abs(data.teacher_ms(6000.0) - 6000.0) > 1000.0
+    # The teacher's side has no transport of its own; the student's is the one.
+    for control in (teacher.play_button, teacher.slider, teacher.speed_box):
+        assert control.isHidden()
+    assert not student.play_button.isHidden()
+    assert teacher.mirror_box.isChecked() == bool(data.comparison["mirrored"])
+    assert teacher.canvas.mirrored == bool(data.comparison["mirrored"])
+
+    # Seek (the slider), step, and play: each student frame moves the teacher.
+    student.slider.setValue(30)
+    qtbot.waitUntil(lambda: student.index == 30, timeout=5_000)
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    seek_target = teacher_frame_for(view)
+    assert seek_target > 0
+    student.step(5)
+    qtbot.waitUntil(lambda: student.index == 35, timeout=5_000)
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    assert teacher.index != seek_target
+    student.seek_ms(data.segments[0]["start_ms"] + 3000.0)
+    qtbot.waitUntil(
+        lambda: student.index == student.result.frame_at(data.segments[0]["start_ms"] + 3000.0),
+        timeout=5_000,
+    )
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+
+    seen: list[tuple[int, int]] = []
+    teacher.position_changed.connect(lambda index, _t: seen.append((student.index, index)))
+    student.set_speed(2.0)
+    student.seek_frame(0)
+    qtbot.waitUntil(lambda: student.index == 0, timeout=5_000)
+    student.play()
+    qtbot.waitUntil(lambda: student.index >= 20, timeout=20_000)
+    student.pause()
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    assert len({teacher_index for _, teacher_index in seen}) >= 5  # the teacher moved along
+    assert not teacher.playing  # it follows; it never runs a clock of its own
+
+
+def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_path: Path) -> None:
+    window = compared.window
+    view: CompareView = window.compare_view
+    data = view.data
+    assert data is not None
+    sheet = view.sheet
+    segments = data.segments
+    assert len(segments) >= 2  # a 13 s clip without music: 4 s windows
+    assert sheet.rowCount() == len(segments)
+    overall = data.comparison["overall"]
+    assert f"Overall {overall:.0f} / 100" in view.summary.text()
+    assert ("mirrored:" in view.summary.text()) == bool(data.comparison["mirrored"])
+
+    for row, segment in enumerate(segments):
+        assert sheet.item(row, 0).text() == segment_title(segment["label"])
+        assert sheet.item(row, 2).text() == timing_text(segment["timing_ms"])
+        score_item = sheet.item(row, 1)
+        assert score_item.text() == f"{segment['score']:.0f}"
+        assert score_item.background().color() == score_color(round(segment["score"]))
+        parts = data.parts_of(row)
+        assert set(parts) == set(PART_NAMES)  # per part, per segment, from the engine
+        for k, part in enumerate(PART_NAMES):
+            item = sheet.item(row, 3 + k)
+            if parts[part] is None:
+                assert item.text() == "–"
+                continue
+            assert item.text() == f"{parts[part]:.0f}"
+            assert item.background().color() == score_color(round(parts[part]))
+            assert item.font().bold() == (part == segment["worst_part"])
+
+    # Click the last row: the student goes to its start, the teacher to the mapped time.
+    row = len(segments) - 1
+    start_ms = float(segments[row]["start_ms"])
+    rect = sheet.visualItemRect(sheet.item(row, 1))
+    qtbot.mouseClick(sheet.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    student, teacher = view.student, view.teacher
+    qtbot.waitUntil(lambda: student.index == student.result.frame_at(start_ms), timeout=5_000)
+    assert student.index > 0
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    teacher_start = teacher.result.frame_at(data.teacher_ms(start_ms))
+    assert teacher.index == teacher_start
+
+    window.resize(1400, 900)
+    picture = window.grab()
+    assert picture.save(str(tmp_path / "desktop-compare.png"))
+    folder = os.environ.get("DANCE_DOCS_IMAGES")
+    if folder:
+        shutil.copyfile(tmp_path / "desktop-compare.png", Path(folder) / "desktop-compare.png")
+
+
+def test_score_colours_and_words() -> None:
+    assert score_color(80.0) == SCORE_COLORS["good"] == score_color(97.5)
+    assert score_color(79.9) == SCORE_COLORS["fair"] == score_color(60.0)
+    assert score_color(59.9) == SCORE_COLORS["poor"] == score_color(0.0)
+    assert score_color(None) is None
+    assert timing_text(120.4) == "120 ms behind"
+    assert timing_text(-80.0) == "80 ms ahead"
+    assert timing_text(0.2) == "on time"
+    assert timing_text(None) == "–"
+    assert segment_title("counts 9–16") == "Counts 9–16 of phrase 2"
+    assert segment_title("0:04–0:08") == "0:04–0:08"
