@@ -9,6 +9,7 @@ sheet lists the segments with their scores, coloured, and clicking one seeks bot
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -32,12 +33,15 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from dance_analysis.compare import Performance, compare
 from dance_analysis.compare.features import PART_NAMES
+from dance_analysis.compare.ghost import ghost_points
+from gui.analysis_views import FeedbackList
 from gui.player import PlayerView
 from gui.result import ClipResult
 
@@ -168,6 +172,7 @@ def run_comparison(service: Any, student_id: str, teacher_id: str) -> Comparison
         comparison=merged["comparison"],
         feedback=merged["feedback"],
         segment_parts=segment_parts,
+        ghost=ghost_points(student_dict, teacher_dict, merged["comparison"]),
     )
 
 
@@ -307,12 +312,15 @@ class CompareView(QWidget):
         self.student = PlayerView()
         self.teacher = PlayerView()
         self.sheet = CountSheet()
+        self.feedback = FeedbackList()  # the comparison's, ranked; a click seeks both
         self.title = QLabel("Choose a clip in the library, then “Compare with…”")
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.ghost_box = QCheckBox("Teacher's ghost")
-        self.ghost_box.setToolTip("Draw the teacher's skeleton over the student's video")
+        self.ghost_box.setToolTip(
+            "The teacher's pose (green) on the student's body, over the student's video"
+        )
         self.ghost_box.setEnabled(False)
         self.ghost_box.toggled.connect(self._on_ghost_box_toggled)
         self.student_label = QLabel("Student")
@@ -344,7 +352,10 @@ class CompareView(QWidget):
         sheet_layout = QVBoxLayout(sheet_side)
         sheet_layout.setContentsMargins(0, 0, 0, 0)
         sheet_layout.addWidget(self.summary)
-        sheet_layout.addWidget(self.sheet, 1)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.addTab(self.sheet, "Count sheet")
+        self.lower_tabs.addTab(self.feedback, "Feedback")
+        sheet_layout.addWidget(self.lower_tabs, 1)
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(players)
         vertical.addWidget(sheet_side)
@@ -357,6 +368,7 @@ class CompareView(QWidget):
 
         self.student.position_changed.connect(self._on_student_position_changed)
         self.sheet.segment_clicked.connect(self._on_sheet_segment_clicked)
+        self.feedback.seek_requested.connect(self._on_sheet_segment_clicked)
         self.student.add_shortcuts(self)
 
     def show_pending(self, student_name: str, teacher_name: str) -> None:
@@ -365,6 +377,7 @@ class CompareView(QWidget):
         self.title.setText(f"Comparing {student_name} with {teacher_name}…")
         self.summary.setText("")
         self.sheet.show_comparison(None)
+        self.feedback.set_result(None)
         self.ghost_box.setEnabled(False)
         self.student.canvas.set_ghost(None)
         self.student.show_loading(student_name)
@@ -378,6 +391,7 @@ class CompareView(QWidget):
         self.teacher_label.setText(f"Teacher: {data.teacher_name}")
         self.summary.setText(summary_text(comparison))
         self.sheet.show_comparison(data)
+        self.feedback.set_result(dataclasses.replace(data.student, feedback=data.feedback))
         self.teacher.mirror_box.setChecked(bool(comparison.get("mirrored")))
         self.ghost_box.setEnabled(data.ghost is not None)
         for player, source, result in (

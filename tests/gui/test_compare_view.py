@@ -21,6 +21,8 @@ from PySide6.QtCore import Qt
 
 from dance_analysis.compare.features import PART_NAMES
 from gui.compare_view import SCORE_COLORS, CompareView, score_color, segment_title, timing_text
+from gui.wording import feedback_text
+from tests.gui.test_window import expected_points
 from tests.media import make_clip
 from tests.settings import make_settings
 
@@ -183,12 +185,72 @@ def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_pat
     teacher_start = teacher.result.frame_at(data.teacher_ms(start_ms))
     assert teacher.index == teacher_start
 
+    # The comparison's feedback, in words; a click seeks both players too.
+    texts = [view.feedback.item(k).text() for k in range(view.feedback.count())]
+    assert texts == [feedback_text(entry) for entry in data.feedback] and texts
+    earlier = min(data.feedback, key=lambda entry: entry["time_ms"])
+    assert student.result.frame_at(float(earlier["time_ms"])) != student.index
+    view.lower_tabs.setCurrentWidget(view.feedback)
+    item = view.feedback.item(data.feedback.index(earlier))
+    item_rect = view.feedback.visualItemRect(item)
+    qtbot.mouseClick(view.feedback.viewport(), Qt.MouseButton.LeftButton, pos=item_rect.center())
+    earlier_ms = float(earlier["time_ms"])
+    qtbot.waitUntil(lambda: student.index == student.result.frame_at(earlier_ms), timeout=5_000)
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    view.lower_tabs.setCurrentWidget(view.sheet)
+
+    view.ghost_box.setChecked(True)  # the picture in the docs shows the ghost too
     window.resize(1400, 900)
     picture = window.grab()
     assert picture.save(str(tmp_path / "desktop-compare.png"))
     folder = os.environ.get("DANCE_DOCS_IMAGES")
     if folder:
         shutil.copyfile(tmp_path / "desktop-compare.png", Path(folder) / "desktop-compare.png")
+
+
+def ghost_colored_pixels(canvas: Any) -> int:
+    image = canvas.grab().toImage()  # the grab paints, which records the drawn points
+    target = canvas.ghost_color.rgb()
+    return sum(
+        image.pixel(x, y) == target
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    )
+
+
+def test_ghost_toggle_draws_the_teachers_skeleton_over_the_student(
+    qtbot: Any, compared: Any
+) -> None:
+    view: CompareView = compared.window.compare_view
+    data = view.data
+    assert data is not None and data.ghost is not None
+    assert data.ghost.shape == (data.student.frame_count, 33, 2)
+    student, canvas = view.student, view.student.canvas
+    assert view.ghost_box.isEnabled() and not view.ghost_box.isChecked()
+    student.slider.setValue(30)
+    qtbot.waitUntil(lambda: student.index == 30, timeout=5_000)
+    assert ghost_colored_pixels(canvas) == 0 and canvas.drawn_ghost_points == []
+    own = [(p.x(), p.y()) for p in canvas.drawn_points]
+    assert own  # the student's own skeleton
+
+    view.ghost_box.setChecked(True)
+    width, height = canvas.image.width(), canvas.image.height()
+    for index in (30, 31):
+        if index == 31:
+            student.step(1)  # the ghost follows the frame on screen
+            qtbot.waitUntil(lambda: student.index == 31, timeout=5_000)
+        assert ghost_colored_pixels(canvas) > 20
+        ghost = np.array([(p.x(), p.y()) for p in canvas.drawn_ghost_points])
+        expected = expected_points(canvas, data.ghost[index], width, height)
+        assert len(ghost) == len(expected) > 20
+        np.testing.assert_allclose(ghost, expected, atol=0.5)
+        assert canvas.drawn_points  # drawn beside the student's skeleton, not instead
+    assert not np.allclose(expected, expected_points(canvas, data.ghost[30], width, height))
+    assert [(p.x(), p.y()) for p in canvas.drawn_points] != own  # frame 31 now
+
+    view.ghost_box.setChecked(False)
+    assert ghost_colored_pixels(canvas) == 0 and canvas.drawn_ghost_points == []
+    assert canvas.drawn_points
 
 
 def test_score_colours_and_words() -> None:
