@@ -371,6 +371,22 @@ class CompareView(QWidget):
         self.feedback.seek_requested.connect(self._on_sheet_segment_clicked)
         self.student.add_shortcuts(self)
 
+    def shows(self, job_id: str) -> bool:
+        """Whether ``job_id`` is one of the two clips on screen."""
+        return self.data is not None and job_id in (self.data.student_id, self.data.teacher_id)
+
+    def close_comparison(self, message: str) -> None:
+        """Nothing to show (a clip was deleted, the comparison failed): say why."""
+        self.data = None
+        self.title.setText(message)
+        self.summary.setText("")
+        self.sheet.show_comparison(None)
+        self.feedback.set_result(None)
+        self.ghost_box.setEnabled(False)
+        self.student.canvas.set_ghost(None)
+        self.student.close_clip()
+        self.teacher.close_clip()
+
     def show_pending(self, student_name: str, teacher_name: str) -> None:
         """A comparison was asked for: the old one goes, the new one is being computed."""
         self.data = None

@@ -346,6 +346,7 @@ class MainWindow(QMainWindow):
             self._current_id = None
             self.player.close_clip()
             self._show_result(None)
+        self._drop_comparison_of(job_id, "A clip of this comparison was deleted")
         self.tasks.run(
             lambda: self._service.delete(job_id),
             lambda _: self.library.remove_job(job_id),
@@ -361,6 +362,7 @@ class MainWindow(QMainWindow):
         def done(new_view: Any) -> None:
             if view.id == self._current_id:
                 self._current_id = None
+            self._drop_comparison_of(view.id, f"“{view.filename}” is being analysed again")
             self.library.remove_job(view.id)
             self._on_imported(new_view)
 
@@ -409,9 +411,19 @@ class MainWindow(QMainWindow):
                 self.compare_view.show_comparison(data)
 
         def failed(error: Exception) -> None:
+            if self._comparing == pair:
+                self.compare_view.close_comparison(f"“{student.filename}” was not compared")
             self._report(error, f"“{student.filename}” was not compared")
 
         self.tasks.run(lambda: run_comparison(service, *pair), done, failed)
+
+    def _drop_comparison_of(self, job_id: str, message: str) -> None:
+        """A clip on the Compare tab goes away: so does the comparison (and any pending)."""
+        if self._comparing is not None and job_id in self._comparing:
+            self._comparing = None
+            self.compare_view.close_comparison(message)
+        elif self.compare_view.shows(job_id):
+            self.compare_view.close_comparison(message)
 
     # --- events ---------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
 
 from dance_analysis.compare.features import PART_NAMES
 from gui.compare_view import SCORE_COLORS, CompareView, score_color, segment_title, timing_text
@@ -251,6 +253,55 @@ def test_ghost_toggle_draws_the_teachers_skeleton_over_the_student(
     view.ghost_box.setChecked(False)
     assert ghost_colored_pixels(canvas) == 0 and canvas.drawn_ghost_points == []
     assert canvas.drawn_points
+
+
+def test_right_click_compares_and_deleting_a_clip_closes_the_comparison(
+    qtbot: Any, compared: Any
+) -> None:
+    window = compared.window
+    view: CompareView = window.compare_view
+    assert view.data is not None
+    student_id, teacher_id = view.data.student_id, view.data.teacher_id
+    tree = window.library.tree
+    item = window.library.item_for(student_id)
+    window.library.select_job(teacher_id)  # the right click makes the clip under it current
+    chosen: list[str] = []
+    tries = [0]
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            tries[0] += 1
+            if tries[0] < 100:
+                QTimer.singleShot(20, choose)
+            return
+        for action in menu.actions():
+            if action.text() == "Compare with…" and action.isEnabled():
+                chosen.append(action.text())
+                action.trigger()
+        menu.close()
+
+    QTimer.singleShot(0, choose)
+    point = tree.visualItemRect(item).center()
+    # What the platform sends on a right click (a synthetic click sends no menu event).
+    viewport = tree.viewport()
+    menu_event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)
+    )
+    QApplication.sendEvent(viewport, menu_event)
+    qtbot.waitUntil(lambda: chosen == ["Compare with…"], timeout=5_000)
+    assert window.library.current_job().id == student_id
+    chooser = window.teacher_chooser
+    assert chooser is not None and chooser.names() == [TEACHER_NAME]
+    chooser.reject()
+
+    window.delete_job(teacher_id)
+    assert view.data is None and view.sheet.rowCount() == 0
+    assert view.student.frame_count == 0 and view.teacher.frame_count == 0
+    assert "deleted" in view.title.text()
+    qtbot.waitUntil(lambda: window.library.item_for(teacher_id) is None, timeout=10_000)
+    window.library.select_job(student_id)
+    assert not window.library.compare_button.isEnabled()  # no other finished clip left
 
 
 def test_score_colours_and_words() -> None:
