@@ -125,6 +125,13 @@ def test_one_transport_drives_both_players_through_the_time_map(qtbot: Any, comp
     qtbot.waitUntil(lambda: student.index == 35, timeout=5_000)
     qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
     assert teacher.index != seek_target
+    # The player's keys work on this tab too (the Studio's rest while it is hidden).
+    window = compared.window
+    window.activateWindow()  # the offscreen platform leaves it inactive after the dialog
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+    qtbot.keyClick(student.canvas, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: student.index == 36, timeout=5_000)
+    qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
     student.seek_ms(data.segments[0]["start_ms"] + 3000.0)
     qtbot.waitUntil(
         lambda: student.index == student.result.frame_at(data.segments[0]["start_ms"] + 3000.0),
