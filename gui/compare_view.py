@@ -13,6 +13,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +120,10 @@ class ComparisonData:
     def segments(self) -> list[dict[str, Any]]:
         return list(self.comparison.get("segments") or [])
 
-    @property
+    @cached_property
     def map_ms(self) -> FloatArray:
-        """(k, 2) ``[student_ms, teacher_ms]`` pairs, student times increasing."""
+        """(k, 2) ``[student_ms, teacher_ms]`` pairs, student times increasing (read once:
+        the teacher's player asks for every frame the student's shows)."""
         pairs = (self.comparison.get("alignment") or {}).get("map") or []
         return np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
 
@@ -160,6 +162,10 @@ def run_comparison(service: Any, student_id: str, teacher_id: str) -> Comparison
         {part: (None if s is None else round(s, 1)) for part, s in seg.part_scores.items()}
         for seg in outcome.segments
     ]
+    student = ClipResult.from_dict(student_dict)
+    ghost: FloatArray | None = ghost_points(student_dict, teacher_dict, merged["comparison"])
+    if ghost is not None and ghost.shape[1:] != student.landmarks.shape[1:]:
+        ghost = None  # another skeleton than the ghost's 33 points: its bones would not fit
     return ComparisonData(
         student_id=student_id,
         teacher_id=teacher_id,
@@ -167,12 +173,12 @@ def run_comparison(service: Any, student_id: str, teacher_id: str) -> Comparison
         teacher_name=service.get(teacher_id).filename,
         student_source=service.source_path(student_id),
         teacher_source=service.source_path(teacher_id),
-        student=ClipResult.from_dict(student_dict),
+        student=student,
         teacher=ClipResult.from_dict(teacher_dict),
         comparison=merged["comparison"],
         feedback=merged["feedback"],
         segment_parts=segment_parts,
-        ghost=ghost_points(student_dict, teacher_dict, merged["comparison"]),
+        ghost=ghost,
     )
 
 

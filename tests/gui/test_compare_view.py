@@ -105,7 +105,7 @@ def test_one_transport_drives_both_players_through_the_time_map(qtbot: Any, comp
     assert data is not None
     pairs = data.map_ms
     assert pairs.shape[1] == 2 and len(pairs) >= 2
-    assert np.all(np.diff(pairs[:, 0]) > 0)
+    assert np.all(np.diff(pairs[:, 0]) >= 0)
     # The teacher's clip starts 2 s into the student's: the map is not the identity.
     assert abs(data.teacher_ms(6000.0) - 6000.0) > 1000.0
     # The teacher's side has no transport of its own; the student's is the one.
