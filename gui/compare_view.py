@@ -240,7 +240,11 @@ class TeacherChooser(QDialog):
 
 
 class CountSheet(QTableWidget):
-    """Segments × (score, timing, body parts), each score coloured; a click asks to seek."""
+    """Segments × (score, timing, body parts), each score coloured; a click asks to seek.
+
+    Only the segment's name is selectable: the row under the playhead is marked there,
+    and the score cells keep their colours.
+    """
 
     segment_clicked = Signal(float)  # the segment's start, student ms
 
@@ -256,17 +260,21 @@ class CountSheet(QTableWidget):
         for column in range(1, len(SHEET_COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self._starts: list[float] = []
+        self._ends: list[float] = []
+        self.marked_row = -1  # the segment under the playhead, -1 for none
         self.cellClicked.connect(self._on_cell_clicked)
 
     def show_comparison(self, data: ComparisonData | None) -> None:
         self.clearContents()
-        self._starts = []
+        self._starts, self._ends = [], []
+        self.marked_row = -1
         segments = data.segments if data is not None else []
         self.setRowCount(len(segments))
         if data is None:
             return
         for row, segment in enumerate(segments):
             self._starts.append(float(segment["start_ms"]))
+            self._ends.append(float(segment["end_ms"]))
             parts = data.parts_of(row)
             self._put(row, 0, segment_title(str(segment.get("label") or "")), None)
             self._put(row, 1, _score_text(segment.get("score")), segment.get("score"))
@@ -282,6 +290,24 @@ class CountSheet(QTableWidget):
                     item.setToolTip("The weakest part in this segment")
                     if not parts:
                         item.setText("worst")
+
+    def mark_at(self, t_ms: float) -> None:
+        """Select the segment playing at ``t_ms`` (student time), so the sheet follows."""
+        row = next(
+            (
+                k
+                for k, (a, b) in enumerate(zip(self._starts, self._ends, strict=True))
+                if a <= t_ms < b
+            ),
+            -1,
+        )
+        if row == self.marked_row:
+            return
+        self.marked_row = row
+        if row < 0:
+            self.clearSelection()
+        else:
+            self.selectRow(row)
 
     def _put(self, row: int, column: int, text: str, score: Any) -> QTableWidgetItem:
         item = QTableWidgetItem(text)
@@ -299,7 +325,6 @@ class CountSheet(QTableWidget):
 
     def _on_cell_clicked(self, row: int, _column: int) -> None:
         if 0 <= row < len(self._starts):
-            self.selectRow(row)  # marks the segment's name: the score cells are not selectable
             self.segment_clicked.emit(self._starts[row])
 
 
@@ -442,6 +467,7 @@ class CompareView(QWidget):
 
     def _on_student_position_changed(self, index: int, t_ms: float) -> None:
         self.student.canvas.set_ghost(self._ghost_at(index))
+        self.sheet.mark_at(t_ms)
         if self.data is not None:
             self.teacher.seek_ms(self.data.teacher_ms(t_ms))
 

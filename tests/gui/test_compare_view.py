@@ -8,6 +8,7 @@ tests/gui/test_compare_view.py -k count_sheet`` remakes ``desktop-compare.png``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -22,7 +23,14 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
 from dance_analysis.compare.features import PART_NAMES
-from gui.compare_view import SCORE_COLORS, CompareView, score_color, segment_title, timing_text
+from gui.compare_view import (
+    SCORE_COLORS,
+    CompareView,
+    CountSheet,
+    score_color,
+    segment_title,
+    timing_text,
+)
 from gui.wording import feedback_text
 from tests.gui.test_window import expected_points
 from tests.media import make_clip
@@ -182,6 +190,17 @@ def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_pat
             assert item.background().color() == score_color(round(parts[part]))
             assert item.font().bold() == (part == segment["worst_part"])
 
+    # A comparison read from a result.json holds no part scores per segment: the sheet
+    # then names the worst part and leaves the others empty.
+    bare = CountSheet()
+    bare.show_comparison(dataclasses.replace(data, segment_parts=None))
+    for row, segment in enumerate(segments):
+        texts = [bare.item(row, 3 + k).text() for k in range(len(PART_NAMES))]
+        worst = PART_NAMES.index(segment["worst_part"])
+        assert texts == ["worst" if k == worst else "–" for k in range(len(PART_NAMES))]
+        assert bare.item(row, 1).text() == f"{segment['score']:.0f}"
+    bare.deleteLater()
+
     # Click the last row: the student goes to its start, the teacher to the mapped time.
     row = len(segments) - 1
     start_ms = float(segments[row]["start_ms"])
@@ -193,6 +212,7 @@ def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_pat
     qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
     teacher_start = teacher.result.frame_at(data.teacher_ms(start_ms))
     assert teacher.index == teacher_start
+    assert sheet.marked_row == row  # the sheet marks the segment playing
 
     # The comparison's feedback, in words; a click seeks both players too.
     texts = [view.feedback.item(k).text() for k in range(view.feedback.count())]
@@ -206,6 +226,8 @@ def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_pat
     earlier_ms = float(earlier["time_ms"])
     qtbot.waitUntil(lambda: student.index == student.result.frame_at(earlier_ms), timeout=5_000)
     qtbot.waitUntil(lambda: teacher.index == teacher_frame_for(view), timeout=5_000)
+    playing = [k for k, seg in enumerate(segments) if seg["start_ms"] <= student.current_ms]
+    assert sheet.marked_row == (playing[-1] if playing else -1)
     view.lower_tabs.setCurrentWidget(view.sheet)
 
     view.ghost_box.setChecked(True)  # the picture in the docs shows the ghost too
