@@ -155,8 +155,8 @@ def write_practice(
         [float(f["t_ms"]) for f in teacher_result.get("frames") or []], dtype=np.float64
     )
     order = [chosen.index(s) for s in weakest_segments(comparison, segments)]
-    with contextlib.ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out_path.parent)))
+    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".practice-") as name:
+        folder = Path(name)
         pieces = [folder / f"segment-{k}.mp4" for k in range(len(chosen))]
         # Pass 1, in clip order: each chosen segment composed once, at its own pace.
         _compose_segments(
