@@ -74,7 +74,7 @@ def ghost_points(
     student_features = body_features(student)
     teacher_features = body_features(teacher)
 
-    teacher_ms = _alignment(comparison).teacher_ms(student.t_ms)
+    teacher_ms = alignment_of(comparison).teacher_ms(student.t_ms)
     # A map that ends a hair past the teacher's last frame (a tempo ratio of 1.0004)
     # still means that frame: within half a frame counts as inside.
     slack = teacher.frame_ms / 2
@@ -169,7 +169,10 @@ def _tree_at(features: BodyFeatures, points: FloatArray, t_ms: FloatArray) -> Fl
     return resample(tree, t_ms)[0]
 
 
-def _alignment(comparison: Mapping[str, Any]) -> Alignment:
+def alignment_of(comparison: Mapping[str, Any]) -> Alignment:
+    """The time map of a ``comparison`` dict (as ``result.json`` holds it)."""
+    if "comparison" in comparison:
+        comparison = comparison["comparison"]
     alignment = comparison.get("alignment") or {}
     pairs = np.asarray(alignment.get("map") or [], dtype=np.float64).reshape(-1, 2)
     ratio = float(comparison.get("tempo_ratio") or 1.0)

@@ -165,19 +165,16 @@ def open_desktop(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Desktop]]
     assert not blocking, f"service calls on the GUI thread: {blocking}"
 
 
-@pytest.fixture(scope="session")
-def analysed_library(tmp_path_factory: pytest.TempPathFactory, squats_clip: Path) -> Path:
-    """A data folder holding the squats clip analysed by the real model (done once)."""
+def analyse_into(folder: Path, name: str, clip: Path) -> Path:
+    """``clip`` analysed by the real model as job ``name`` in a new data ``folder``."""
     import time
 
     from dance_analysis.jobs.service import JobService
 
-    folder = tmp_path_factory.mktemp("analysed") / "data"
     service = JobService(make_settings(folder, use_mock_analysis=False))
     consumer = service.start_consumer()
     try:
-        with squats_clip.open("rb") as handle:
-            view = service.submit("pose_squats.mp4", iter([handle.read()]))
+        view = service.submit(name, iter([clip.read_bytes()]))
         deadline = time.monotonic() + 240
         while service.get(view.id).status not in ("finished", "failed", "canceled"):
             assert time.monotonic() < deadline, "the analysis did not finish in time"
@@ -187,6 +184,14 @@ def analysed_library(tmp_path_factory: pytest.TempPathFactory, squats_clip: Path
         consumer.stop(5)
         service.close()
     return folder
+
+
+@pytest.fixture(scope="session")
+def analysed_library(tmp_path_factory: pytest.TempPathFactory, squats_clip: Path) -> Path:
+    """A data folder holding the squats clip analysed by the real model (done once)."""
+    return analyse_into(
+        tmp_path_factory.mktemp("analysed") / "data", "pose_squats.mp4", squats_clip
+    )
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ import copy
 import json
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 from dance_analysis.skeleton import SIDE_COLOURS, side_of
 from gui.analysis_views import MID_CURVE_COLOUR, AnglesPlot, angle_parts
 from gui.result import ClipResult
-from tests.settings import make_settings
+from tests.gui.conftest import analyse_into
 
 
 @pytest.fixture
@@ -44,24 +42,12 @@ def squats_data(analysed_library: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def groove_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """13 s of the squats clip over a 104 BPM drum groove, analysed by the real model."""
-    from dance_analysis.jobs.service import JobService
     from tests.music.synth import drum_song, mux_under_video
 
     folder = tmp_path_factory.mktemp("groove")
     song = drum_song(104, seconds=13.0, offset_s=0.3)
     clip = mux_under_video(song.samples, folder / "squats_groove.mp4", seconds=13.0)
-    service = JobService(make_settings(folder / "data", use_mock_analysis=False))
-    consumer = service.start_consumer()
-    try:
-        view = service.submit(clip.name, iter([clip.read_bytes()]))
-        deadline = time.monotonic() + 240
-        while service.get(view.id).status not in ("finished", "failed", "canceled"):
-            assert time.monotonic() < deadline, "the analysis did not finish in time"
-            threading.Event().wait(0.2)
-        assert service.get(view.id).status == "finished", service.get(view.id).message
-    finally:
-        consumer.stop(5)
-        service.close()
+    analyse_into(folder / "data", clip.name, clip)
     [path] = list((folder / "data").rglob("result.json"))
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import os
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,10 @@ from gui.counts import BeatGrid, ClickTrack, CountRuler
 from gui.player import PlayerView
 from gui.result import ClipResult, Music
 from gui.wording import feedback_text
+from tests.gui.conftest import analyse_into
 from tests.gui.test_coach import focus, press
 from tests.gui.test_window import finished_job, show_result
 from tests.media import make_clip
-from tests.settings import make_settings
 
 BEAT = 500.0  # ms: 120 BPM
 
@@ -212,24 +211,9 @@ def groove_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def music_library(tmp_path_factory: pytest.TempPathFactory, groove_clip: Path) -> Path:
     """A data folder holding the groove clip analysed by the real model (done once)."""
-    import time
-
-    from dance_analysis.jobs.service import JobService
-
-    folder = tmp_path_factory.mktemp("music-analysed") / "data"
-    service = JobService(make_settings(folder, use_mock_analysis=False))
-    consumer = service.start_consumer()
-    try:
-        view = service.submit("groove.mp4", iter([groove_clip.read_bytes()]))
-        deadline = time.monotonic() + 240
-        while service.get(view.id).status not in ("finished", "failed", "canceled"):
-            assert time.monotonic() < deadline, "the analysis did not finish in time"
-            threading.Event().wait(0.2)
-        assert service.get(view.id).status == "finished", service.get(view.id).message
-    finally:
-        consumer.stop(5)
-        service.close()
-    return folder
+    return analyse_into(
+        tmp_path_factory.mktemp("music-analysed") / "data", "groove.mp4", groove_clip
+    )
 
 
 @pytest.fixture
