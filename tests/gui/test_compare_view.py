@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +30,9 @@ from gui.compare_view import (
     timing_text,
 )
 from gui.wording import feedback_text
+from tests.gui.conftest import analyse_into
 from tests.gui.test_window import expected_points
 from tests.media import make_clip
-from tests.settings import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +42,6 @@ TEACHER_NAME = "teacher_mirrored.mp4"
 @pytest.fixture(scope="session")
 def compare_library(analysed_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The analysed squats clip plus a teacher: 2–11 s of it, flipped, 360x640 (real model)."""
-    from dance_analysis.jobs.service import JobService
-
     folder = tmp_path_factory.mktemp("compare") / "data"
     shutil.copytree(analysed_library, folder)
     clip = make_clip(
@@ -55,19 +51,7 @@ def compare_library(analysed_library: Path, tmp_path_factory: pytest.TempPathFac
         size=None,
         extra=("-vf", "scale=360:640,hflip"),
     )
-    service = JobService(make_settings(folder, use_mock_analysis=False))
-    consumer = service.start_consumer()
-    try:
-        view = service.submit(TEACHER_NAME, iter([clip.read_bytes()]))
-        deadline = time.monotonic() + 240
-        while service.get(view.id).status not in ("finished", "failed", "canceled"):
-            assert time.monotonic() < deadline, "the teacher's analysis did not finish in time"
-            threading.Event().wait(0.2)
-        assert service.get(view.id).status == "finished", service.get(view.id).message
-    finally:
-        consumer.stop(5)
-        service.close()
-    return folder
+    return analyse_into(folder, TEACHER_NAME, clip)
 
 
 @pytest.fixture
