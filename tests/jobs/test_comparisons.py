@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import inspect, text
 
 from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.views import JobView
 from dance_analysis.stages import Stage
+from tests.conftest import REPO
 from tests.jobs.helpers import wait_status
 from tests.jobs.services import make_settings
 from tests.media import make_clip
@@ -80,6 +82,8 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
 
     result = _result(service, done)
     assert set(result["comparison"]) == COMPARISON_NAMES
+    schema = json.loads((REPO / "docs" / "result.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(result)
     assert result["comparison"]["overall"] >= 95  # the same clip against itself
     assert result["comparison"]["reference"]["job_id"] == teacher.id
     assert result["comparison"]["reference"]["sha256"] == teacher.sha256
