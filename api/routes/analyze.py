@@ -104,7 +104,11 @@ def create_upload_url(
     "/confirm",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAcceptedPublic,
-    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
     summary="Confirm an uploaded clip and queue its analysis (idempotent)",
 )
 def confirm_upload(
@@ -156,7 +160,9 @@ _MULTIPART_BODY: dict[str, Any] = {
     response_model=JobAcceptedPublic,
     responses={
         400: {"model": ErrorPublic},
+        404: {"model": ErrorPublic, "description": "reference_job_id names no job"},
         408: {"model": ErrorPublic},
+        409: {"model": ErrorPublic, "description": "reference_job_id names a failed job"},
         413: {"model": ErrorPublic},
         415: {"model": ErrorPublic},
         422: {"model": ErrorPublic},
