@@ -239,3 +239,58 @@ def test_a_jobs_table_from_before_comparisons_gets_its_columns(tmp_path: Path) -
         assert old.kind == "analysis" and old.comparison_job_id is None
     finally:
         again.close()
+
+
+def test_a_postgres_jobs_table_from_before_comparisons_gets_its_columns(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url=postgres_url)
+    service = JobService(settings)
+    ticket = service.create_upload("old.mp4", "video/mp4")
+    with service.database.engine.begin() as connection:
+        connection.execute(text("DROP INDEX IF EXISTS ix_jobs_reference_job_id"))
+        for name in ("kind", "student_job_id", "reference_job_id", "comparison_job_id"):
+            connection.execute(text(f"ALTER TABLE jobs DROP COLUMN {name}"))
+    service.close()
+    again = JobService(settings)
+    try:
+        columns = {c["name"] for c in inspect(again.database.engine).get_columns("jobs")}
+        assert {"kind", "student_job_id", "reference_job_id", "comparison_job_id"} <= columns
+        old = again.get(ticket.job_id)
+        assert old.kind == "analysis" and old.reference_job_id is None
+    finally:
+        again.delete(ticket.job_id)
+        again.close()
+
+
+def test_the_studio_stack_compares_from_s3_with_postgres_and_redis(
+    tmp_path: Path, dance_clip: Path, postgres_url: str, redis_url: str, s3_endpoint: str
+) -> None:
+    from tests.jobs.services import s3_settings
+
+    settings = make_settings(
+        tmp_path, database_url=postgres_url, redis_url=redis_url, dedupe_window_s=0,
+        **s3_settings(s3_endpoint),
+    )  # fmt: skip
+    service = JobService(settings)
+    consumer = service.start_consumer()
+    try:
+        teacher = service.submit("teacher.mp4", [dance_clip.read_bytes()])
+        student = service.submit(
+            "student.mp4", [dance_clip.read_bytes()], reference_job_id=teacher.id
+        )
+        finished = wait_status(service, student.id, ENDED)
+        assert finished.status == "finished", finished
+        linked = wait_status(service, teacher.id, ENDED)
+        assert linked.status == "finished"
+        comparison_id = service.get(student.id).comparison_job_id
+        assert comparison_id is not None
+        done = wait_status(service, comparison_id, ENDED)
+        assert done.status == "finished", done
+        handle = service.open_artifact(done.id, "result")
+        assert handle.local_path is None and handle.url is not None  # in the bucket
+        data = json.loads(b"".join(service.storage.open_range(handle.key, 0, None)))
+        assert data["comparison"]["overall"] >= 95
+    finally:
+        consumer.stop(grace_s=5)
+        service.close()
