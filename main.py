@@ -51,7 +51,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Analyse one clip. Writes result.json, overlay.mp4, landmarks.csv, angles.csv and "
             "coco17.json into DIR. With --reference, the teacher's clip is analysed too (its "
-            "files in DIR/reference/) and the student's result.json gains the comparison. "
+            "files in DIR/reference/), the student's result.json gains the comparison, and "
+            "ghost.mp4 and practice.mp4 are written. "
             "Exit codes: 0 done, 3 clip refused (or the two cannot be compared), "
             "4 output not writable."
         ),

@@ -6,8 +6,8 @@ a server are the same. Everything starts from two finished analyses (``result.js
 dicts): the pose model never runs again.
 
 :func:`compare_results` is the maths on dicts; :func:`write_comparison` writes the
-student's result.json with the comparison in it (and is the one place where the
-comparison's videos, ghost and practice, are to be added).
+student's result.json with the comparison in it and, given the clips, the comparison's videos
+(ghost.mp4 and practice.mp4, :mod:`dance_analysis.compare_videos`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from dance_analysis.compare import CompareError, Performance, compare
 from dance_analysis.errors import CannotCompare, OutputError, Reason
 
 COMPARISON_TOPIC = "comparison"
+GHOST_FILE = "ghost.mp4"  # the teacher's ghost over the student's video
+PRACTICE_FILE = "practice.mp4"  # the weakest segments, side by side at half speed
 
 
 def compare_results(
@@ -79,16 +81,25 @@ def write_comparison(
     """Compare and write the comparison's files into ``out_dir``; artifact name → path.
 
     result.json is written whole (a temporary file renamed into place), so a reader
-    never sees half of it. ``student_clip`` and ``teacher_clip`` are the two videos,
-    for the comparison's own videos.
+    never sees half of it. ``student_clip`` (and ``teacher_clip``): the two videos, for
+    ghost.mp4 (and practice.mp4, when a segment was scored); None: result.json only.
     """
     compared = compare_results(student_result, teacher_result, teacher_job_id=teacher_job_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, Path] = {}
-    # GHOST/PRACTICE: the one call site for the comparison's videos (issue 9, point 7).
-    # dance_analysis.compare_videos.write_ghost / write_practice, from ``student_clip``,
-    # ``teacher_clip`` and ``compared``, add "ghost" → ghost.mp4 and "practice" →
-    # practice.mp4 to ``artifacts`` here; the job service publishes whatever is listed.
+    # The comparison's videos (issue 9, point 7), from both clips when the caller has them.
+    if student_clip is not None:
+        from dance_analysis.compare_videos import weakest_segments, write_ghost, write_practice
+
+        comparison = compared["comparison"]
+        artifacts["ghost"] = write_ghost(
+            student_clip, out_dir / GHOST_FILE, student_result, teacher_result, comparison
+        )
+        if teacher_clip is not None and weakest_segments(comparison):
+            artifacts["practice"] = write_practice(
+                student_clip, teacher_clip, student_result, teacher_result, comparison,
+                out_dir / PRACTICE_FILE,
+            )  # fmt: skip
     artifacts["result"] = _write_json(out_dir / ARTIFACT_NAMES["result"], compared)
     return artifacts
 

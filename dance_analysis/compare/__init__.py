@@ -8,7 +8,8 @@ results (``result.json`` dicts): the pose model never runs again.
 
 Modules: ``model`` (Performance in, Comparison out), ``features`` (the body frame,
 bone directions, retargeting), ``mirror``, ``align`` (counts to counts, or DTW),
-``score`` (the formula), ``feedback`` (the words). See docs/design/compare.md.
+``score`` (the formula), ``feedback`` (the words), ``ghost`` (the teacher's pose placed
+in the student's picture). See docs/design/compare.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from dance_analysis.compare.align import Alignment, find_alignment
 from dance_analysis.compare.features import PART_NAMES, BodyFeatures, body_features, retarget
 from dance_analysis.compare.feedback import comparison_feedback
+from dance_analysis.compare.ghost import ghost_points
 from dance_analysis.compare.model import Comparison, Performance, Segment
 from dance_analysis.compare.score import FORMULA_VERSION, score_comparison
 
@@ -61,5 +63,5 @@ def compare(student: Performance, teacher: Performance) -> Comparison:
 
 __all__ = [
     "PART_NAMES", "Alignment", "BodyFeatures", "CompareError", "Comparison", "Performance",
-    "Segment", "body_features", "compare", "retarget",
+    "Segment", "body_features", "compare", "ghost_points", "retarget",
 ]  # fmt: skip

@@ -314,7 +314,7 @@ class JobWorker:
                 return ABANDONED
             if self._cancel_seen(view.id, heartbeat):
                 return CANCELED_ENDING
-            compared = run_comparison(self.storage, student, teacher, workdir)
+            compared = run_comparison(self.storage, student, teacher, workdir, fetch_clips=True)
         except DanceAnalysisError as error:
             return Ending(Outcome.FAILED, error.reason.value, error.message)
         except Exception:

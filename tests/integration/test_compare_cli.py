@@ -60,6 +60,7 @@ def test_cli_with_a_reference_writes_the_comparison_into_the_students_result(
     assert "comparison" not in teacher_result
     assert comparison["reference"]["sha256"] == teacher_result["video"]["sha256"]
     assert (out / "reference" / "overlay.mp4").is_file()
+    assert (out / "ghost.mp4").is_file()  # the teacher's ghost over the student's video
 
     topics = {item["topic"] for item in result["feedback"]}
     assert "comparison" in topics and topics - {"comparison"}  # merged with the analysis's

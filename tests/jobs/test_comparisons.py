@@ -77,7 +77,9 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
     done = wait_status(service, queued.id, ENDED)
     assert done.status == "finished", done
     assert (done.student_job_id, done.reference_job_id) == (student.id, teacher.id)
-    assert set(done.artifacts) == {"result"}
+    assert {"result", "ghost"} <= set(done.artifacts) <= {"result", "ghost", "practice"}
+    ghost = service.open_artifact(done.id, "ghost")
+    assert ghost.content_type == "video/mp4" and ghost.size > 0
     assert done.num_frames == student.num_frames and done.attempts == 1
 
     result = _result(service, done)
