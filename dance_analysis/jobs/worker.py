@@ -301,10 +301,12 @@ class JobWorker:
         return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=num_frames, music=music)
 
     def _compare(self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path) -> Ending:
-        """A comparison job, on this thread: two result.json in, one out; no child, no model.
+        """A comparison job, on this thread: two result.json and two clips in, result.json,
+        ghost.mp4 and practice.mp4 out; no child, no model.
 
-        It takes moments (the comparison of two 60 s clips well under a second), so the
-        time limit and the shutdown grace of a child's analysis are not needed here.
+        The comparison itself takes moments (two 60 s clips well under a second); the
+        two videos are encoded here too, so a cancel is seen before and after them, not
+        during, and the child's time limit does not apply (left for later).
         """
         relay = _ProgressRelay(self, view.id, attempt)
         try:
