@@ -3,6 +3,7 @@
     python main.py                          the desktop app (window + API + queue)
     python main.py gui --data-dir D --port P  the same, with options
     python main.py analyze CLIP --out DIR   one clip, no server, a progress bar
+    python main.py analyze CLIP --reference TEACHER --out DIR   … compared with a teacher's clip
     python main.py serve                    the API and a queue consumer, no window
     python main.py worker                   a queue consumer only (scale-out)
     python main.py token create NAME        a device token for a studio script
@@ -49,11 +50,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="analyse one clip and write its artifacts into a folder",
         description=(
             "Analyse one clip. Writes result.json, overlay.mp4, landmarks.csv, angles.csv and "
-            "coco17.json into DIR. Exit codes: 0 done, 3 clip refused, 4 output not writable."
+            "coco17.json into DIR. With --reference, the teacher's clip is analysed too (its "
+            "files in DIR/reference/), the student's result.json gains the comparison, and "
+            "ghost.mp4 and practice.mp4 are written. "
+            "Exit codes: 0 done, 3 clip refused (or the two cannot be compared), "
+            "4 output not writable."
         ),
     )
     analyze.add_argument("clip", type=Path, metavar="CLIP", help="the video file to analyse")
     analyze.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    analyze.add_argument(
+        "--reference", type=Path, metavar="CLIP",
+        help="a teacher's clip to compare the dancer with (its files go to DIR/reference/)",
+    )  # fmt: skip
     analyze.add_argument(
         "--backend",
         choices=("mediapipe", "mock"),
@@ -228,18 +237,26 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     from dance_analysis.pipeline import NullProgress, analyze_clip
 
     console.file = sys.stderr
-    try:
+    clip = args.clip
+
+    def analyse(clip: Path, out: Path) -> Any:
         if args.quiet or not console.is_terminal:
-            outcome = analyze_clip(args.clip, args.out, options, NullProgress())
-        else:
-            columns = (
-                TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("frames"), TimeRemainingColumn(),
-            )  # fmt: skip
-            with Progress(*columns, console=console, transient=True) as bar:
-                outcome = analyze_clip(args.clip, args.out, options, _RichProgress(bar))
+            return analyze_clip(clip, out, options, NullProgress())
+        columns = (
+            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("frames"), TimeRemainingColumn(),
+        )  # fmt: skip
+        with Progress(*columns, console=console, transient=True) as bar:
+            return analyze_clip(clip, out, options, _RichProgress(bar))
+
+    try:
+        outcome = analyse(clip, args.out)
+        if args.reference is not None:
+            clip = args.reference
+            teacher = analyse(clip, args.out / "reference")
+            compared = _compare_outputs(args, outcome, teacher)
     except MediaError as error:
-        print(f"dance-analysis: cannot analyse {args.clip}: {error}", file=sys.stderr)
+        print(f"dance-analysis: cannot analyse {clip}: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except CanceledError:
         return EXIT_CANCELED
@@ -247,6 +264,9 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
         if error.reason is Reason.UNKNOWN_STYLE:  # from DANCE_STYLE: the flag has choices
             print(f"dance-analysis: {error} [{error.reason.value}]", file=sys.stderr)
             return EXIT_USAGE
+        if error.reason is Reason.CANNOT_COMPARE:
+            print(f"dance-analysis: {error.message} [{error.reason.value}]", file=sys.stderr)
+            return EXIT_REFUSED
         print(f"dance-analysis: {error}", file=sys.stderr)
         return EXIT_OUTPUT
 
@@ -258,7 +278,34 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     )
     for warning in outcome.warnings:
         print(f"warning: {warning['message']} [{warning['reason']}]", file=sys.stderr)
+    if args.reference is not None:
+        overall = compared["overall"]
+        score = "no score" if overall is None else f"overall {overall:.0f}/100"
+        mirrored = ", mirrored" if compared["mirrored"] else ""
+        print(f"Compared with {args.reference.name}: {score}{mirrored} → {args.out}")
     return EXIT_OK
+
+
+def _compare_outputs(args: argparse.Namespace, student: Any, teacher: Any) -> dict[str, Any]:
+    """Compare the two analyses just written; the student's result.json gains the
+    comparison (the engine's one comparing step, as comparison jobs use)."""
+    import json
+
+    from dance_analysis.comparing import write_comparison
+
+    def load(path: Path) -> dict[str, Any]:
+        with path.open(encoding="utf-8") as source:
+            data: dict[str, Any] = json.load(source)
+        return data
+
+    student_result = load(student.artifacts["result"])
+    teacher_result = load(teacher.artifacts["result"])
+    written = write_comparison(
+        student_result, teacher_result, args.out,
+        student_clip=args.clip, teacher_clip=args.reference,
+    )  # fmt: skip
+    comparison: dict[str, Any] = load(written["result"])["comparison"]
+    return comparison
 
 
 #: The reasons ``music.present`` is false, as a person reads them.

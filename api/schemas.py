@@ -42,6 +42,11 @@ CONTENT_TYPE_PATTERN = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
 )
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+JOB_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+REFERENCE_HELP = (
+    "a teacher's job to compare this clip with once both are analysed; the comparison "
+    "is a job of its own, named by the status's comparison_job_id once queued"
+)
 STYLE_HELP = (
     "dance style that keeps the tempo search in its range (default auto); an unknown "
     "name is refused with 422 unknown_style"
@@ -74,6 +79,18 @@ class ConfirmCreate(BaseModel):
     job_id: str = Field(min_length=1, max_length=200)
     s3_key: str = Field(min_length=1, max_length=1000)
     style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
+    reference_job_id: str | None = Field(default=None, max_length=200, description=REFERENCE_HELP)
+
+
+class CompareCreate(BaseModel):
+    """Compare a student's finished analysis with a teacher's."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    student_job_id: str = Field(min_length=1, max_length=200)
+    reference_job_id: str = Field(
+        min_length=1, max_length=200, description="the teacher's finished analysis"
+    )
 
 
 class JobAcceptedPublic(BaseModel):
@@ -105,6 +122,19 @@ class JobStatusPublic(BaseModel):
         default=None, description="the music's tempo once the analysis found it, else null"
     )
     style: str | None = Field(default=None, description="the dance style asked for, or null")
+    kind: Literal["analysis", "comparison"] = Field(
+        default="analysis", description="comparison: two finished analyses compared"
+    )
+    student_job_id: str | None = Field(
+        default=None, description="a comparison: the student's analysis"
+    )
+    reference_job_id: str | None = Field(
+        default=None, description="the teacher's analysis this job compares (or will) with"
+    )
+    comparison_job_id: str | None = Field(
+        default=None,
+        description="an analysis given a reference_job_id: its comparison job, once queued",
+    )
 
 
 class MusicSummaryPublic(BaseModel):
@@ -161,6 +191,10 @@ class JobResultPublic(BaseModel):
         default=None, description="null for a job analysed before music was"
     )
     downloads: dict[str, str] = Field(description="artifact name → URL usable by this caller")
+    kind: Literal["analysis", "comparison"] = "analysis"
+    comparison_job_id: str | None = Field(
+        default=None, description="an analysis given a reference_job_id: its comparison job"
+    )
     expires_in: int = Field(description="seconds the download URLs stay valid")
 
 
@@ -190,6 +224,10 @@ class JobPublic(BaseModel):
     ended_at: datetime | None
     num_frames: int | None
     artifacts: list[str] = Field(description="names of the files a finished job produced")
+    kind: Literal["analysis", "comparison"] = "analysis"
+    student_job_id: str | None = None
+    reference_job_id: str | None = None
+    comparison_job_id: str | None = None
 
 
 class JobsPublic(BaseModel):

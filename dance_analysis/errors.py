@@ -49,6 +49,8 @@ class Reason(TextEnum):
     # Music (issue 8)
     UNKNOWN_STYLE = "unknown_style"
     NO_MUSIC = "no_music"  # a clip without counted beats: no "1" to move
+    # Comparison (issue 9)
+    CANNOT_COMPARE = "cannot_compare"  # no dancer in the student's or the teacher's clip
 
 
 class DanceAnalysisError(Exception):
@@ -219,4 +221,18 @@ class UnknownStyle(DanceAnalysisError):
         super().__init__(
             Reason.UNKNOWN_STYLE,
             f"“{name[:64]}” is not a dance style we know. Choose one of: {', '.join(known)}.",
+        )
+
+
+# --- comparison (issue 9) -------------------------------------------------------------
+
+
+class CannotCompare(DanceAnalysisError):
+    """Two analysed clips that cannot be compared: one of them has no dancer in it."""
+
+    def __init__(self, whose: str) -> None:
+        super().__init__(
+            Reason.CANNOT_COMPARE,
+            f"The two clips cannot be compared: no dancer was found in the {whose} clip. "
+            "Choose a clip where the whole body of the dancer can be seen.",
         )

@@ -13,6 +13,7 @@ from api.errors import ApiError
 from api.links import upload_link
 from api.schemas import (
     CONTENT_TYPE_PATTERN,
+    REFERENCE_HELP,
     SHA256_PATTERN,
     STYLE_HELP,
     ConfirmCreate,
@@ -103,7 +104,11 @@ def create_upload_url(
     "/confirm",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAcceptedPublic,
-    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
     summary="Confirm an uploaded clip and queue its analysis (idempotent)",
 )
 def confirm_upload(
@@ -111,13 +116,17 @@ def confirm_upload(
     job_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     s3_key: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
+    reference_job_id: Annotated[
+        str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
+    ] = None,
     body: Annotated[ConfirmCreate | None, Body()] = None,
 ) -> JobAcceptedPublic:
     if body is not None:
         job_id, s3_key, style = body.job_id, body.s3_key, body.style or style
+        reference_job_id = body.reference_job_id or reference_job_id
     if not job_id or not s3_key:
         raise ApiError(422, "invalid_request", "job_id and s3_key are required.")
-    view = service.confirm(job_id, s3_key, style=style)
+    view = service.confirm(job_id, s3_key, style=style, reference_job_id=reference_job_id)
     return _accepted(view, "Video confirmed and queued for analysis.")
 
 
@@ -131,6 +140,11 @@ _MULTIPART_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "style": {"type": "string", "maxLength": 64, "description": STYLE_HELP},
+                        "reference_job_id": {
+                            "type": "string",
+                            "maxLength": 200,
+                            "description": REFERENCE_HELP,
+                        },
                         "file": {"type": "string", "format": "binary"},
                     },
                 }
@@ -146,7 +160,9 @@ _MULTIPART_BODY: dict[str, Any] = {
     response_model=JobAcceptedPublic,
     responses={
         400: {"model": ErrorPublic},
+        404: {"model": ErrorPublic, "description": "reference_job_id names no job"},
         408: {"model": ErrorPublic},
+        409: {"model": ErrorPublic, "description": "reference_job_id names a failed job"},
         413: {"model": ErrorPublic},
         415: {"model": ErrorPublic},
         422: {"model": ErrorPublic},
@@ -160,8 +176,12 @@ async def upload_multipart(
     service: ServiceDep,
     settings: SettingsDep,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
+    reference_job_id: Annotated[
+        str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
+    ] = None,
 ) -> JobAcceptedPublic:
-    """``style`` as a form field (before or after ``file``) or a query parameter."""
+    """``style`` and ``reference_job_id`` as form fields (before or after ``file``) or
+    query parameters."""
     # The body is parsed here, after authentication, by a streaming parser: FastAPI's
     # own form handling would spool the whole file before any dependency ran.
     check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
@@ -173,7 +193,10 @@ async def upload_multipart(
         filename = form.open()
         # The form's field wins; it may follow the file, so it is read after the bytes.
         return service.submit(
-            filename, form.data(), style=lambda: form.fields.get("style") or style
+            filename,
+            form.data(),
+            style=lambda: form.fields.get("style") or style,
+            reference_job_id=lambda: form.fields.get("reference_job_id") or reference_job_id,
         )
 
     view = await run_upload(request, submit)
@@ -197,7 +220,8 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
         job_id=view.id, status=view.status, stage=view.stage, progress=view.progress,
         message=view.message, error=error, created_at=view.created_at,
         started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
-        style=view.style,
+        style=view.style, kind=view.kind, student_job_id=view.student_job_id,
+        reference_job_id=view.reference_job_id, comparison_job_id=view.comparison_job_id,
     )  # fmt: skip
 
 
@@ -233,7 +257,7 @@ def get_result(
     music = None if view.music is None else MusicSummaryPublic(**view.music)
     return JobResultPublic(
         job_id=view.id, num_frames=view.num_frames, music=music, downloads=links,
-        expires_in=expires_in,
+        expires_in=expires_in, kind=view.kind, comparison_job_id=view.comparison_job_id,
     )  # fmt: skip
 
 

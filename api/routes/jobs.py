@@ -25,13 +25,16 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 # ...except downloads, which take a token *or* the signature of a link from /result.
 downloads_router = APIRouter(prefix="/jobs", tags=["jobs"])
 
+
 def to_public(view: JobView) -> JobPublic:
     return JobPublic(
         id=view.id, status=view.status, stage=view.stage, progress=view.progress,
         filename=view.filename, source_key=view.source_key, size_bytes=view.size_bytes,
         sha256=view.sha256, reason=view.reason, message=view.message, attempts=view.attempts,
         created_at=view.created_at, started_at=view.started_at, ended_at=view.ended_at,
-        num_frames=view.num_frames, artifacts=sorted(view.artifacts),
+        num_frames=view.num_frames, artifacts=sorted(view.artifacts), kind=view.kind,
+        student_job_id=view.student_job_id, reference_job_id=view.reference_job_id,
+        comparison_job_id=view.comparison_job_id,
     )  # fmt: skip
 
 

@@ -66,6 +66,15 @@ class JobRecord(Base):
     music: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where a coach put the "1" (ms on the clip's clock); analysing again keeps it.
     one_ms: Mapped[float | None] = mapped_column(Float)
+    # Comparisons (issue 9). ``kind``: "analysis" (None in rows from before) or
+    # "comparison": a job that compares two finished analyses and never runs the model.
+    kind: Mapped[str | None] = mapped_column(String(20))
+    # A comparison: the two analyses it compares. An analysis: the teacher's job to
+    # compare it with once it finishes (reference_job_id), and the comparison queued
+    # for it then (comparison_job_id).
+    student_job_id: Mapped[str | None] = mapped_column(String(36))
+    reference_job_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    comparison_job_id: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_jobs_status_lease", "status", "lease_expires_at"),)
 
@@ -87,11 +96,20 @@ class OutboxRecord(Base):
 
 # Columns added after the first release: a jobs table made before them gets them at
 # start-up (create_all does not alter tables). All nullable: old rows read as "unknown".
-_ADDED_JOB_COLUMNS = {"style": "VARCHAR(40)", "music": "JSON", "one_ms": "DOUBLE PRECISION"}
+_ADDED_JOB_COLUMNS = {
+    "style": "VARCHAR(40)",
+    "music": "JSON",
+    "one_ms": "DOUBLE PRECISION",
+    "kind": "VARCHAR(20)",
+    "student_job_id": "VARCHAR(36)",
+    "reference_job_id": "VARCHAR(36)",
+    "comparison_job_id": "VARCHAR(36)",
+}
 
 
 def add_job_columns(database: Database) -> None:
-    """Give a jobs table from before issue 8 its ``style``, ``music`` and ``one_ms`` columns."""
+    """Give a jobs table from before issues 8 and 9 the columns added since (style, music,
+    one_ms; kind, student_job_id, reference_job_id, comparison_job_id)."""
 
     def missing() -> list[str]:
         have = {c["name"] for c in inspect(database.engine).get_columns("jobs")}

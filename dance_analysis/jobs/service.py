@@ -132,8 +132,17 @@ class JobService:
     def receive_upload(self, job_id: str, filename: str, chunks: Iterable[bytes]) -> int:
         return self._uploads.receive(job_id, filename, chunks)
 
-    def confirm(self, job_id: str, key: str, *, style: str | None = None) -> JobView:
-        return self._uploads.confirm(job_id, key, style=style)
+    def confirm(
+        self,
+        job_id: str,
+        key: str,
+        *,
+        style: str | None = None,
+        reference_job_id: str | None = None,
+    ) -> JobView:
+        """Queue an arrived upload. ``reference_job_id``: compare it with that teacher's
+        job once both have finished (the job's ``comparison_job_id`` names the comparison)."""
+        return self._uploads.confirm(job_id, key, style=style, reference_job_id=reference_job_id)
 
     def submit(
         self,
@@ -141,8 +150,41 @@ class JobService:
         chunks: Iterable[bytes],
         *,
         style: str | Callable[[], str | None] | None = None,
+        reference_job_id: str | Callable[[], str | None] | None = None,
     ) -> JobView:
-        return self._uploads.submit(filename, chunks, style=style)
+        return self._uploads.submit(
+            filename, chunks, style=style, reference_job_id=reference_job_id
+        )
+
+    # --- comparisons ----------------------------------------------------------------
+
+    def compare(self, student_job_id: str, reference_job_id: str) -> JobView:
+        """Queue a comparison of two finished analyses: a job of its own, no model.
+
+        Raises JobNotFound (404) for an unknown job, InvalidState (409) while either
+        has not finished, or for a comparison. The new job plays the student's clip
+        (its ``source_key``), and its result.json is the student's with ``comparison``.
+        """
+        from dance_analysis.jobs.comparisons import check_comparable, new_comparison
+
+        check_job_id(student_job_id)
+        check_job_id(reference_job_id)
+
+        def create(session: Session) -> JobView:
+            student = check_comparable(
+                locked_job(session, student_job_id), student_job_id, "student's"
+            )
+            reference = check_comparable(
+                locked_job(session, reference_job_id), reference_job_id, "teacher's"
+            )
+            record = new_comparison(student, reference_job_id, reference)
+            session.add(record)
+            return JobView.of(record)
+
+        view = self.database.write(create)
+        self._events.publish(view)
+        transitions.enqueue_job(self.database, self.queue, view.id)
+        return view
 
     # --- reading --------------------------------------------------------------------
 
@@ -178,28 +220,48 @@ class JobService:
         """Queued: canceled at once. Started: flagged; its worker stops it within moments."""
         check_job_id(job_id)
 
+        from dance_analysis.jobs.comparisons import follow_ups
+
+        made: list[JobView] = []
+
         def request(session: Session) -> JobView:
+            made.clear()  # a retried transaction starts afresh
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
             transitions.cancel(record)
+            if record.status == JobStatus.CANCELED:  # students waiting for it learn so
+                made.extend(JobView.of(new) for new in follow_ups(session, record, job_id))
             return JobView.of(record)
 
         view = self.database.write(request)
         if view.status == JobStatus.STARTED:
             self._local_cancels.add(job_id)  # a worker in this process reacts at once
         self._events.publish(view)
+        for comparison in made:
+            self._events.publish(comparison)
         return view
 
     def delete(self, job_id: str) -> None:
-        """Remove the job's row and every file it has (a running job is stopped)."""
+        """Remove the job's row and every file it has (a running job is stopped).
+
+        Only the folders named by this job's id go: a comparison's ``source_key`` is its
+        student's clip, which stays with the student's job. Students waiting to be
+        compared with a deleted teacher get a failed comparison saying so.
+        """
+        from dance_analysis.jobs.comparisons import follow_ups
+
         check_job_id(job_id)
+        made: list[JobView] = []
 
         def remove(session: Session) -> None:
+            made.clear()  # a retried transaction starts afresh
             record = locked_job(session, job_id)
             if record is None:
                 raise JobNotFound(job_id)
             session.delete(record)
+            session.flush()
+            made.extend(JobView.of(new) for new in follow_ups(session, None, job_id))
             if self._sync_target is not None:
                 for row in session.scalars(
                     select(OutboxRecord).where(OutboxRecord.job_id == job_id)
@@ -213,6 +275,8 @@ class JobService:
 
         self.database.write(remove)
         self._local_cancels.add(job_id)
+        for view in made:
+            self._events.publish(view)
         with storage_errors():
             for prefix in job_prefixes(job_id):
                 self.storage.delete_prefix(prefix)
@@ -231,6 +295,10 @@ class JobService:
         old = self.get(job_id)
         if old.status not in ENDED:
             raise InvalidState(f"The job is {old.status}; it can be analysed again once it ends.")
+        if old.is_comparison:
+            raise InvalidState(
+                "A comparison is not analysed again: compare the two analyses again instead."
+            )
         ticket = self.create_upload(
             old.filename,
             content_type_for(old.filename),
@@ -278,6 +346,8 @@ class JobService:
                 raise InvalidState(
                     f"The job is {record.status}; its counts can be moved once it has finished."
                 )
+            if record.kind == "comparison":
+                raise InvalidState("Move the “1” on the student's analysis, then compare it again.")
             key = dict(record.artifacts or {}).get("result")
             if key is None:
                 raise ObjectMissing("The job has no result.json to recount.")

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
@@ -212,9 +212,21 @@ class Uploads:
 
     # --- confirmation -----------------------------------------------------------------
 
-    def confirm(self, job_id: str, key: str, *, style: str | None = None) -> JobView:
-        """Queue an arrived upload; ``style`` (if given) replaces the one asked for before."""
+    def confirm(
+        self,
+        job_id: str,
+        key: str,
+        *,
+        style: str | None = None,
+        reference_job_id: str | None = None,
+    ) -> JobView:
+        """Queue an arrived upload; ``style`` (if given) replaces the one asked for before.
+
+        ``reference_job_id``: a teacher's job to compare this clip with once both are
+        analysed (checked now: 404 if unknown, 409 if it failed or is a comparison).
+        """
         style = check_style(style)
+        self._check_reference(reference_job_id)
         record = self._get(job_id)
         if key != record.source_key:
             raise ObjectMismatch(f"{key[:200]!r} is not the upload key of job {job_id}.")
@@ -228,8 +240,21 @@ class Uploads:
                 )
             measured_sha = self._verify_or_reject(record, info)
             return self._queue_upload(
-                job_id, info.size, measured_sha, version=info.version, style=style
+                job_id, info.size, measured_sha, version=info.version, style=style,
+                reference_job_id=reference_job_id,
+            )  # fmt: skip
+
+    def _check_reference(self, reference_job_id: str | None) -> None:
+        if reference_job_id is None:
+            return
+        from dance_analysis.jobs.comparisons import check_reference
+
+        check_job_id(reference_job_id)
+        self.db.read(
+            lambda session: check_reference(
+                session.get(JobRecord, reference_job_id), reference_job_id
             )
+        )
 
     def _verify_or_reject(self, record: JobRecord, info: ObjectInfo) -> str:
         """Check the object; on failure delete it and the job, and raise why."""
@@ -270,6 +295,7 @@ class Uploads:
         *,
         version: str | None = None,
         style: str | None = None,
+        reference_job_id: str | None = None,
     ) -> JobView:
         def transition(session: Session) -> tuple[JobView, bool]:
             record = locked_job(session, job_id)
@@ -286,6 +312,8 @@ class Uploads:
                     )
             if style is not None:
                 record.style = style
+            if reference_job_id is not None:
+                record.reference_job_id = reference_job_id
             accepted = accept_upload(record, size, sha256)
             return JobView.of(record), accepted
 
@@ -303,13 +331,17 @@ class Uploads:
         chunks: Iterable[bytes],
         *,
         style: str | Callable[[], str | None] | None = None,
+        reference_job_id: str | Callable[[], str | None] | None = None,
     ) -> JobView:
         """Stream a clip straight into storage and queue it: one request, one job.
 
         ``style`` may be a callable, asked once the bytes are in: a form field sent
         after the file is known only then. A wrong name removes the job (unknown_style).
+        ``reference_job_id`` likewise (see :meth:`confirm`); a wrong one removes the job.
         """
         chosen = None if callable(style) else check_style(style)
+        reference = None if callable(reference_job_id) else reference_job_id
+        self._check_reference(reference)
         now = utcnow()
         job_id = str(uuid.uuid4())
         record = _new_record(job_id, filename, DEFAULT_CONTENT_TYPE, now)
@@ -327,6 +359,9 @@ class Uploads:
             sha256 = digest.hexdigest()
             if callable(style):
                 chosen = check_style(style())
+            if callable(reference_job_id):
+                reference = reference_job_id()
+                self._check_reference(reference)
             earlier = self._recent_duplicate(job_id, record.filename, size, sha256)
             if earlier is not None:
                 self._discard(job_id)
@@ -338,7 +373,7 @@ class Uploads:
         except BaseException:
             self._discard(job_id)
             raise
-        return self._queue_upload(job_id, size, sha256, style=chosen)
+        return self._queue_upload(job_id, size, sha256, style=chosen, reference_job_id=reference)
 
     def _recent_duplicate(
         self, job_id: str, filename: str, size: int, sha256: str
@@ -355,6 +390,8 @@ class Uploads:
                 .where(JobRecord.sha256 == sha256, JobRecord.size_bytes == size)
                 .where(JobRecord.filename == filename, JobRecord.id != job_id)
                 .where(JobRecord.created_at >= since)
+                # A comparison shares its student's bytes and name; it is no upload.
+                .where(or_(JobRecord.kind.is_(None), JobRecord.kind != "comparison"))
                 .where(JobRecord.status.not_in((JobStatus.AWAITING_UPLOAD, JobStatus.FAILED)))
                 .order_by(JobRecord.created_at)
                 .limit(1)

@@ -11,6 +11,9 @@ from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.stages import Stage
 
+ANALYSIS = "analysis"
+COMPARISON = "comparison"
+
 
 @dataclass(frozen=True)
 class JobView:
@@ -35,6 +38,14 @@ class JobView:
     style: str | None = None  # the dance style asked for (None: the server's default)
     music: dict[str, Any] | None = None  # the music summary, once finished
     one_ms: float | None = None  # where a coach put the "1"; None: the tracker's
+    kind: str = "analysis"  # or "comparison": two finished analyses compared, no model
+    student_job_id: str | None = None  # a comparison: the student's analysis
+    reference_job_id: str | None = None  # a comparison, or an analysis to compare: the teacher's
+    comparison_job_id: str | None = None  # an analysis: its comparison, once queued
+
+    @property
+    def is_comparison(self) -> bool:
+        return self.kind == COMPARISON
 
     @property
     def tempo_bpm(self) -> float | None:
@@ -63,6 +74,10 @@ class JobView:
             style=record.style,
             music=dict(record.music) if record.music else None,
             one_ms=record.one_ms,
+            kind=record.kind or ANALYSIS,
+            student_job_id=record.student_job_id,
+            reference_job_id=record.reference_job_id,
+            comparison_job_id=record.comparison_job_id,
         )
 
 

@@ -38,13 +38,14 @@ from sqlalchemy.orm import Session
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
 from dance_analysis.digests import sha256_of_file
-from dance_analysis.errors import ObjectMissing, Reason
+from dance_analysis.errors import DanceAnalysisError, ObjectMissing, Reason
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import run_analysis
+from dance_analysis.jobs.comparisons import follow_ups, inputs, run_comparison
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
-from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.states import ENDED, JobStatus
 from dance_analysis.jobs.transitions import (
     CANCELED_MESSAGE,
     CANCELED_REASON,
@@ -226,7 +227,10 @@ class JobWorker:
         heartbeat = _Heartbeat(self, job_id, attempt)
         try:
             workdir.mkdir(parents=True, exist_ok=True)
-            ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
+            if view.is_comparison:
+                ending = self._compare(view, attempt, heartbeat, workdir)
+            else:
+                ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
         except Exception as error:
             log.exception("job %s: attempt %d broke", job_id, attempt)
             ending = Ending(Outcome.LOST, message=f"{type(error).__name__} in the worker")
@@ -270,22 +274,60 @@ class JobWorker:
             return ending
 
         relay.stage(Stage.PUBLISH)
+        files = {name: Path(path_text) for name, path_text in done["artifacts"].items()}
+        return self._publish_files(
+            view.id, files, heartbeat, num_frames=int(done["frame_count"]), music=done.get("music")
+        )
+
+    def _publish_files(
+        self,
+        job_id: str,
+        files: dict[str, Path],
+        heartbeat: _Heartbeat,
+        *,
+        num_frames: int | None,
+        music: dict[str, Any] | None,
+    ) -> Ending:
+        """Upload an attempt's files under ``results/{job_id}/``: the FINISHED ending."""
         artifacts = {}
-        for name, path_text in sorted(done["artifacts"].items()):
+        for name, path in sorted(files.items()):
+            if heartbeat.lost.is_set():
+                return ABANDONED
+            if self._cancel_seen(job_id, heartbeat):
+                return CANCELED_ENDING
+            key = result_key(job_id, path.name)
+            self.storage.put_file(key, path, content_type_for(path.name))
+            artifacts[name] = key
+        return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=num_frames, music=music)
+
+    def _compare(self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path) -> Ending:
+        """A comparison job, on this thread: two result.json and two clips in, result.json,
+        ghost.mp4 and practice.mp4 out; no child, no model.
+
+        The comparison itself takes moments (two 60 s clips well under a second); the
+        two videos are encoded here too, so a cancel is seen before and after them, not
+        during, and the child's time limit does not apply (left for later).
+        """
+        relay = _ProgressRelay(self, view.id, attempt)
+        try:
+            student, teacher = self.db.read(lambda session: inputs(session, view))
+            relay.stage(Stage.MEASURE)
             if heartbeat.lost.is_set():
                 return ABANDONED
             if self._cancel_seen(view.id, heartbeat):
                 return CANCELED_ENDING
-            path = Path(path_text)
-            key = result_key(view.id, path.name)
-            self.storage.put_file(key, path, content_type_for(path.name))
-            artifacts[name] = key
-        return Ending(
-            Outcome.FINISHED,
-            artifacts=artifacts,
-            num_frames=int(done["frame_count"]),
-            music=done.get("music"),
-        )
+            compared = run_comparison(self.storage, student, teacher, workdir, fetch_clips=True)
+        except DanceAnalysisError as error:
+            return Ending(Outcome.FAILED, error.reason.value, error.message)
+        except Exception:
+            log.exception("job %s: the comparison failed with a bug", view.id)
+            text = "The comparison failed because of an internal error."
+            return Ending(Outcome.FAILED, Reason.INTERNAL_ERROR.value, text)
+        relay.stage(Stage.PUBLISH)
+        return self._publish_files(
+            view.id, compared.artifacts, heartbeat,
+            num_frames=compared.num_frames, music=compared.music,
+        )  # fmt: skip
 
     def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
         return heartbeat.cancel.is_set() or job_id in self._local_cancels
@@ -385,16 +427,20 @@ class JobWorker:
             ):
                 self._delete_results(job_id)
             return
-        view, requeue = outcome
+        view, requeue, made = outcome
         if view.status == JobStatus.CANCELED and ending.kind == Outcome.FINISHED:
             self._delete_results(job_id)
         self._publish(view)
         if requeue:
             enqueue_job(self.db, self.queue, job_id)
+        for comparison in made:  # queued (or failed at once) by this job's end
+            self._publish(comparison)
+            if comparison.status == JobStatus.QUEUED:
+                enqueue_job(self.db, self.queue, comparison.id)
 
     def _write_end(
         self, session: Session, job_id: str, attempt: int, ending: Ending
-    ) -> tuple[JobView, bool] | None:
+    ) -> tuple[JobView, bool, list[JobView]] | None:
         record = locked_job(session, job_id)
         if record is None or not self.owns(record, attempt):
             return None
@@ -423,7 +469,10 @@ class JobWorker:
             # A clean shutdown is not a lost attempt: it does not count toward worker_lost.
             transitions.interrupt(record)
             requeue = True
-        return JobView.of(record), requeue
+        made: list[JobView] = []
+        if record.status in ENDED:  # comparisons this end decides, in this transaction
+            made = [JobView.of(new) for new in follow_ups(session, record, job_id)]
+        return JobView.of(record), requeue, made
 
     def _delete_results(self, job_id: str) -> None:
         try:

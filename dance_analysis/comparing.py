@@ -1,0 +1,121 @@
+"""A student's analysed clip against a teacher's: the comparison step of the engine.
+
+The command line (``analyze STUDENT --reference TEACHER``) and the job service's
+comparison jobs both come here, so a result compared on a laptop and one compared on
+a server are the same. Everything starts from two finished analyses (``result.json``
+dicts): the pose model never runs again.
+
+:func:`compare_results` is the maths on dicts; :func:`write_comparison` writes the
+student's result.json with the comparison in it and, given the clips, the comparison's videos
+(ghost.mp4 and practice.mp4, :mod:`dance_analysis.compare_videos`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dance_analysis.analysis.timing import with_counts
+from dance_analysis.artifacts import ARTIFACT_NAMES
+from dance_analysis.compare import CompareError, Performance, compare
+from dance_analysis.errors import CannotCompare, OutputError, Reason
+
+COMPARISON_TOPIC = "comparison"
+GHOST_FILE = "ghost.mp4"  # the teacher's ghost over the student's video
+PRACTICE_FILE = "practice.mp4"  # the weakest segments, side by side at half speed
+
+
+def compare_results(
+    student_result: Mapping[str, Any],
+    teacher_result: Mapping[str, Any],
+    *,
+    teacher_job_id: str | None = None,
+) -> dict[str, Any]:
+    """The student's result with ``comparison`` and the comparison's feedback merged in.
+
+    The merged ``feedback`` is sorted by time (stable: the pipeline's order stays for
+    equal times) and every item carries its ``count`` on the student's music, as the
+    pipeline's own items do. Feedback from an earlier comparison is replaced, so
+    comparing a result again does not pile items up. Raises :class:`CannotCompare`
+    when either clip has no dancer. Neither argument is changed.
+    """
+    student = Performance.from_result(student_result)
+    teacher = Performance.from_result(teacher_result, job_id=teacher_job_id)
+    try:
+        compared = compare(student, teacher).to_dict()
+    except CompareError as error:
+        # compare() names the clip in its message; the reason code is what clients read.
+        raise CannotCompare("teacher's" if "teacher" in str(error) else "student's") from error
+    own = [
+        item
+        for item in student_result.get("feedback") or ()
+        if item.get("topic") != COMPARISON_TOPIC
+    ]
+    items = [*own, *compared["feedback"]]
+    items.sort(key=lambda item: float(item["time_ms"]))
+    return {
+        **student_result,
+        "comparison": compared["comparison"],
+        "feedback": with_counts(items, _counts(student_result)),
+    }
+
+
+def _counts(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    music = result.get("music") or {}
+    return list(music.get("counts") or []) if music.get("present") else []
+
+
+def write_comparison(
+    student_result: Mapping[str, Any],
+    teacher_result: Mapping[str, Any],
+    out_dir: Path,
+    *,
+    teacher_job_id: str | None = None,
+    student_clip: Path | None = None,
+    teacher_clip: Path | None = None,
+) -> dict[str, Path]:
+    """Compare and write the comparison's files into ``out_dir``; artifact name → path.
+
+    result.json is written whole (a temporary file renamed into place), so a reader
+    never sees half of it. ``student_clip`` (and ``teacher_clip``): the two videos, for
+    ghost.mp4 (and practice.mp4, when a segment was scored); None: result.json only.
+    """
+    compared = compare_results(student_result, teacher_result, teacher_job_id=teacher_job_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    artifacts: dict[str, Path] = {}
+    # The comparison's videos (issue 9, point 7), from both clips when the caller has them.
+    if student_clip is not None:
+        from dance_analysis.compare_videos import weakest_segments, write_ghost, write_practice
+
+        comparison = compared["comparison"]
+        artifacts["ghost"] = write_ghost(
+            student_clip, out_dir / GHOST_FILE, student_result, teacher_result, comparison
+        )
+        if teacher_clip is not None and weakest_segments(comparison):
+            artifacts["practice"] = write_practice(
+                student_clip, teacher_clip, student_result, teacher_result, comparison,
+                out_dir / PRACTICE_FILE,
+            )  # fmt: skip
+    artifacts["result"] = _write_json(out_dir / ARTIFACT_NAMES["result"], compared)
+    return artifacts
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    try:
+        handle, name = tempfile.mkstemp(prefix=".result-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            os.replace(name, path)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise OutputError(
+            Reason.OUTPUT_NOT_WRITABLE, f"The comparison cannot be written to {path}: {error}"
+        ) from error
+    return path
