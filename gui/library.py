@@ -151,7 +151,9 @@ class LibraryView(QWidget):
             self.update_job(view)
 
     def update_job(self, view: Any) -> None:
-        if view.status in HIDDEN_STATES:
+        # A comparison job (made by a phone or the API) is not a clip of its own: it plays
+        # the student's clip, which is listed already; the Compare tab shows comparisons.
+        if view.status in HIDDEN_STATES or getattr(view, "is_comparison", False):
             return
         item = self._items.get(view.id)
         if item is None:

@@ -328,3 +328,28 @@ def test_score_colours_and_words() -> None:
     assert timing_text(None) == "–"
     assert segment_title("counts 9–16") == "Counts 9–16 of phrase 2"
     assert segment_title("0:04–0:08") == "0:04–0:08"
+
+
+def test_a_comparison_job_is_not_listed_as_a_clip(
+    qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Path
+) -> None:
+    """A phone's or the API's comparison plays the student's clip: listing it would show
+    the same clip twice. Its job ends, and the library still lists the two clips."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(compare_library, data_dir)
+    desktop = open_desktop(data_dir=data_dir)
+    library = desktop.window.library
+    jobs = {job.filename: job for job in desktop.service.list()}
+    qtbot.waitUntil(lambda: len(library.finished_jobs()) == 2, timeout=10_000)
+    comparison = desktop.service.compare(jobs["pose_squats.mp4"].id, jobs[TEACHER_NAME].id)
+    qtbot.waitUntil(
+        lambda: (
+            library.views.get(comparison.id) is None
+            and desktop.service.get(comparison.id).status == "finished"
+        ),
+        timeout=60_000,
+    )
+    assert comparison.id not in library.views
+    assert {view.filename for view in library.finished_jobs()} == {
+        "pose_squats.mp4", TEACHER_NAME,
+    }  # fmt: skip
