@@ -219,3 +219,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     app.shutdown()
+
+
+def choose_in_next_popup(text: str) -> list[str]:
+    """Choose the enabled action ``text`` in the next popup menu to open, as a coach
+    would; returns the list it appends ``text`` to once chosen (wait on it). Call it just
+    before the click that opens the menu: a menu runs its own event loop."""
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    chosen: list[str] = []
+    tries = [0]
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            tries[0] += 1
+            if tries[0] < 100:
+                QTimer.singleShot(20, choose)
+            return
+        for action in menu.actions():
+            if action.text() == text and action.isEnabled():
+                chosen.append(text)
+                action.trigger()
+        menu.close()
+
+    QTimer.singleShot(0, choose)
+    return chosen

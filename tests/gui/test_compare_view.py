@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication
 
 from dance_analysis.compare.features import PART_NAMES
 from gui.compare_view import (
@@ -30,7 +30,7 @@ from gui.compare_view import (
     timing_text,
 )
 from gui.wording import feedback_text
-from tests.gui.conftest import analyse_into
+from tests.gui.conftest import analyse_into, choose_in_next_popup
 from tests.gui.test_window import expected_points
 from tests.media import make_clip
 
@@ -278,23 +278,7 @@ def test_right_click_compares_and_deleting_a_clip_closes_the_comparison(
     tree = window.library.tree
     item = window.library.item_for(student_id)
     window.library.select_job(teacher_id)  # the right click makes the clip under it current
-    chosen: list[str] = []
-    tries = [0]
-
-    def choose() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            tries[0] += 1
-            if tries[0] < 100:
-                QTimer.singleShot(20, choose)
-            return
-        for action in menu.actions():
-            if action.text() == "Compare with…" and action.isEnabled():
-                chosen.append(action.text())
-                action.trigger()
-        menu.close()
-
-    QTimer.singleShot(0, choose)
+    chosen = choose_in_next_popup("Compare with…")
     point = tree.visualItemRect(item).center()
     # What the platform sends on a right click (a synthetic click sends no menu event).
     viewport = tree.viewport()

@@ -16,16 +16,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication
 
 from dance_analysis.music.recount import move_one
 from gui.counts import BeatGrid, ClickTrack, CountRuler
 from gui.player import PlayerView
 from gui.result import ClipResult, Music
 from gui.wording import feedback_text
-from tests.gui.conftest import analyse_into
+from tests.gui.conftest import analyse_into, choose_in_next_popup
 from tests.gui.test_coach import focus, press
 from tests.gui.test_window import finished_job, show_result
 from tests.media import make_clip
@@ -370,23 +370,7 @@ def count_at_beats(ruler: CountRuler) -> dict[float, str]:
 
 def right_click_menu_action(qtbot: Any, ruler: CountRuler, point: QPoint, text: str) -> None:
     """Right-click ``point`` and choose ``text`` in the menu that opens (as a coach would)."""
-    chosen: list[str] = []
-    tries = [0]
-
-    def choose() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            tries[0] += 1
-            if tries[0] < 100:
-                QTimer.singleShot(20, choose)
-            return
-        for action in menu.actions():
-            if action.text() == text:
-                chosen.append(text)
-                action.trigger()
-        menu.close()
-
-    QTimer.singleShot(0, choose)
+    chosen = choose_in_next_popup(text)
     qtbot.mouseClick(ruler, Qt.MouseButton.RightButton, pos=point)
     qtbot.waitUntil(lambda: chosen == [text], timeout=5_000)
 

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from sqlalchemy import inspect, text
 
+from dance_analysis.config import Settings
 from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.views import JobView
 from dance_analysis.stages import Stage
@@ -224,20 +225,27 @@ def test_a_teacher_canceled_before_it_ran_fails_the_waiting_comparison(
     assert failed.message and "teacher" in failed.message
 
 
-def test_a_jobs_table_from_before_comparisons_gets_its_columns(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+NEW_COLUMNS = ("kind", "student_job_id", "reference_job_id", "comparison_job_id")
+
+
+def _reopened_without_the_new_columns(settings: Settings) -> tuple[JobService, str]:
+    """A jobs table from before comparisons, with one row in it, opened by a new service."""
     service = JobService(settings)
     ticket = service.create_upload("old.mp4", "video/mp4")
     with service.database.engine.begin() as connection:
         connection.execute(text("DROP INDEX IF EXISTS ix_jobs_reference_job_id"))
-        for name in ("kind", "student_job_id", "reference_job_id", "comparison_job_id"):
+        for name in NEW_COLUMNS:
             connection.execute(text(f"ALTER TABLE jobs DROP COLUMN {name}"))
     service.close()
-    again = JobService(settings)
+    return JobService(settings), ticket.job_id
+
+
+def test_a_jobs_table_from_before_comparisons_gets_its_columns(tmp_path: Path) -> None:
+    again, job_id = _reopened_without_the_new_columns(make_settings(tmp_path))
     try:
         columns = {c["name"] for c in inspect(again.database.engine).get_columns("jobs")}
         assert {"kind", "student_job_id", "reference_job_id", "comparison_job_id"} <= columns
-        old = again.get(ticket.job_id)  # a row from before reads as an analysis
+        old = again.get(job_id)  # a row from before reads as an analysis
         assert old.kind == "analysis" and old.comparison_job_id is None
     finally:
         again.close()
@@ -247,21 +255,14 @@ def test_a_postgres_jobs_table_from_before_comparisons_gets_its_columns(
     tmp_path: Path, postgres_url: str
 ) -> None:
     settings = make_settings(tmp_path, database_url=postgres_url)
-    service = JobService(settings)
-    ticket = service.create_upload("old.mp4", "video/mp4")
-    with service.database.engine.begin() as connection:
-        connection.execute(text("DROP INDEX IF EXISTS ix_jobs_reference_job_id"))
-        for name in ("kind", "student_job_id", "reference_job_id", "comparison_job_id"):
-            connection.execute(text(f"ALTER TABLE jobs DROP COLUMN {name}"))
-    service.close()
-    again = JobService(settings)
+    again, job_id = _reopened_without_the_new_columns(settings)
     try:
         columns = {c["name"] for c in inspect(again.database.engine).get_columns("jobs")}
         assert {"kind", "student_job_id", "reference_job_id", "comparison_job_id"} <= columns
-        old = again.get(ticket.job_id)
+        old = again.get(job_id)
         assert old.kind == "analysis" and old.reference_job_id is None
     finally:
-        again.delete(ticket.job_id)
+        again.delete(job_id)
         again.close()
 
 
