@@ -161,8 +161,8 @@ class Segment:
 
     ``score`` is None when no body part could be compared in it. ``timing_ms``:
     negative when the student is ahead of the teacher, positive when behind.
-    ``part_scores`` and ``notes`` feed the feedback; they are not part of the result's
-    fixed names.
+    ``part_scores`` (body part → score) is written as ``parts``, beside the issue's
+    fixed names, so a count sheet (desktop, phone) needs nothing but result.json.
     """
 
     start_ms: float
@@ -183,6 +183,7 @@ class Segment:
             "timing_ms": None if self.timing_ms is None else round(self.timing_ms),
             "worst_part": self.worst_part,
             "mirrored": self.mirrored,
+            "parts": {part: _rounded(score) for part, score in self.part_scores.items()},
         }
 
 

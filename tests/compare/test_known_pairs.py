@@ -200,7 +200,11 @@ def test_the_output_has_the_issue_s_names(squats: dict) -> None:
     for segment in comparison["segments"]:
         assert set(segment) == {
             "start_ms", "end_ms", "label", "score", "timing_ms", "worst_part", "mirrored",
+            "parts",  # beside the fixed names: what a count sheet colours
         }  # fmt: skip
+        assert set(segment["parts"]) == set(comparison["parts"])
+        scored = {p: s for p, s in segment["parts"].items() if s is not None}
+        assert scored[segment["worst_part"]] == min(scored.values())  # ties: rounding
     for item in out["feedback"]:
         assert set(item) == {"time_ms", "end_ms", "joints", "message", "severity", "topic"}
         assert item["topic"] == "comparison"

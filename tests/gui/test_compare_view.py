@@ -174,10 +174,14 @@ def test_count_sheet_rows_colours_and_seeking(qtbot: Any, compared: Any, tmp_pat
             assert item.background().color() == score_color(round(parts[part]))
             assert item.font().bold() == (part == segment["worst_part"])
 
-    # A comparison read from a result.json holds no part scores per segment: the sheet
-    # then names the worst part and leaves the others empty.
+    # A result.json from before segments carried ``parts``: the sheet then names the
+    # worst part and leaves the others empty.
+    old = {
+        **data.comparison,
+        "segments": [{k: v for k, v in s.items() if k != "parts"} for s in segments],
+    }
     bare = CountSheet()
-    bare.show_comparison(dataclasses.replace(data, segment_parts=None))
+    bare.show_comparison(dataclasses.replace(data, comparison=old, segment_parts=None))
     for row, segment in enumerate(segments):
         texts = [bare.item(row, 3 + k).text() for k in range(len(PART_NAMES))]
         worst = PART_NAMES.index(segment["worst_part"])
