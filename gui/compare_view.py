@@ -1,10 +1,11 @@
 """The student beside the teacher: two players on one transport, the ghost, the count sheet.
 
-A comparison arrives as :class:`ComparisonData` (made on a pool thread by
-:func:`run_comparison`). :class:`CompareView` shows it: the student's player (left) is
-the master and keeps the only transport; every frame it shows moves the teacher's
-player (right) to the teacher's time through the comparison's time map. The count
-sheet lists the segments with their scores, coloured, and clicking one seeks both.
+A comparison is a job of the job service, as it is for a phone or the API
+(:func:`request_comparison`); its result arrives as :class:`ComparisonData` (read on a
+pool thread by :func:`load_comparison`). :class:`CompareView` shows it: the student's
+player (left) is the master and keeps the only transport; every frame it shows moves
+the teacher's player (right) to the teacher's time through the comparison's time map.
+The count sheet lists the segments with their scores, coloured; a click seeks both.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dance_analysis.compare import Performance, compare
 from dance_analysis.compare.features import PART_NAMES
 from dance_analysis.compare.ghost import ghost_points
+from dance_analysis.jobs.states import ENDED, JobStatus
 from gui.analysis_views import FeedbackList
 from gui.player import PlayerView
 from gui.result import ClipResult
@@ -115,6 +116,7 @@ class ComparisonData:
     feedback: list[dict[str, Any]]
     segment_parts: list[dict[str, float | None]] | None = None
     ghost: FloatArray | None = None
+    job_id: str | None = None  # the comparison job whose result this is
 
     @property
     def segments(self) -> list[dict[str, Any]]:
@@ -144,41 +146,60 @@ class ComparisonData:
         return {}
 
 
-def run_comparison(service: Any, student_id: str, teacher_id: str) -> ComparisonData:
-    """Compare two finished clips (on a pool thread: it reads files and computes).
+class ComparisonFailed(Exception):
+    """The comparison job ended without a result; ``message`` says why, in words."""
 
-    For now the GUI runs the engine itself. When the job service offers a comparison
-    job (``JobService.compare``), only this function changes: ask for that job, wait
-    for it, and read ``comparison`` from its ``result.json``.
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def request_comparison(service: Any, student_id: str, teacher_id: str) -> str:
+    """The id of the comparison job of this pair (on a pool thread: it reads the database).
+
+    The job service compares, as it does for a phone or the API (``JobService.compare``):
+    a job of its own, which reuses both analyses, never runs the model, and writes the
+    ghost and practice videos into the downloads. Always a new job: an earlier one may
+    predate a moved "1" or an analysis made again, and comparing takes seconds.
     """
-    student_dict = _read_result(service, student_id)
-    teacher_dict = _read_result(service, teacher_id)
-    outcome = compare(
-        Performance.from_result(student_dict, job_id=student_id),
-        Performance.from_result(teacher_dict, job_id=teacher_id),
-    )
-    merged = outcome.to_dict()
-    segment_parts = [
-        {part: (None if s is None else round(s, 1)) for part, s in seg.part_scores.items()}
-        for seg in outcome.segments
-    ]
+    return str(service.compare(student_id, teacher_id).id)
+
+
+def load_comparison(service: Any, comparison_id: str) -> ComparisonData | None:
+    """The comparison job's outcome, ready to show; None while it is still running.
+
+    Raises :class:`ComparisonFailed` when the job failed or was canceled. The job's
+    result.json is the student's result with ``comparison`` and its feedback merged in;
+    the teacher's comes from the teacher's own job. The ghost is placed here, once,
+    and drawn live by the student's player.
+    """
+    view = service.get(comparison_id)
+    if view.status not in ENDED:
+        return None
+    if view.status != JobStatus.FINISHED:
+        raise ComparisonFailed(view.message or f"the comparison {view.status}")
+    student_dict = _read_result(service, comparison_id)
+    teacher_dict = _read_result(service, view.reference_job_id)
+    comparison = student_dict.get("comparison") or {}
     student = ClipResult.from_dict(student_dict)
-    ghost: FloatArray | None = ghost_points(student_dict, teacher_dict, merged["comparison"])
+    ghost: FloatArray | None = ghost_points(student_dict, teacher_dict, comparison)
     if ghost is not None and ghost.shape[1:] != student.landmarks.shape[1:]:
         ghost = None  # another skeleton than the ghost's 33 points: its bones would not fit
+    own = [item for item in student_dict.get("feedback") or () if item.get("topic") == "comparison"]
+    own.sort(key=lambda item: item.get("rank") or len(own) + 1)  # the engine's order
     return ComparisonData(
-        student_id=student_id,
-        teacher_id=teacher_id,
-        student_name=service.get(student_id).filename,
-        teacher_name=service.get(teacher_id).filename,
-        student_source=service.source_path(student_id),
-        teacher_source=service.source_path(teacher_id),
+        student_id=view.student_job_id,
+        teacher_id=view.reference_job_id,
+        student_name=service.get(view.student_job_id).filename,
+        teacher_name=service.get(view.reference_job_id).filename,
+        student_source=service.source_path(comparison_id),
+        teacher_source=service.source_path(view.reference_job_id),
         student=student,
         teacher=ClipResult.from_dict(teacher_dict),
-        comparison=merged["comparison"],
-        feedback=merged["feedback"],
-        segment_parts=segment_parts,
+        comparison=comparison,
+        feedback=own,
         ghost=ghost,
+        job_id=comparison_id,
     )
 
 
@@ -340,6 +361,7 @@ class CompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data: ComparisonData | None = None
+        self._pending: str | None = None  # what the title says while a comparison runs
         self.student = PlayerView()
         self.teacher = PlayerView()
         self.sheet = CountSheet()
@@ -409,6 +431,7 @@ class CompareView(QWidget):
     def close_comparison(self, message: str) -> None:
         """Nothing to show (a clip was deleted, the comparison failed): say why."""
         self.data = None
+        self._pending = None
         self.title.setText(message)
         self.summary.setText("")
         self.sheet.show_comparison(None)
@@ -421,7 +444,8 @@ class CompareView(QWidget):
     def show_pending(self, student_name: str, teacher_name: str) -> None:
         """A comparison was asked for: the old one goes, the new one is being computed."""
         self.data = None
-        self.title.setText(f"Comparing {student_name} with {teacher_name}…")
+        self._pending = f"Comparing {student_name} with {teacher_name}…"
+        self.title.setText(self._pending)
         self.summary.setText("")
         self.sheet.show_comparison(None)
         self.feedback.set_result(None)
@@ -430,8 +454,15 @@ class CompareView(QWidget):
         self.student.show_loading(student_name)
         self.teacher.show_loading(teacher_name)
 
+    def show_progress(self, stage: str | None, percent: int) -> None:
+        """The comparison job's progress, while the tab waits for it."""
+        if self.data is None and self._pending is not None:
+            doing = f" {stage.replace('_', ' ')}" if stage else ""
+            self.title.setText(f"{self._pending}{doing} {percent}%")
+
     def show_comparison(self, data: ComparisonData) -> None:
         self.data = data
+        self._pending = None
         comparison = data.comparison
         self.title.setText(f"{data.student_name} beside {data.teacher_name}")
         self.student_label.setText(f"Student: {data.student_name}")

@@ -29,9 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.states import ENDED, JobStatus
 from gui.analysis_views import AnglesPlot, FeedbackList, SummaryTable
-from gui.compare_view import CompareView, ComparisonData, TeacherChooser, run_comparison
+from gui.compare_view import (
+    CompareView,
+    ComparisonData,
+    TeacherChooser,
+    load_comparison,
+    request_comparison,
+)
 from gui.library import LibraryView, read_thumbnail
 from gui.phones import PhonesPanel, s3_status_of
 from gui.player import PlayerView
@@ -108,6 +114,7 @@ class MainWindow(QMainWindow):
         self._one_moves: list[tuple[str, dict[str, Any]]] = []  # (job id, move_one's kwargs)
         self._moving_one = False
         self._comparing: tuple[str, str] | None = None  # (student, teacher) asked for last
+        self._comparison_job: str | None = None  # its comparison job, until shown
         self.teacher_chooser: TeacherChooser | None = None
         self.tasks = Tasks(self)
         self.bridge = JobEventBridge()
@@ -398,29 +405,58 @@ class MainWindow(QMainWindow):
         return chooser
 
     def start_comparison(self, student: Any, teacher: Any) -> None:
-        """Compare in the background (see :func:`gui.compare_view.run_comparison`) and
-        show the Compare tab at once, saying what it is waiting for."""
+        """Ask the job service to compare (a job, as for a phone: see
+        :func:`gui.compare_view.request_comparison`) and show the Compare tab at once,
+        saying what it is waiting for; the job's end (an event) brings the result."""
         pair = (student.id, teacher.id)
         self._comparing = pair
+        self._comparison_job = None
         self.compare_view.show_pending(student.filename, teacher.filename)
         self.tabs.setCurrentWidget(self.compare_view)
         service = self._service
 
-        def done(data: ComparisonData) -> None:
+        def queued(job_id: str) -> None:
             if self._comparing == pair:  # not overtaken by a newer request
+                self._comparison_job = job_id
+                self._fetch_comparison(job_id, student.filename)
+
+        self.tasks.run(
+            lambda: request_comparison(service, *pair),
+            queued,
+            lambda error: self._comparison_failed(pair, student.filename, error),
+        )
+
+    def _fetch_comparison(self, job_id: str, student_name: str) -> None:
+        """Read the comparison job's result if it has ended (None while it runs: its
+        end arrives as an event and calls this again)."""
+        pair = self._comparing
+        service = self._service
+
+        def done(data: ComparisonData | None) -> None:
+            if data is not None and self._comparison_job == job_id:
+                self._comparison_job = None  # shown once, whichever read got here first
                 self.compare_view.show_comparison(data)
 
-        def failed(error: Exception) -> None:
-            if self._comparing == pair:
-                self.compare_view.close_comparison(f"“{student.filename}” was not compared")
-            self._report(error, f"“{student.filename}” was not compared")
+        self.tasks.run(
+            lambda: load_comparison(service, job_id),
+            done,
+            lambda error: self._comparison_failed(pair, student_name, error),
+        )
 
-        self.tasks.run(lambda: run_comparison(service, *pair), done, failed)
+    def _comparison_failed(
+        self, pair: tuple[str, str] | None, student_name: str, error: Exception
+    ) -> None:
+        what = f"“{student_name}” was not compared"
+        if pair is not None and self._comparing == pair:
+            self._comparing = self._comparison_job = None
+            message = getattr(error, "message", None) or str(error)
+            self.compare_view.close_comparison(f"{what}: {message}")
+        self._report(error, what)
 
     def _drop_comparison_of(self, job_id: str, message: str) -> None:
         """A clip on the Compare tab goes away: so does the comparison (and any pending)."""
         if self._comparing is not None and job_id in self._comparing:
-            self._comparing = None
+            self._comparing = self._comparison_job = None
             self.compare_view.close_comparison(message)
         elif self.compare_view.shows(job_id):
             self.compare_view.close_comparison(message)
@@ -430,6 +466,11 @@ class MainWindow(QMainWindow):
     def _on_bridge_job_changed(self, view: Any) -> None:
         if self._closed:
             return
+        if view.id == self._comparison_job and self._comparing is not None:
+            if view.status in ENDED:
+                self._fetch_comparison(view.id, view.filename)
+            else:
+                self.compare_view.show_progress(view.stage, view.progress)
         known = self.library.views.get(view.id)
         self.library.update_job(view)
         if view.status == JobStatus.FAILED and (known is None or known.status != JobStatus.FAILED):

@@ -254,4 +254,5 @@ def comparison_feedback(
         *sorted(mirrors, key=order)[:MAX_MIRROR],
         *sorted(good, key=order)[:MAX_GOOD],
     ]
-    return [item.body for item in ranked]
+    # ``rank`` (1: said first) survives the merge into the result's time-sorted list.
+    return [{**item.body, "rank": rank} for rank, item in enumerate(ranked, start=1)]

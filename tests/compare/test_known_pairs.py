@@ -206,8 +206,11 @@ def test_the_output_has_the_issue_s_names(squats: dict) -> None:
         scored = {p: s for p, s in segment["parts"].items() if s is not None}
         assert scored[segment["worst_part"]] == min(scored.values())  # ties: rounding
     for item in out["feedback"]:
-        assert set(item) == {"time_ms", "end_ms", "joints", "message", "severity", "topic"}
+        assert set(item) == {
+            "time_ms", "end_ms", "joints", "message", "severity", "topic", "rank",
+        }  # fmt: skip
         assert item["topic"] == "comparison"
+    assert [item["rank"] for item in out["feedback"]] == list(range(1, len(out["feedback"]) + 1))
     import json
 
     json.dumps(out, allow_nan=False)  # a browser's JSON has no NaN

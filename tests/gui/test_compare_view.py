@@ -75,12 +75,21 @@ def compared(qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Pat
     assert chooser.names() == [TEACHER_NAME]  # the other finished clips, not the student
     chooser.choose(TEACHER_NAME)
     view: CompareView = window.compare_view
-    with qtbot.waitSignal(view.comparison_shown, timeout=30_000):
+    with qtbot.waitSignal(view.comparison_shown, timeout=90_000):
         chooser.accept()
+        # Shown at once while the service's comparison job runs.
+        assert window.tabs.currentWidget() is view
+        assert view.title.text().startswith(f"Comparing pose_squats.mp4 with {TEACHER_NAME}")
     assert window.tabs.currentWidget() is view
     qtbot.waitUntil(lambda: view.student.index == 0 and view.teacher.index >= 0, timeout=10_000)
     assert view.data is not None
     assert (view.data.student_id, view.data.teacher_id) == (student.id, teacher.id)
+    # The desktop compares through the job service, as a phone does: a comparison job of
+    # its own, with the downloads a phone gets, and the result shown is that job's.
+    job = desktop.service.get(view.data.job_id)
+    assert job.kind == "comparison" and job.status == "finished"
+    assert (job.student_job_id, job.reference_job_id) == (student.id, teacher.id)
+    assert {"result", "ghost"} <= set(job.artifacts)
     return desktop
 
 
@@ -303,6 +312,32 @@ def test_right_click_compares_and_deleting_a_clip_closes_the_comparison(
     qtbot.waitUntil(lambda: window.library.item_for(teacher_id) is None, timeout=10_000)
     window.library.select_job(student_id)
     assert not window.library.compare_button.isEnabled()  # no other finished clip left
+
+
+def test_a_failed_comparison_job_says_why_on_the_tab(
+    qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Path
+) -> None:
+    """The teacher's result.json is gone from the store: the comparison job fails, and
+    the tab and the banner say so in words instead of waiting for ever."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(compare_library, data_dir)
+    desktop = open_desktop(data_dir=data_dir)
+    window = desktop.window
+    jobs = {job.filename: job for job in desktop.service.list()}
+    student, teacher = jobs["pose_squats.mp4"], jobs[TEACHER_NAME]
+    qtbot.waitUntil(lambda: len(window.library.finished_jobs()) == 2, timeout=10_000)
+    teacher_result = desktop.service.open_artifact(teacher.id, "result").local_path
+    assert teacher_result is not None
+    Path(teacher_result).unlink()
+
+    window.start_comparison(student, teacher)
+    view: CompareView = window.compare_view
+    qtbot.waitUntil(lambda: "was not compared" in view.title.text(), timeout=60_000)
+    assert "result.json is missing" in view.title.text()
+    assert view.data is None and view.sheet.rowCount() == 0
+    failed = [j for j in desktop.service.list() if j.kind == "comparison"]
+    assert [(j.status, j.reason) for j in failed] == [("failed", "object_missing")]
+    assert any("pose_squats.mp4" in m for m in window.banner.messages)
 
 
 def test_score_colours_and_words() -> None:
