@@ -84,12 +84,16 @@ class LibraryView(QWidget):
     reanalyse_requested = Signal(object)  # JobView
     thumbnail_wanted = Signal(object)  # JobView: the window reads it in the background
     compare_requested = Signal(object)  # JobView: the student's; the window asks for the teacher
+    comparison_open_requested = Signal(object)  # JobView: a finished comparison of the clip
 
     COLUMNS = ("Clip", "Status", "Duration", "Added")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.views: dict[str, Any] = {}
+        # The newest finished comparison of each student's clip (a phone's, the API's or
+        # the desktop's own): not listed, opened with "Open comparison".
+        self.comparisons: dict[str, Any] = {}
         self._items: dict[str, QTreeWidgetItem] = {}
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search clips by name")
@@ -127,8 +131,14 @@ class LibraryView(QWidget):
         self.compare_action.triggered.connect(
             lambda: self._emit_for_current(self.compare_requested)
         )
+        self.open_comparison_action = QAction("Open comparison", self)
+        self.open_comparison_action.setToolTip(
+            "Show this clip's latest comparison with a teacher (made here or by a phone)"
+        )
+        self.open_comparison_action.triggered.connect(self._on_open_comparison_triggered)
         self.context_menu = QMenu(self)
         self.context_menu.addAction(self.compare_action)
+        self.context_menu.addAction(self.open_comparison_action)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
         buttons = QHBoxLayout()
@@ -153,7 +163,10 @@ class LibraryView(QWidget):
     def update_job(self, view: Any) -> None:
         # A comparison job (made by a phone or the API) is not a clip of its own: it plays
         # the student's clip, which is listed already; the Compare tab shows comparisons.
-        if view.status in HIDDEN_STATES or getattr(view, "is_comparison", False):
+        if getattr(view, "is_comparison", False):
+            self._keep_comparison(view)
+            return
+        if view.status in HIDDEN_STATES:
             return
         item = self._items.get(view.id)
         if item is None:
@@ -179,9 +192,32 @@ class LibraryView(QWidget):
         minutes, seconds = divmod(duration_s, 60)
         item.setText(2, f"{int(minutes)}:{seconds:04.1f}")
 
+    def _keep_comparison(self, view: Any) -> None:
+        if view.status != JobStatus.FINISHED or view.student_job_id is None:
+            return
+        known = self.comparisons.get(view.student_job_id)
+        if known is None or known.id == view.id or view.created_at >= known.created_at:
+            self.comparisons[view.student_job_id] = view
+            self._update_buttons()
+
+    def comparison_of(self, job_id: str) -> Any | None:
+        """The newest finished comparison with ``job_id`` as the student, whose teacher's
+        clip is still in the library."""
+        view = self.comparisons.get(job_id)
+        if view is None or view.reference_job_id not in self.views:
+            return None
+        return view
+
+    def _on_open_comparison_triggered(self) -> None:
+        current = self.current_job()
+        comparison = None if current is None else self.comparison_of(current.id)
+        if comparison is not None:
+            self.comparison_open_requested.emit(comparison)
+
     def remove_job(self, job_id: str) -> None:
         item = self._items.pop(job_id, None)
         self.views.pop(job_id, None)
+        self.comparisons.pop(job_id, None)
         if item is not None:
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
         self._update_buttons()
@@ -253,6 +289,9 @@ class LibraryView(QWidget):
         )
         self.compare_button.setEnabled(comparable)
         self.compare_action.setEnabled(comparable)
+        self.open_comparison_action.setEnabled(
+            view is not None and self.comparison_of(view.id) is not None
+        )
 
 
 def _local_time(moment: dt.datetime) -> str:

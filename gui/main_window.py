@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.library.reanalyse_requested.connect(self._on_library_reanalyse_requested)
         self.library.thumbnail_wanted.connect(self._on_library_thumbnail_wanted)
         self.library.compare_requested.connect(self._on_library_compare_requested)
+        self.library.comparison_open_requested.connect(self.open_comparison)
         self.compare_view.student.clip_failed.connect(self.banner.show_message)
         self.compare_view.teacher.clip_failed.connect(self.banner.show_message)
         self.player.position_changed.connect(self._on_player_position_changed)
@@ -425,6 +426,18 @@ class MainWindow(QMainWindow):
             queued,
             lambda error: self._comparison_failed(pair, student.filename, error),
         )
+
+    def open_comparison(self, comparison: Any) -> None:
+        """Show a finished comparison job (a phone's, the API's, or an earlier one here)."""
+        student = self.library.views.get(comparison.student_job_id)
+        teacher = self.library.views.get(comparison.reference_job_id)
+        student_name = student.filename if student is not None else comparison.filename
+        teacher_name = teacher.filename if teacher is not None else "the teacher's clip"
+        self._comparing = (comparison.student_job_id, comparison.reference_job_id)
+        self._comparison_job = comparison.id
+        self.compare_view.show_pending(student_name, teacher_name)
+        self.tabs.setCurrentWidget(self.compare_view)
+        self._fetch_comparison(comparison.id, student_name)
 
     def _fetch_comparison(self, job_id: str, student_name: str) -> None:
         """Read the comparison job's result if it has ended (None while it runs: its

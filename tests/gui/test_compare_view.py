@@ -373,6 +373,18 @@ def test_a_comparison_job_is_not_listed_as_a_clip(
         timeout=60_000,
     )
     assert comparison.id not in library.views
+
+    # The phone's comparison opens on the desktop from the student's clip, not made again.
+    library.select_job(jobs[TEACHER_NAME].id)
+    assert not library.open_comparison_action.isEnabled()  # the teacher was not compared
+    library.select_job(jobs["pose_squats.mp4"].id)
+    qtbot.waitUntil(library.open_comparison_action.isEnabled, timeout=10_000)
+    view: CompareView = desktop.window.compare_view
+    with qtbot.waitSignal(view.comparison_shown, timeout=30_000):
+        library.open_comparison_action.trigger()
+    assert view.data is not None and view.data.job_id == comparison.id
+    assert view.sheet.rowCount() == len(view.data.segments) > 0
+    assert [j.id for j in desktop.service.list() if j.kind == "comparison"] == [comparison.id]
     assert {view.filename for view in library.finished_jobs()} == {
         "pose_squats.mp4", TEACHER_NAME,
     }  # fmt: skip
