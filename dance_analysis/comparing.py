@@ -29,6 +29,16 @@ GHOST_FILE = "ghost.mp4"  # the teacher's ghost over the student's video
 PRACTICE_FILE = "practice.mp4"  # the weakest segments, side by side at half speed
 
 
+def _umask() -> int:
+    """The process's umask: read by setting it and putting it back (once, at import)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() gives a new file
+
+
 def compare_results(
     student_result: Mapping[str, Any],
     teacher_result: Mapping[str, Any],
@@ -108,6 +118,7 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> Path:
     try:
         handle, name = tempfile.mkstemp(prefix=".result-", suffix=".json", dir=path.parent)
         try:
+            os.fchmod(handle, _FILE_MODE)  # mkstemp's 0600 would hide it from other readers
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
             os.replace(name, path)

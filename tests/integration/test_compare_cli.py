@@ -61,6 +61,9 @@ def test_cli_with_a_reference_writes_the_comparison_into_the_students_result(
     assert comparison["reference"]["sha256"] == teacher_result["video"]["sha256"]
     assert (out / "reference" / "overlay.mp4").is_file()
     assert (out / "ghost.mp4").is_file()  # the teacher's ghost over the student's video
+    # Written through a temporary file, yet as readable as its neighbours (not 0600).
+    modes = {name: (out / name).stat().st_mode & 0o777 for name in ("result.json", "ghost.mp4")}
+    assert modes["result.json"] == modes["ghost.mp4"], modes
 
     topics = {item["topic"] for item in result["feedback"]}
     assert "comparison" in topics and topics - {"comparison"}  # merged with the analysis's
