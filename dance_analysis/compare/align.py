@@ -3,9 +3,12 @@
 Two ways, the first that applies wins:
 
 1. **Counts to counts** (both clips have music counts): the student's counts are paired
-   with the teacher's, a "1" always on a "1". Among the offsets (in beats) that do
-   that, the one whose poses match best wins; the student may start recording earlier
-   or later. The tempo ratio is the ratio of the two beat periods (0.8–1.25).
+   with the teacher's, a bar's first beat always on a bar's first beat. Among the
+   offsets (in beats) that do that, the one whose poses match best wins; the student
+   may start recording earlier or later. Which bar of an 8-count is its "1" follows
+   where each recording starts (the first downbeat heard), so two recordings of one
+   song may number their phrases a bar apart: the poses decide, and the numbers only
+   break a near-tie. The tempo ratio is the ratio of the two beat periods (0.8–1.25).
 2. **DTW** over the pose features at 10 Hz: first the best straight line (offset and
    tempo ratio, searched over a grid), then dynamic time warping in a band around it,
    so that a student who drifts ahead and back is followed.
@@ -40,6 +43,7 @@ PARTIAL_PENALTY = 0.05  # cost + this × unpaired share: a tie goes to the fulle
 ROBUST_D = 2.0 - 2.0 * np.cos(np.radians(30.0))  # a bone 30° off costs half of the most
 STALL_COST = 0.05  # added to each step off the diagonal: hold the tempo unless poses say
 SMOOTH_SAMPLES = 11  # the DTW map is a running mean over 1.1 s: no staircase, no stalls
+PHRASE_PHASE_COST = 0.01  # a "1" paired with a "5" (a bar apart): wins only on the poses
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,10 @@ def align_counts(
     ratio = beat_period(teacher.beats_ms) / beat_period(student.beats_ms)
     if not TEMPO_MIN - TEMPO_SLACK <= ratio <= TEMPO_MAX + TEMPO_SLACK:
         return None
+    length = phrase_length(student)
+    if length != phrase_length(teacher):
+        return None  # 8-counts against 6-counts: not the same metre
+    bar = max(length // 2, 1)  # a phrase is two bars
     grid = _grid(student_features, teacher_features)
     ns, nt = len(student.count_ms), len(teacher.count_ms)
     least = max(4, min(ns, nt) // 2)  # at least half a phrase, and half the shorter clip
@@ -302,12 +310,15 @@ def align_counts(
             continue
         numbers_s = student.count_number[first:stop]
         numbers_t = teacher.count_number[first + shift : stop + shift]
-        if numbers_s[0] != numbers_t[0] or np.mean(numbers_s == numbers_t) < 0.8:
+        in_bar_s, in_bar_t = (numbers_s - 1) % bar, (numbers_t - 1) % bar
+        if in_bar_s[0] != in_bar_t[0] or np.mean(in_bar_s == in_bar_t) < 0.8:
             continue
         pairs = np.column_stack(
             [student.count_ms[first:stop], teacher.count_ms[first + shift : stop + shift]]
         )
         cost = _map_cost(grid, pairs, ratio)
+        if numbers_s[0] != numbers_t[0]:
+            cost += PHRASE_PHASE_COST
         if best is None or cost < best[0]:
             best = (cost, pairs)
     if best is None:
@@ -315,6 +326,11 @@ def align_counts(
     pairs = best[1]
     offset = float(np.mean(pairs[:, 0] - pairs[:, 1] / ratio))
     return Alignment("counts", pairs, float(ratio), offset)
+
+
+def phrase_length(performance: Performance) -> int:
+    """Counts in one phrase: 8 (6 in a metre of three)."""
+    return int(performance.count_number.max()) if len(performance.count_number) else 0
 
 
 def _map_cost(grid: _Grid, pairs: FloatArray, ratio: float) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dance_analysis.analysis.feedback import format_time
-from dance_analysis.compare.align import Alignment
+from dance_analysis.compare.align import Alignment, phrase_length
 from dance_analysis.compare.features import (
     BONE_PART,
     BONE_WEIGHTS,
@@ -247,8 +247,9 @@ def spans(
     alignment: Alignment,
 ) -> list[Span]:
     """The student's segments inside the part of their clip the teacher's covers: the
-    student's 8-count phrases (labelled with the teacher's counts, the choreography's
-    numbering: "counts 9–16") when aligned by counts, else 4 s windows ("0:04–0:08")."""
+    teacher's 8-count phrases on the student's clock (labelled with the teacher's
+    counts, the choreography's numbering: "counts 9–16") when aligned by counts, else
+    4 s windows ("0:04–0:08")."""
     t = features.t_ms
     mapped = alignment.teacher_ms(t)
     covered = (mapped >= teacher.t_ms[0]) & (mapped <= teacher.t_ms[-1])
@@ -257,15 +258,18 @@ def spans(
     first, last = t[covered][0], t[covered][-1]
     out: list[Span] = []
     if alignment.method == "counts":
-        beat = float(np.median(np.diff(student.beats_ms)))
-        length = int(max(teacher.count_number.max(), student.count_number.max()))
-        for phrase in np.unique(student.count_phrase):
-            times = student.count_ms[student.count_phrase == phrase]
-            later = student.count_ms[student.count_phrase > phrase]
-            start = float(times[0])
-            end = float(later[0]) if len(later) else float(times[-1] + beat)
-            teacher_phrase = _teacher_phrase(teacher, float(alignment.teacher_ms(start)))
-            label = f"counts {teacher_phrase * length + 1}–{(teacher_phrase + 1) * length}"
+        # The teacher's phrases, on the student's clock: the choreography's counts even
+        # when the two recordings number their phrases a bar apart (see align.py).
+        beat = float(np.median(np.diff(teacher.beats_ms)))
+        length = phrase_length(teacher)
+        phrases = teacher.count_phrase
+        for phrase in np.unique(phrases):
+            times = teacher.count_ms[phrases == phrase]
+            later = teacher.count_ms[phrases > phrase]
+            teacher_end = float(later[0]) if len(later) else float(times[-1] + beat)
+            start, end = (float(x) for x in alignment.student_ms([times[0], teacher_end]))
+            number = int(phrase - phrases.min())
+            label = f"counts {number * length + 1}–{(number + 1) * length}"
             out.append(Span(start, end, label, _frames(t, covered, start, end)))
     else:
         # Windows on the student's clock (0:04–0:08, …), cut to the covered stretch; a
@@ -279,12 +283,6 @@ def spans(
             out.append(Span(float(start), float(end), label, _frames(t, covered, start, end)))
     # A phrase mostly outside the teacher's clip is not a segment.
     return [span for span in out if _share_covered(span, t, covered) >= 0.5]
-
-
-def _teacher_phrase(teacher: Performance, teacher_ms: float) -> int:
-    """The teacher's phrase (0-based from their first) whose counts hold ``teacher_ms``."""
-    k = int(np.argmin(np.abs(teacher.count_ms - teacher_ms)))
-    return int(teacher.count_phrase[k] - teacher.count_phrase.min())
 
 
 def _frames(t: FloatArray, covered: npt.NDArray[np.bool_], start: float, end: float) -> IntArray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 
 from dance_analysis.compare import Comparison, Performance, compare
@@ -62,6 +63,43 @@ def test_the_pose_picks_the_phrase_when_the_student_s_phrases_are_numbered_diffe
     assert result.time_offset_ms == pytest.approx(8 * BEAT_MS, abs=1.0)
     assert result.segments[0].label == "counts 1–8"
     assert result.segments[0].start_ms == pytest.approx(4100.0)
+
+
+@pytest.mark.parametrize(
+    ("delay_beats", "first_one"),
+    [(0, 4), (2, 6), (4, 0), (6, 2)],
+    ids=["same-start", "two-beats-early", "four-beats-early", "six-beats-early"],
+)
+def test_recordings_that_number_their_phrases_a_bar_apart_are_still_matched(
+    squats: dict, teacher: dict, delay_beats: int, first_one: int
+) -> None:
+    """Each recording's "1" is the first downbeat it hears, so a student who starts
+    recording a bar earlier or later than the teacher counts "5" where the teacher
+    counts "1". The poses find the bar; the segments keep the teacher's phrases and
+    numbering. (Before, a "1" had to pair with a "1": offset a bar off, score 74.)"""
+    moved = clips.delayed(squats, delay_beats * BEAT_MS)
+    student = clips.with_music(moved, BEAT_MS, 100.0, first_one=first_one)
+    result = _compare(student, teacher)
+    assert result.method == "counts"
+    assert result.time_offset_ms == pytest.approx(delay_beats * BEAT_MS, abs=1.0)
+    assert result.overall is not None and result.overall >= 95
+    assert [s.label for s in result.segments][:2] == ["counts 1–8", "counts 9–16"]
+    # The first segment is the teacher's first phrase, on the student's clock.
+    assert result.segments[0].start_ms == pytest.approx(100.0 + delay_beats * BEAT_MS)
+    assert result.segments[0].end_ms == pytest.approx(result.segments[0].start_ms + 8 * BEAT_MS)
+
+
+def test_a_near_tie_keeps_the_phrase_numbers(squats: dict) -> None:
+    """A pose held still gives every bar the same cost: the "1" pairs with a "1", a
+    phrase (not a bar) away."""
+    t, world, image = clips.arrays(squats)
+    held = clips.result_from(t, np.repeat(world[:1], len(t), 0), np.repeat(image[:1], len(t), 0))
+    teacher = clips.with_music(held, BEAT_MS, 100.0)
+    # The student's music heard from a bar later: their "1" is the teacher's "5".
+    student = clips.with_music(held, BEAT_MS, 100.0, first_one=4)
+    result = _compare(student, teacher)
+    assert result.method == "counts"
+    assert abs(result.time_offset_ms) == pytest.approx(4 * BEAT_MS, abs=1.0)
 
 
 @pytest.mark.parametrize(("late_ms", "word"), [(150.0, "behind"), (-150.0, "ahead of")])
