@@ -19,9 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dance_analysis.analysis.timing import with_counts
 from dance_analysis.artifacts import ARTIFACT_NAMES
 from dance_analysis.compare import CompareError, Performance, compare
+from dance_analysis.compare.align import Alignment
 from dance_analysis.errors import CannotCompare, OutputError, Reason
 
 COMPARISON_TOPIC = "comparison"
@@ -48,8 +51,9 @@ def compare_results(
     """The student's result with ``comparison`` and the comparison's feedback merged in.
 
     The merged ``feedback`` is sorted by time (stable: the pipeline's order stays for
-    equal times) and every item carries its ``count`` on the student's music, as the
-    pipeline's own items do. Feedback from an earlier comparison is replaced, so
+    equal times) and every item carries its ``count``: the analysis's on the student's
+    music, as the pipeline gives them, the comparison's in the teacher's counts, as
+    their words number them. Feedback from an earlier comparison is replaced, so
     comparing a result again does not pile items up. Raises :class:`CannotCompare`
     when either clip has no dancer. Neither argument is changed.
     """
@@ -65,13 +69,35 @@ def compare_results(
         for item in student_result.get("feedback") or ()
         if item.get("topic") != COMPARISON_TOPIC
     ]
-    items = [*own, *compared["feedback"]]
+    items = [
+        *with_counts(own, _counts(student_result)),
+        *_in_teacher_counts(compared["feedback"], compared["comparison"], teacher_result),
+    ]
     items.sort(key=lambda item: float(item["time_ms"]))
-    return {
-        **student_result,
-        "comparison": compared["comparison"],
-        "feedback": with_counts(items, _counts(student_result)),
-    }
+    return {**student_result, "comparison": compared["comparison"], "feedback": items}
+
+
+def _in_teacher_counts(
+    items: list[dict[str, Any]], comparison: Mapping[str, Any], teacher: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The comparison's items with the ``count`` their moment has in the teacher's counts,
+    the numbering their words use ("Counts 9–16: …"): the two recordings may number
+    their phrases a bar apart. Without a counts alignment: no count."""
+    alignment = comparison.get("alignment") or {}
+    if alignment.get("method") != "counts":
+        return with_counts(items, [])
+    to_teacher = Alignment(
+        "counts",
+        np.asarray(alignment["map"], dtype=np.float64).reshape(-1, 2),
+        float(comparison["tempo_ratio"]),
+        float(comparison["time_offset_ms"]),
+    )
+    on_teacher = [
+        {**item, "time_ms": float(to_teacher.teacher_ms(float(item["time_ms"])))}
+        for item in items
+    ]
+    counted = with_counts(on_teacher, _counts(teacher))
+    return [{**item, "count": c["count"]} for item, c in zip(items, counted, strict=True)]
 
 
 def _counts(result: Mapping[str, Any]) -> list[dict[str, Any]]:

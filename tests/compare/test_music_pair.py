@@ -12,6 +12,7 @@ same music with the same music (offset 2000 ms) and score the dance as the same.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,23 @@ def test_the_same_dance_a_bar_apart_is_matched_by_its_music(pair: tuple[dict, di
     assert all(abs(t) <= FRAME_MS for t in timings), timings
     pairs = np.asarray(comparison["alignment"]["map"])
     assert np.allclose(pairs[:, 0] - pairs[:, 1], CUT_S * 1000.0, atol=40.0)
+
+
+def test_the_comparison_s_feedback_counts_as_its_words_do(pair: tuple[dict, dict]) -> None:
+    """An item that says "Counts 9–16: …" falls on count 1 of phrase 2 by its `count`
+    too: the teacher's numbering, not the student's (a bar apart here)."""
+    student, teacher = pair
+    merged = compare_results(student, teacher)
+    said = [
+        (int(match[1]), item["count"])
+        for item in merged["feedback"]
+        if item["topic"] == "comparison"
+        and (match := re.match(r"Counts (\d+)–\d+", item["message"]))
+    ]
+    assert said, [item["message"] for item in merged["feedback"]]
+    for first, count in said:
+        assert count is not None
+        assert (count["phrase"], count["count"]) == ((first - 1) // 8, 1), (first, count)
+    # The analysis's own items keep the student's counts.
+    own = [item for item in merged["feedback"] if item["topic"] != "comparison"]
+    assert own == [item for item in student["feedback"]]
