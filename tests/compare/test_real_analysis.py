@@ -1,27 +1,17 @@
 """The comparison on a real analysis: the squats clip through the whole pipeline with
-the real pose model (once per session), its result.json read back from disk."""
+the real pose model (once per session: ``analysed_squats`` in conftest.py), its
+result.json read back from disk."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dance_analysis.compare import Performance, compare
-from dance_analysis.pipeline import PipelineOptions, analyze_clip
 from tests.compare import clips
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def analysed_squats(squats_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("compare-squats")
-    analyze_clip(squats_clip, out, PipelineOptions(overlay=False))
-    result: dict[str, Any] = json.loads((out / "result.json").read_text())
-    return result
 
 
 def test_a_real_result_against_itself(analysed_squats: dict) -> None:
