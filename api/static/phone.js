@@ -278,6 +278,11 @@
       form.appendChild(go);
       li.appendChild(form);
       menu.focus();
+      menu.setAttribute("aria-busy", "true");  // the list may have grown since it was read
+      loadTeachers().then(function () {
+        fillTeacherMenu(menu, "Choose the teacher's clip", entry.job_id);
+        menu.removeAttribute("aria-busy");
+      });
     });
   }
 

@@ -526,7 +526,8 @@ def test_a_clip_in_the_history_is_compared_with_a_teacher(studio: Studio, browse
     item.wait_for()
     page.wait_for_selector(f"#teacher option[value='{studio.teacher_id}']", state="attached")
     item.locator(".compare-toggle").click()
-    menu = item.locator(".compare-form select")
+    menu = item.locator(".compare-form select:not([aria-busy])")  # the list read again
+    menu.wait_for()
     values = [o.get_attribute("value") for o in menu.locator("option").all()]
     assert values[0] == "" and studio.teacher_id in values
     assert studio.student_id not in values  # not the clip itself
@@ -568,7 +569,7 @@ def test_a_compare_the_server_refuses_shows_its_sentence(
     item.wait_for()
     page.wait_for_selector(f"#teacher option[value='{gone}']", state="attached")
     item.locator(".compare-toggle").click()
-    item.locator(".compare-form select").select_option(gone)
+    item.locator(".compare-form select:not([aria-busy])").select_option(gone)
     with studio.http() as http:
         assert http.delete(f"/api/v1/analyze/{gone}").status_code == 200
         refused = http.post(
