@@ -255,9 +255,11 @@
     toggle.type = "button";
     toggle.className = "link compare-toggle";
     toggle.textContent = "Compare";
+    toggle.setAttribute("aria-expanded", "false");
     li.appendChild(toggle);
     toggle.addEventListener("click", function () {
       var open = li.querySelector(".compare-form");
+      toggle.setAttribute("aria-expanded", open ? "false" : "true");
       if (open) { li.removeChild(open); return; }
       var form = document.createElement("div");
       form.className = "compare-form";
