@@ -5,6 +5,11 @@ chromium driven by Playwright): pair with the code serve printed, upload a clip 
 upload-url → PUT → confirm, follow the status, then play the overlay and list the
 feedback. Plus: the page is public and locked down (CSP, no-store, no inline script),
 a reused code shows the API's sentence, and a revoked token asks to pair again.
+
+Comparing (issue 9, point 9): one server for the module with a teacher's and a
+student's clip analysed once; the phone picks the teacher at upload or compares a clip
+from its history, and shows the score, the count sheet (checked against the desktop's
+wording) and the ghost; a compare the server refuses shows its sentence.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +289,297 @@ def test_the_style_menu_offers_every_style() -> None:
     menu = html[html.index('<select id="style"') : html.index("</select>")]
     assert re.findall(r'<option value="([^"]+)"', menu) == list(STYLE_NAMES)
     assert f'value="{DEFAULT_STYLE}" selected' in menu
+
+
+# -- comparing with a teacher's clip (issue 9, point 9) --------------------------------
+
+PARTS = ("head", "torso", "left_arm", "right_arm", "left_leg", "right_leg")
+
+
+@dataclass
+class Studio:
+    """One server for the module, a phone's token, and a teacher's and a student's
+    clips analysed through the API (shared: analyses are the slow part)."""
+
+    server: Server
+    token: str
+    teacher_id: str
+    student_id: str
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.server.url, timeout=60,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )  # fmt: skip
+
+
+def _analysed(http: httpx.Client, clip: Path, filename: str) -> str:
+    ticket = http.post(
+        "/api/v1/analyze/upload-url", params={"filename": filename, "content_type": "video/mp4"}
+    ).json()
+    put = http.put(
+        ticket["upload_url"], content=clip.read_bytes(),
+        headers={"Content-Type": "video/mp4", "Authorization": ""},
+    )  # fmt: skip
+    assert put.status_code in (200, 204), put.text
+    confirmed = http.post(
+        "/api/v1/analyze/confirm", params={"job_id": ticket["job_id"], "s3_key": ticket["s3_key"]}
+    )
+    assert confirmed.status_code == 202, confirmed.text
+    return _ended(http, ticket["job_id"])
+
+
+def _ended(http: httpx.Client, job_id: str) -> str:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while (status := http.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
+        "finished", "failed", "canceled",
+    ):  # fmt: skip
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["status"] == "finished", status
+    return job_id
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory, music_clip: Path) -> Iterator[Studio]:
+    with serving(tmp_path_factory.mktemp("studio") / "data") as server:
+        code = server.proc.wait_for(PAIRING_CODE)
+        paired = httpx.post(
+            f"{server.url}/api/v1/pair", json={"code": code, "device_name": "Compare phone"}
+        )
+        assert paired.status_code == 200, paired.text
+        token = paired.json()["token"]
+        with httpx.Client(
+            base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+        ) as http:
+            teacher = _analysed(http, music_clip, "teacher.mp4")
+            student = _analysed(http, music_clip, "student.mp4")
+        yield Studio(server, token, teacher, student)
+
+
+def _phone(browser: Any, studio: Studio, history: list[dict[str, Any]] | None = None) -> Any:
+    """A 390x844 phone already paired (its token in local storage), with ``history``."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{studio.server.url}/static/phone.css")  # same origin, no script runs
+    page.evaluate(
+        "([token, history]) => { localStorage.setItem('dance-analysis.token', token);"
+        " localStorage.setItem('dance-analysis.history', JSON.stringify(history)); }",
+        [studio.token, history or []],
+    )
+    page.goto(studio.server.url)
+    page.wait_for_selector("#upload-section", state="visible")
+    return page
+
+
+def _comparison_of(studio: Studio, job_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The comparison job's /result body and its result.json's ``comparison``."""
+    with studio.http() as http:
+        body = http.get(f"/api/v1/analyze/{job_id}/result").json()
+        result = httpx.get(body["downloads"]["result"], timeout=60).json()
+    return body, result
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _color(value: float | None) -> str:
+    if value is None:
+        return "score-none"
+    shown = round(value)
+    return "score-good" if shown >= 80 else "score-fair" if shown >= 60 else "score-poor"
+
+
+def _check_sheet(page: Any, comparison: dict[str, Any]) -> None:
+    """The page shows ``comparison`` as the desktop words and colours it."""
+    from gui.compare_view import segment_title, summary_text, timing_text
+
+    assert page.text_content(".overall") == f"{comparison['overall']:.0f} / 100"
+    summary = summary_text(comparison)
+    assert page.text_content("#summary") == summary[summary.index(" · ") + 3 :]
+    rows = page.locator("#sheet tbody tr")
+    segments = comparison["segments"]
+    assert segments and rows.count() == len(segments)
+    headers = page.locator("#sheet thead th").all_text_contents()
+    assert headers[2:] == ["Head", "Torso", "L arm", "R arm", "L leg", "R leg"]
+    for k, segment in enumerate(segments):
+        row = rows.nth(k)
+        assert row.locator(".label").text_content() == segment_title(segment["label"])
+        assert row.locator(".timing").text_content() == timing_text(segment["timing_ms"])
+        score = row.locator("td.score")
+        assert score.text_content() == _score(segment["score"])
+        assert _color(segment["score"]) in (score.get_attribute("class") or "")
+        cells = row.locator("td.part")
+        assert cells.count() == 6
+        for j, part in enumerate(PARTS):
+            cell = cells.nth(j)
+            value = segment["parts"][part]
+            assert cell.get_attribute("data-part") == part
+            assert cell.text_content() == _score(value)
+            classes = (cell.get_attribute("class") or "").split()
+            assert _color(value) in classes
+            assert ("worst" in classes) == (part == segment["worst_part"]), (part, segment)
+
+
+def _video_ready(page: Any, selector: str) -> None:
+    _until(
+        page,
+        f"(() => {{ const v = document.querySelector('{selector}');"
+        " return v.readyState > 0 || v.error !== null; })()",
+    )
+    error = page.evaluate(f"document.querySelector('{selector}').error?.code ?? null")
+    assert error is None, (selector, error)
+
+
+def test_a_phone_uploads_with_the_teacher_picked_and_sees_the_comparison(
+    studio: Studio, browser: Any, music_clip: Path, tmp_path: Path
+) -> None:
+    page = _phone(browser, studio)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # The menu lists the finished analyses, newest first, by name and date.
+    assert page.input_value("#teacher") == ""
+    page.wait_for_selector(f"#teacher option[value='{studio.student_id}']", state="attached")
+    options = page.locator("#teacher option")
+    assert options.first.text_content() == "No comparison"
+    values = [options.nth(k).get_attribute("value") for k in range(options.count())]
+    assert values[0] == "" and values.index(studio.student_id) < values.index(studio.teacher_id)
+    teacher = options.nth(values.index(studio.teacher_id)).text_content() or ""
+    assert re.fullmatch(r"teacher\.mp4 · .+", teacher), teacher
+
+    student_clip = tmp_path / "me.mp4"
+    student_clip.write_bytes(music_clip.read_bytes())
+    page.select_option("#teacher", studio.teacher_id)
+    page.set_input_files("#clip", str(student_clip))
+    page.click("#upload-button")
+    page.wait_for_selector("#comparison", state="visible")
+    page.wait_for_selector("#sheet tbody tr")
+    assert page.is_hidden("#error"), page.text_content("#error")
+    assert page.text_content("#upload-state") == "Done."
+
+    # The analysis sent with the teacher, then its comparison, both remembered.
+    history = page.evaluate("JSON.parse(localStorage.getItem('dance-analysis.history'))")
+    assert [entry["filename"] for entry in history] == ["me.mp4 vs teacher.mp4", "me.mp4"]
+    comparison_id = history[0]["job_id"]
+    with studio.http() as http:
+        student = http.get(f"/api/v1/analyze/{history[1]['job_id']}/status").json()
+    assert student["reference_job_id"] == studio.teacher_id
+    assert student["comparison_job_id"] == comparison_id
+    body, result = _comparison_of(studio, comparison_id)
+    comparison = result["comparison"]
+    assert comparison["reference"]["job_id"] == studio.teacher_id
+    _check_sheet(page, comparison)
+    assert page.text_content("#result-title") == "me.mp4 vs teacher.mp4"
+
+    # The ghost plays (not an overlay); practice.mp4 in a second player when there is one.
+    src = page.get_attribute("#overlay", "src") or ""
+    assert f"/{comparison_id}/artifacts/ghost?" in src, src
+    _video_ready(page, "#overlay")
+    if "practice" in body["downloads"]:
+        assert page.is_visible("#practice-box")
+        assert "/artifacts/practice?" in (page.get_attribute("#practice", "src") or "")
+        assert page.text_content("#practice-box h3") == (
+            "Practice: your weakest counts, side by side at half speed"
+        )
+        _video_ready(page, "#practice")
+    else:
+        assert page.is_hidden("#practice-box")
+
+    # The comparison's own feedback is listed, none of the analysis's.
+    said = [item["message"] for item in result["feedback"] if item["topic"] == "comparison"]
+    assert page.locator("#feedback li .message").all_text_contents() == said
+
+    # A tap on a row seeks the video to the segment's start, and marks the row.
+    last = len(comparison["segments"]) - 1
+    start_s = comparison["segments"][last]["start_ms"] / 1000
+    assert start_s > 0
+    page.locator("#sheet tbody tr").nth(last).click()
+    _until(page, f"Math.abs(document.getElementById('overlay').currentTime - {start_s}) < 0.3")
+    _until(page, f"document.querySelector('#sheet tbody tr:nth-child({last + 1}).current')")
+    assert page.locator("#sheet tr.current").count() == 1
+
+    # It fits a 390 px phone: only the table scrolls sideways, never the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+
+    # After a reload the comparison is in "Your clips" and opens again.
+    page.reload()
+    item = page.locator(f"#history li[data-job-id='{comparison_id}']")
+    item.and_(page.locator("[data-status=finished]")).wait_for()
+    assert item.get_attribute("data-kind") == "comparison"
+    assert item.locator(".compare-toggle").count() == 0  # a comparison is not compared again
+    item.click()
+    page.wait_for_selector("#sheet tbody tr")
+    assert page.text_content(".overall") == f"{comparison['overall']:.0f} / 100"
+    page.context.close()
+
+
+def test_a_clip_in_the_history_is_compared_with_a_teacher(studio: Studio, browser: Any) -> None:
+    page = _phone(
+        browser, studio, [{"job_id": studio.student_id, "filename": "student.mp4", "sent_ms": 1}]
+    )
+    item = page.locator(f"#history li[data-job-id='{studio.student_id}'][data-status=finished]")
+    item.wait_for()
+    page.wait_for_selector(f"#teacher option[value='{studio.teacher_id}']", state="attached")
+    item.locator(".compare-toggle").click()
+    menu = item.locator(".compare-form select:not([aria-busy])")  # the list read again
+    menu.wait_for()
+    values = [o.get_attribute("value") for o in menu.locator("option").all()]
+    assert values[0] == "" and studio.teacher_id in values
+    assert studio.student_id not in values  # not the clip itself
+    assert page.is_hidden("#result-section")  # opening the form does not open the clip
+
+    item.locator(".compare-button").click()  # nothing chosen yet: said, nothing sent
+    page.wait_for_selector("#error", state="visible")
+    assert page.text_content("#error") == "Choose the teacher's clip to compare with."
+
+    menu.select_option(studio.teacher_id)
+    item.locator(".compare-button").click()
+    page.wait_for_selector("#sheet tbody tr")
+    assert page.is_hidden("#error"), page.text_content("#error")
+    history = page.evaluate("JSON.parse(localStorage.getItem('dance-analysis.history'))")
+    assert history[0]["filename"] == "student.mp4 vs teacher.mp4"
+    assert history[0]["kind"] == "comparison"
+    with studio.http() as http:
+        made = http.get(f"/api/v1/analyze/{history[0]['job_id']}/status").json()
+    assert made["kind"] == "comparison" and made["student_job_id"] == studio.student_id
+    assert made["reference_job_id"] == studio.teacher_id
+    _, result = _comparison_of(studio, history[0]["job_id"])
+    _check_sheet(page, result["comparison"])
+    page.wait_for_selector(
+        f"#history li[data-job-id='{history[0]['job_id']}'][data-status=finished]"
+    )
+    page.context.close()
+
+
+def test_a_compare_the_server_refuses_shows_its_sentence(
+    studio: Studio, browser: Any, tiny_clip: Path
+) -> None:
+    """The teacher's clip is deleted on the desktop while the phone's menu still lists it."""
+    with studio.http() as http:
+        gone = _analysed(http, tiny_clip, "gone.mp4")
+    page = _phone(
+        browser, studio, [{"job_id": studio.student_id, "filename": "student.mp4", "sent_ms": 1}]
+    )
+    item = page.locator(f"#history li[data-job-id='{studio.student_id}'][data-status=finished]")
+    item.wait_for()
+    page.wait_for_selector(f"#teacher option[value='{gone}']", state="attached")
+    item.locator(".compare-toggle").click()
+    item.locator(".compare-form select:not([aria-busy])").select_option(gone)
+    with studio.http() as http:
+        assert http.delete(f"/api/v1/analyze/{gone}").status_code == 200
+        refused = http.post(
+            "/api/v1/compare", json={"student_job_id": studio.student_id, "reference_job_id": gone}
+        )
+    assert refused.status_code == 404, refused.text
+    item.locator(".compare-button").click()
+    page.wait_for_selector("#error", state="visible")
+    assert page.text_content("#error") == refused.json()["detail"]["message"]
+    assert page.is_hidden("#comparison")
+    history = page.evaluate("JSON.parse(localStorage.getItem('dance-analysis.history'))")
+    assert [entry["job_id"] for entry in history] == [studio.student_id]  # nothing made
+    page.context.close()
