@@ -567,6 +567,9 @@
         var items = ((analysis && analysis.feedback) || []).filter(function (item) {
           return !comparison || item.topic === "comparison";
         });
+        if (comparison) {  // the comparison's own order: worst first (rank 1), then the rest
+          items.sort(function (a, b) { return (a.rank || items.length) - (b.rank || items.length); });
+        }
         items.forEach(function (item) {
           var li = document.createElement("li");
           li.className = "feedback-item " + (item.severity || "info");

@@ -489,8 +489,12 @@ def test_a_phone_uploads_with_the_teacher_picked_and_sees_the_comparison(
     else:
         assert page.is_hidden("#practice-box")
 
-    # The comparison's own feedback is listed, none of the analysis's.
-    said = [item["message"] for item in result["feedback"] if item["topic"] == "comparison"]
+    # The comparison's own feedback is listed, none of the analysis's, in its rank order.
+    ranked = sorted(
+        (item for item in result["feedback"] if item["topic"] == "comparison"),
+        key=lambda item: item["rank"],
+    )
+    said = [item["message"] for item in ranked]
     assert page.locator("#feedback li .message").all_text_contents() == said
 
     # A tap on a row seeks the video to the segment's start, and marks the row.
