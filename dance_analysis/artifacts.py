@@ -1,5 +1,9 @@
 """Writers for the files an analysis produces: result.json, the CSVs and coco17.json.
 
+:data:`ARTIFACT_NAMES` is the one table of artifact names and their file names, for
+every job (a comparison's ghost.mp4 and practice.mp4 too): downloads by file name
+and the files a job publishes both read it.
+
 Per-frame data is written in chunks, never built as one giant string, so writing a
 20-minute clip's result needs no more memory than a 20-second one's. NaN never
 reaches a file: JSON gets ``null``, CSV an empty cell.
@@ -25,6 +29,9 @@ ARTIFACT_NAMES = {
     "landmarks_csv": "landmarks.csv",
     "angles_csv": "angles.csv",
     "coco17": "coco17.json",
+    # A comparison's videos (dance_analysis/compare_videos.py).
+    "ghost": "ghost.mp4",
+    "practice": "practice.mp4",
 }
 _CHUNK_FRAMES = 512
 

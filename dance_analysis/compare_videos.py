@@ -7,6 +7,11 @@ A sibling of ``pipeline``: it reads and writes video and draws, while the number
 ``compare`` package. Both videos stream: one decoded picture of each clip at a time,
 so memory does not grow with the clips. Both are H.264 yuv420p MP4 with the index in
 front (``+faststart``): they play on phones.
+
+Both take a ``progress`` callback (:data:`FrameProgress`), called after every picture:
+the job worker shows it as the job's progress and stops a canceled or timed-out job
+from it by raising. Whatever it raises goes through unchanged, and nothing is left at
+``out_path`` (the pictures so far are in a temporary folder that goes with it).
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ _FACE = set(range(1, 11))  # the nose (0) marks the head; the rest of the face c
 _GHOST_BONES = [(a, b) for a, b in BLAZEPOSE_33.bones if a not in _FACE and b not in _FACE]
 _GHOST_JOINTS = [j for j in range(33) if j not in _FACE]
 _FAR = 1e5  # points this far outside the picture are clipped before cv2 sees them
+_PRACTICE_WRITES = 5  # pictures per student frame: composed once, then 2 plays x 2 (half speed)
+
+FrameProgress = Callable[[int, int], None]
+"""``progress(done, expected)``: pictures handled so far and the estimate of all of them
+(never below ``done``); called once before the first picture and after each one. It
+may raise to stop the video."""
 
 
 def write_ghost(
@@ -53,27 +64,35 @@ def write_ghost(
     *,
     crf: int = 23,
     preset: str = "veryfast",
+    progress: FrameProgress | None = None,
 ) -> Path:
     """Write ``out_path``: the student's video with their skeleton (as the overlay
     draws it) and the teacher's ghost (:func:`ghost_points`) in ``GHOST_COLOUR``; the
-    same frames at the same timestamps as the student's clip, and its sound."""
+    same frames at the same timestamps as the student's clip, and its sound.
+
+    ``progress``: see :data:`FrameProgress` (one picture per frame of the clip)."""
     student_clip, out_path = Path(student_clip), Path(out_path)
     info = probe(student_clip)
     ghost = ghost_points(student_result, teacher_result, comparison)
     frames: Sequence[Mapping[str, Any]] = student_result.get("frames") or []
     t_ms = np.array([float(f["t_ms"]) for f in frames])
     visibility_min = float((student_result.get("options") or {}).get("visibility_min") or 0.5)
+    tally = _Tally(progress, max(info.frame_count, len(frames)))
     with _staging(out_path) as video_only:
-        with VideoWriter(
-            video_only, width=info.width, height=info.height, time_base=info.time_base,
-            crf=crf, preset=preset,
-        ) as writer:  # fmt: skip
-            for frame in read_frames(info):
+        with (
+            VideoWriter(
+                video_only, width=info.width, height=info.height, time_base=info.time_base,
+                crf=crf, preset=preset,
+            ) as writer,
+            _closing(read_frames(info)) as decoded,
+        ):  # fmt: skip
+            for frame in decoded:
                 k = _nearest(t_ms, frame.t_ms, tolerance_ms=_half_frame_ms(info))
                 if k is not None:
                     _draw_student(frame.image, frames[k], visibility_min)
                     draw_ghost(frame.image, ghost[k])
                 writer.write(frame.image, frame.pts)
+                tally.add(1)
         finalize_mp4(video_only, out_path, audio_source=student_clip if info.has_audio else None)
     return out_path
 
@@ -129,6 +148,7 @@ def write_practice(
     *,
     crf: int = 23,
     preset: str = "veryfast",
+    progress: FrameProgress | None = None,
 ) -> Path:
     """Write ``out_path``: the ``segments`` weakest segments, weakest first, each shown
     twice at half speed: the student ("You") on the left, beside them the teacher
@@ -138,10 +158,10 @@ def write_practice(
 
     Half speed keeps the student's frame rate: every picture is shown twice, at the
     student's own frame intervals, so the file has 2 × 2 × (the segment's frames)
-    pictures per segment. ``student_result`` is not read (the student's frames come
-    from the clip); it is taken so that every video of the comparison is called alike.
+    pictures per segment. ``student_result`` gives only the number of frames to expect
+    (the pictures come from the clip). ``progress``: see :data:`FrameProgress` (five
+    pictures per student frame in a chosen segment: composed once, written four times).
     """
-    del student_result  # the segments and the map are in the comparison
     if "comparison" in comparison:
         comparison = comparison["comparison"]
     out_path = Path(out_path)
@@ -155,13 +175,14 @@ def write_practice(
         [float(f["t_ms"]) for f in teacher_result.get("frames") or []], dtype=np.float64
     )
     order = [chosen.index(s) for s in weakest_segments(comparison, segments)]
+    tally = _Tally(progress, _PRACTICE_WRITES * _frames_within(student_result, chosen))
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".practice-") as name:
         folder = Path(name)
         pieces = [folder / f"segment-{k}.mp4" for k in range(len(chosen))]
         # Pass 1, in clip order: each chosen segment composed once, at its own pace.
         _compose_segments(
             student_info, teacher_info, chosen, pieces, layout, to_teacher_ms,
-            _teacher_span(teacher_frames_ms, teacher_info),
+            _teacher_span(teacher_frames_ms, teacher_info), tally,
         )  # fmt: skip
         # Pass 2, weakest first: each piece twice, every picture shown twice.
         video_only = folder / "practice.video-only.mp4"
@@ -175,7 +196,7 @@ def write_practice(
                     continue  # no student frame fell in that segment
                 piece = probe(pieces[k])
                 for _ in range(2):
-                    start = _write_slowed(writer, piece, student_info, start)
+                    start = _write_slowed(writer, piece, student_info, start, tally)
         finalize_mp4(video_only, out_path, audio_source=None)
     return out_path
 
@@ -210,6 +231,7 @@ def _compose_segments(
     layout: _Layout,
     to_teacher_ms: Callable[[float], FloatArray],
     teacher_span: tuple[float, float],
+    tally: _Tally,
 ) -> None:
     """One pass through both clips: the student's frames inside each chosen segment,
     each beside the teacher's frame nearest the mapped time, into ``pieces`` (one
@@ -228,6 +250,7 @@ def _compose_segments(
                 break
             k = _segment_of(chosen, frame.t_ms)
             if k is None:
+                tally.add(0)  # decoded, not shown: a stop is still seen here
                 continue
             if k != current:
                 open_writers.close()  # the previous segment's piece is complete
@@ -247,32 +270,62 @@ def _compose_segments(
             inside = teacher_span[0] <= wanted <= teacher_span[1]
             picture = teachers.at(wanted) if inside else None
             writer.write(_side_by_side(frame.image, picture, layout, chosen[k]), frame.pts)
+            tally.add(1)
 
 
-def _write_slowed(writer: VideoWriter, piece: VideoInfo, student: VideoInfo, start: int) -> int:
+def _write_slowed(
+    writer: VideoWriter, piece: VideoInfo, student: VideoInfo, start: int, tally: _Tally
+) -> int:
     """Append ``piece`` at half speed from ``start`` (ticks): each picture twice, at
     the student's own intervals. Returns where the next piece starts."""
     period = max(1, round(1.0 / (student.fps * float(student.time_base)))) if student.fps else 1
     previous: Frame | None = None
     base = 0
-    for frame in read_frames(piece):
-        if previous is None:
-            base = frame.pts
-        else:
-            _write_twice(
-                writer, previous, start + 2 * (previous.pts - base), frame.pts - previous.pts
-            )
-        previous = frame
+    with _closing(read_frames(piece)) as decoded:
+        for frame in decoded:
+            if previous is None:
+                base = frame.pts
+            else:
+                _write_twice(
+                    writer, previous, start + 2 * (previous.pts - base), frame.pts - previous.pts
+                )
+                tally.add(2)
+            previous = frame
     if previous is None:
         return start
     last = start + 2 * (previous.pts - base)
     _write_twice(writer, previous, last, period)
+    tally.add(2)
     return last + 2 * period
 
 
 def _write_twice(writer: VideoWriter, frame: Frame, pts: int, step: int) -> None:
     writer.write(frame.image, pts)
     writer.write(frame.image, pts + step)
+
+
+class _Tally:
+    """Pictures handled so far, told to a caller's :data:`FrameProgress` as they go."""
+
+    def __init__(self, progress: FrameProgress | None, expected: int) -> None:
+        self._progress = progress
+        self._expected = max(1, expected)
+        self._done = 0
+        self.add(0)  # before the first picture: the caller sees the video begin
+
+    def add(self, pictures: int) -> None:
+        self._done += pictures
+        if self._progress is not None:
+            self._progress(self._done, max(self._expected, self._done))
+
+
+def _frames_within(result: Mapping[str, Any], chosen: Sequence[Mapping[str, Any]]) -> int:
+    """How many of the result's frames fall inside the chosen segments."""
+    t_ms = np.array([float(f["t_ms"]) for f in result.get("frames") or []], dtype=np.float64)
+    inside = np.zeros(len(t_ms), dtype=bool)
+    for segment in chosen:
+        inside |= (t_ms >= float(segment["start_ms"])) & (t_ms < float(segment["end_ms"]))
+    return int(inside.sum())
 
 
 def _side_by_side(

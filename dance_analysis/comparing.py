@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,12 @@ from dance_analysis.compare.align import Alignment
 from dance_analysis.errors import CannotCompare, OutputError, Reason
 
 COMPARISON_TOPIC = "comparison"
-GHOST_FILE = "ghost.mp4"  # the teacher's ghost over the student's video
-PRACTICE_FILE = "practice.mp4"  # the weakest segments, side by side at half speed
+GHOST_FILE = ARTIFACT_NAMES["ghost"]  # the teacher's ghost over the student's video
+PRACTICE_FILE = ARTIFACT_NAMES["practice"]  # the weakest segments, side by side at half speed
+
+VideoProgress = Callable[[float], None]
+"""``progress(share)``: the share (0–1) of the comparison's videos written so far; called
+before the first picture and after each one. It may raise to stop the writing."""
 
 
 def _umask() -> int:
@@ -113,31 +117,76 @@ def write_comparison(
     teacher_job_id: str | None = None,
     student_clip: Path | None = None,
     teacher_clip: Path | None = None,
+    progress: VideoProgress | None = None,
 ) -> dict[str, Path]:
     """Compare and write the comparison's files into ``out_dir``; artifact name → path.
 
     result.json is written whole (a temporary file renamed into place), so a reader
     never sees half of it. ``student_clip`` (and ``teacher_clip``): the two videos, for
     ghost.mp4 (and practice.mp4, when a segment was scored); None: result.json only.
+    ``progress``: see :data:`VideoProgress`; whatever it raises goes through unchanged,
+    and the files written so far are removed.
     """
     compared = compare_results(student_result, teacher_result, teacher_job_id=teacher_job_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, Path] = {}
-    # The comparison's videos (issue 9, point 7), from both clips when the caller has them.
-    if student_clip is not None:
-        from dance_analysis.compare_videos import weakest_segments, write_ghost, write_practice
-
-        comparison = compared["comparison"]
-        artifacts["ghost"] = write_ghost(
-            student_clip, out_dir / GHOST_FILE, student_result, teacher_result, comparison
-        )
-        if teacher_clip is not None and weakest_segments(comparison):
-            artifacts["practice"] = write_practice(
-                student_clip, teacher_clip, student_result, teacher_result, comparison,
-                out_dir / PRACTICE_FILE,
+    try:
+        # The comparison's videos (issue 9, point 7), from both clips when given them.
+        if student_clip is not None:
+            _write_videos(
+                compared["comparison"], student_result, teacher_result, out_dir, artifacts,
+                student_clip, teacher_clip, progress,
             )  # fmt: skip
+    except BaseException:
+        for path in artifacts.values():
+            path.unlink(missing_ok=True)
+        raise
     artifacts["result"] = _write_json(out_dir / ARTIFACT_NAMES["result"], compared)
     return artifacts
+
+
+def _write_videos(
+    comparison: Mapping[str, Any],
+    student_result: Mapping[str, Any],
+    teacher_result: Mapping[str, Any],
+    out_dir: Path,
+    artifacts: dict[str, Path],
+    student_clip: Path,
+    teacher_clip: Path | None,
+    progress: VideoProgress | None,
+) -> None:
+    """ghost.mp4, then practice.mp4 if there is a segment to practise, into ``artifacts``
+    as each is done; ``progress`` gets each video's share of the whole (half each)."""
+    from dance_analysis.compare_videos import weakest_segments, write_ghost, write_practice
+
+    practice = teacher_clip is not None and bool(weakest_segments(comparison))
+    shares = (0.5, 0.5) if practice else (1.0, 0.0)
+    artifacts["ghost"] = write_ghost(
+        student_clip, out_dir / GHOST_FILE, student_result, teacher_result, comparison,
+        progress=_part(progress, 0.0, shares[0]),
+    )  # fmt: skip
+    if practice:
+        assert teacher_clip is not None
+        artifacts["practice"] = write_practice(
+            student_clip, teacher_clip, student_result, teacher_result, comparison,
+            out_dir / PRACTICE_FILE, progress=_part(progress, shares[0], shares[1]),
+        )  # fmt: skip
+    if progress is not None:
+        progress(1.0)  # both done: one more chance to stop before result.json
+
+
+def _part(
+    progress: VideoProgress | None, start: float, share: float
+) -> Callable[[int, int], None] | None:
+    """One video's pictures as its ``share`` of the whole, from ``start``."""
+    if progress is None:
+        return None
+    report = progress
+
+    def on_pictures(done: int, expected: int) -> None:
+        report(start + share * min(1.0, done / max(expected, 1)))
+
+    return on_pictures
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> Path:

@@ -13,12 +13,18 @@ ends it (:func:`follow_ups`), and the student's row records it (``comparison_job
 a crash cannot finish the analysis and lose its comparison. When the teacher's job
 fails, is canceled or is deleted first, the comparison is created failed, saying so,
 so a client that follows ``comparison_job_id`` always reaches an answer.
+
+Every way a job ends or goes calls :func:`follow_ups` in that same transaction, then
+:func:`announce` after commit: the worker's own ending, the sweep (a lease that ran out
+with no attempt left, or with a cancel asked), a cancel of a job that had not started,
+a delete, and an unconfirmed or refused upload that is discarded.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dance_analysis.db import utcnow
+from dance_analysis.db import Database, utcnow
 from dance_analysis.errors import InvalidState, JobNotFound, ObjectMissing, Reason
+from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import ENDED, JobStatus
-from dance_analysis.jobs.transitions import locked_job
+from dance_analysis.jobs.transitions import enqueue_job, locked_job
 from dance_analysis.jobs.views import ANALYSIS, COMPARISON, JobView
 from dance_analysis.storage.base import Storage
 
@@ -146,6 +153,17 @@ def follow_ups(session: Session, ended: JobRecord | None, ended_id: str) -> list
     return made
 
 
+def announce(
+    db: Database, queue: JobQueue, publish: Callable[[JobView], None], made: Iterable[JobView]
+) -> None:
+    """After the commit that made them: tell subscribers of the comparisons a job's end
+    (or deletion) made, and queue those that can run (the others were made failed)."""
+    for view in made:
+        publish(view)
+        if view.status == JobStatus.QUEUED:
+            enqueue_job(db, queue, view.id)
+
+
 def _attach(
     session: Session, student: JobRecord, reference_id: str, reference: JobRecord | None
 ) -> JobRecord:
@@ -225,10 +243,13 @@ def run_comparison(
     workdir: Path,
     *,
     fetch_clips: bool = False,
+    progress: Callable[[float], None] | None = None,
 ) -> Compared:
     """Compare two finished analyses into ``workdir/out``: no child process, no model.
 
     ``fetch_clips``: bring both clips here too (for the comparison's videos).
+    ``progress``: the share of the videos written, after every picture; what it raises
+    (the worker's stop) goes through, and the videos written so far are removed.
     Raises CannotCompare (no dancer), ObjectMissing (a result or clip is gone).
     """
     from dance_analysis.comparing import write_comparison
@@ -248,6 +269,7 @@ def run_comparison(
         teacher_job_id=teacher.job_id,
         student_clip=student_clip,
         teacher_clip=teacher_clip,
+        progress=progress,
     )
     return Compared(artifacts=artifacts, num_frames=student.num_frames, music=student.music)
 
@@ -257,6 +279,6 @@ def _ext(analysed: Analysed) -> str:
 
 
 __all__ = [
-    "ANALYSIS", "COMPARISON", "Analysed", "Compared", "check_comparable", "check_reference",
-    "follow_ups", "inputs", "new_comparison", "run_comparison",
+    "ANALYSIS", "COMPARISON", "Analysed", "Compared", "announce", "check_comparable",
+    "check_reference", "follow_ups", "inputs", "new_comparison", "run_comparison",
 ]  # fmt: skip

@@ -4,12 +4,17 @@ Run at every consumer start-up and then every ``sweep_interval_s`` by each consu
 (several sweepers at once are safe: every change re-checks its row under a lock).
 
 1. ``started`` with an expired lease: its worker died or hung. Back to ``queued`` and
-   re-enqueued, or ``failed``/``worker_lost`` once ``max_attempts`` attempts are used.
+   re-enqueued, or ``failed``/``worker_lost`` once ``max_attempts`` attempts are used
+   (``canceled`` if a cancel was asked). A job ended here settles the comparisons
+   waiting for it in the same transaction, as a worker's ending does
+   (:func:`~dance_analysis.jobs.comparisons.follow_ups`): a student waiting for a
+   teacher lost here gets its comparison, failed, saying why.
 2. ``queued`` but not in the queue: recorded and then the process died before
    enqueueing, the task was lost with a killed worker, or Redis restarted without
    its data. Enqueued again. A duplicate task is harmless: only one claim succeeds.
 3. ``awaiting_upload`` long past its link's expiry: confirmed if the object is there
-   and passes the checks, else deleted (see :meth:`Uploads.reconcile`).
+   and passes the checks, else deleted with the same follow-ups (see
+   :meth:`Uploads.reconcile`).
 4. A working folder under ``{data_dir}/work`` whose attempt no longer runs under a
    live lease (a killed worker's): removed (see :mod:`dance_analysis.jobs.workdirs`).
 """
@@ -25,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
+from dance_analysis.jobs.comparisons import announce, follow_ups
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
-from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.states import ENDED, JobStatus
 from dance_analysis.jobs.transitions import enqueue_job, locked_job, requeue_or_give_up
 from dance_analysis.jobs.uploads import Uploads
 from dance_analysis.jobs.views import JobView
@@ -69,7 +75,7 @@ def _expire_leases(
         )
     )
 
-    def release(session: Session, job_id: str) -> JobView | None:
+    def release(session: Session, job_id: str) -> tuple[JobView, list[JobView]] | None:
         record = locked_job(session, job_id)
         # Re-checked under the lock: a heartbeat may have renewed it meanwhile.
         if record is None or record.status != JobStatus.STARTED:
@@ -81,15 +87,20 @@ def _expire_leases(
             job_id, record.worker_id, record.attempts,
         )  # fmt: skip
         requeue_or_give_up(record, settings.max_attempts, "its worker stopped responding")
-        return JobView.of(record)
+        made: list[JobView] = []
+        if record.status in ENDED:  # given up (or canceled): students waiting learn so
+            made = [JobView.of(new) for new in follow_ups(session, record, job_id)]
+        return JobView.of(record), made
 
     for job_id in expired:
-        view = db.write(lambda session, job_id=job_id: release(session, job_id))  # type: ignore[misc]
-        if view is None:
+        released = db.write(lambda session, job_id=job_id: release(session, job_id))  # type: ignore[misc]
+        if released is None:
             continue
+        view, made = released
         publish(view)
         if view.status == JobStatus.QUEUED:
             enqueue_job(db, queue, job_id)
+        announce(db, queue, publish, made)
     return len(expired)
 
 

@@ -220,7 +220,7 @@ class JobService:
         """Queued: canceled at once. Started: flagged; its worker stops it within moments."""
         check_job_id(job_id)
 
-        from dance_analysis.jobs.comparisons import follow_ups
+        from dance_analysis.jobs.comparisons import announce, follow_ups
 
         made: list[JobView] = []
 
@@ -238,8 +238,7 @@ class JobService:
         if view.status == JobStatus.STARTED:
             self._local_cancels.add(job_id)  # a worker in this process reacts at once
         self._events.publish(view)
-        for comparison in made:
-            self._events.publish(comparison)
+        announce(self.database, self.queue, self._events.publish, made)
         return view
 
     def delete(self, job_id: str) -> None:
@@ -249,7 +248,7 @@ class JobService:
         student's clip, which stays with the student's job. Students waiting to be
         compared with a deleted teacher get a failed comparison saying so.
         """
-        from dance_analysis.jobs.comparisons import follow_ups
+        from dance_analysis.jobs.comparisons import announce, follow_ups
 
         check_job_id(job_id)
         made: list[JobView] = []
@@ -275,8 +274,7 @@ class JobService:
 
         self.database.write(remove)
         self._local_cancels.add(job_id)
-        for view in made:
-            self._events.publish(view)
+        announce(self.database, self.queue, self._events.publish, made)
         with storage_errors():
             for prefix in job_prefixes(job_id):
                 self.storage.delete_prefix(prefix)

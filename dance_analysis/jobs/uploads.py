@@ -44,6 +44,7 @@ from dance_analysis.errors import (
     Reason,
     UploadTooLarge,
 )
+from dance_analysis.jobs.comparisons import announce, follow_ups
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import JobStatus
@@ -441,8 +442,12 @@ class Uploads:
         return record
 
     def _discard(self, job_id: str) -> None:
-        """Delete a job that never became one: its row and every file under it."""
-        self.db.write(lambda session: _delete_row(session, job_id))
+        """Delete a job that never became one: its row and every file under it.
+
+        A student may already wait for it as its teacher: it gets its comparison,
+        failed, saying so (as :meth:`JobService.delete` does)."""
+        made = self.db.write(lambda session: _delete_row(session, job_id))
+        announce(self.db, self.queue, self._publish, made)
         for prefix in job_prefixes(job_id):
             try:
                 self.storage.delete_prefix(prefix)
@@ -505,10 +510,13 @@ def _set_measured(session: Session, job_id: str, size: int, sha256: str) -> None
         record.size_bytes, record.sha256 = size, sha256
 
 
-def _delete_row(session: Session, job_id: str) -> None:
+def _delete_row(session: Session, job_id: str) -> list[JobView]:
     record = locked_job(session, job_id)
-    if record is not None:
-        session.delete(record)
+    if record is None:
+        return []
+    session.delete(record)
+    session.flush()
+    return [JobView.of(new) for new in follow_ups(session, None, job_id)]
 
 
 def _check_sha256(value: str | None) -> str | None:

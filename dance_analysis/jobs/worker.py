@@ -12,6 +12,10 @@ artifacts (and, on a desktop with S3, the files to sync), ``failed`` with a reas
 ``canceled``, or lost (the child died: queued again, or ``failed``/``worker_lost``
 after ``max_attempts``). This module owns the process side: the heartbeat, the child
 process with its time limit, progress relayed into the row, and publishing.
+
+A comparison job runs on the worker's own thread instead (no model, no child): the
+same checks (:class:`_Watch`: lease, cancel, time limit, shutdown) run after every
+picture of its videos, from their progress callback, so it stops as an analysis does.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import DanceAnalysisError, ObjectMissing, Reason
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import run_analysis
-from dance_analysis.jobs.comparisons import follow_ups, inputs, run_comparison
+from dance_analysis.jobs.comparisons import announce, follow_ups, inputs, run_comparison
 from dance_analysis.jobs.options import pipeline_options
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord
@@ -67,6 +71,10 @@ _CHILD_TERM_GRACE_S = 5.0  # SIGTERM, then SIGKILL after this long
 _STAGE_SPANS = {
     Stage.FETCH: (0, 2), Stage.PROBE: (2, 4), Stage.POSE: (4, 90), Stage.MEASURE: (90, 93),
     Stage.WRITE: (93, 97), Stage.PUBLISH: (97, 99),
+}  # fmt: skip
+# A comparison: reading and comparing take moments; encoding its videos is the work.
+_COMPARE_SPANS = {
+    Stage.FETCH: (0, 2), Stage.MEASURE: (2, 5), Stage.WRITE: (5, 95), Stage.PUBLISH: (95, 99),
 }  # fmt: skip
 
 
@@ -115,6 +123,54 @@ class Shutdown:
 
     def abandon_due(self) -> bool:
         return self.abandon_at is not None and time.monotonic() >= self.abandon_at
+
+
+# --- when an attempt must stop -------------------------------------------------------
+
+
+class _Stopped(Exception):
+    """Raised through a comparison's engine from its progress callback: the attempt ends
+    as ``ending`` says (the engine removes what it was writing on the way out)."""
+
+    def __init__(self, ending: Ending) -> None:
+        super().__init__(ending.kind.name)
+        self.ending = ending
+
+
+class _Watch:
+    """Whether a running attempt must stop now, and how it then ends: its lease passed to
+    another attempt, a cancel, the job time limit (``job_time_limit_s`` since this watch
+    began, read at every check), or a shutdown whose grace is spent. Analyses and
+    comparisons are watched alike."""
+
+    def __init__(
+        self, worker: JobWorker, job_id: str, heartbeat: _Heartbeat, shutdown: Shutdown, what: str
+    ) -> None:
+        self._worker = worker
+        self._job_id = job_id
+        self._heartbeat = heartbeat
+        self._shutdown = shutdown
+        self._what = what  # "analysis" or "comparison", for the timeout's message
+        self._began = time.monotonic()
+
+    def ending(self) -> Ending | None:
+        if self._heartbeat.lost.is_set():
+            return ABANDONED
+        if self._worker._cancel_seen(self._job_id, self._heartbeat):
+            return CANCELED_ENDING
+        limit = self._worker.settings.job_time_limit_s
+        if time.monotonic() - self._began > limit:
+            message = f"The {self._what} took longer than the limit of {limit:g} s."
+            return Ending(Outcome.FAILED, Reason.TIMEOUT.value, message)
+        if self._shutdown.abandon_due():
+            return INTERRUPTED
+        return None
+
+    def check(self) -> None:
+        """Raise :class:`_Stopped` if the attempt must stop."""
+        ending = self.ending()
+        if ending is not None:
+            raise _Stopped(ending)
 
 
 # --- the heartbeat -------------------------------------------------------------------
@@ -228,7 +284,7 @@ class JobWorker:
         try:
             workdir.mkdir(parents=True, exist_ok=True)
             if view.is_comparison:
-                ending = self._compare(view, attempt, heartbeat, workdir)
+                ending = self._compare(view, attempt, heartbeat, workdir, shutdown)
             else:
                 ending = self._attempt(view, attempt, heartbeat, workdir, shutdown)
         except Exception as error:
@@ -300,23 +356,37 @@ class JobWorker:
             artifacts[name] = key
         return Ending(Outcome.FINISHED, artifacts=artifacts, num_frames=num_frames, music=music)
 
-    def _compare(self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path) -> Ending:
+    def _compare(
+        self, view: JobView, attempt: int, heartbeat: _Heartbeat, workdir: Path, shutdown: Shutdown
+    ) -> Ending:
         """A comparison job, on this thread: two result.json and two clips in, result.json,
         ghost.mp4 and practice.mp4 out; no child, no model.
 
         The comparison itself takes moments (two 60 s clips well under a second); the
-        two videos are encoded here too, so a cancel is seen before and after them, not
-        during, and the child's time limit does not apply (left for later).
+        two videos take longer, so their progress callback, after every picture, moves
+        the job's progress through the ``write`` stage and stops the attempt as an
+        analysis stops (a cancel, the job time limit, a lost lease, a shutdown): the
+        engine removes its part-written files, nothing is published, and the working
+        folder goes as always.
         """
-        relay = _ProgressRelay(self, view.id, attempt)
+        relay = _ProgressRelay(self, view.id, attempt, _COMPARE_SPANS)
+        watch = _Watch(self, view.id, heartbeat, shutdown, "comparison")
+
+        def on_videos(share: float) -> None:
+            watch.check()
+            relay.advance(Stage.WRITE, share)
+
         try:
             student, teacher = self.db.read(lambda session: inputs(session, view))
             relay.stage(Stage.MEASURE)
-            if heartbeat.lost.is_set():
-                return ABANDONED
-            if self._cancel_seen(view.id, heartbeat):
-                return CANCELED_ENDING
-            compared = run_comparison(self.storage, student, teacher, workdir, fetch_clips=True)
+            watch.check()
+            compared = run_comparison(
+                self.storage, student, teacher, workdir, fetch_clips=True, progress=on_videos
+            )
+            watch.check()
+        except _Stopped as stopped:
+            log.info("job %s: comparison stopped (%s)", view.id, stopped.ending.kind.name)
+            return stopped.ending
         except DanceAnalysisError as error:
             return Ending(Outcome.FAILED, error.reason.value, error.message)
         except Exception:
@@ -353,11 +423,11 @@ class JobWorker:
         )
         child.start()
         sender.close()  # ours closed, so the pipe reports EOF when the child's end closes
-        deadline = time.monotonic() + self.settings.job_time_limit_s
+        watch = _Watch(self, job_id, heartbeat, shutdown, "analysis")
         interrupted = Ending(Outcome.LOST, message="interrupted")
         ending: tuple[Ending, dict[str, Any] | None] = (interrupted, None)
         try:
-            ending = self._watch(child, receiver, relay, heartbeat, shutdown, job_id, deadline)
+            ending = self._watch(child, receiver, relay, watch, job_id)
             return ending
         finally:
             # A child that reported its own end is exiting by itself: give it a moment.
@@ -368,26 +438,12 @@ class JobWorker:
             receiver.close()
 
     def _watch(
-        self,
-        child: Any,
-        receiver: Connection,
-        relay: _ProgressRelay,
-        heartbeat: _Heartbeat,
-        shutdown: Shutdown,
-        job_id: str,
-        deadline: float,
+        self, child: Any, receiver: Connection, relay: _ProgressRelay, watch: _Watch, job_id: str
     ) -> tuple[Ending, dict[str, Any] | None]:
         while True:
-            if heartbeat.lost.is_set():
-                return ABANDONED, None
-            if self._cancel_seen(job_id, heartbeat):
-                return CANCELED_ENDING, None
-            if time.monotonic() > deadline:
-                limit = self.settings.job_time_limit_s
-                message = f"The analysis took longer than the limit of {limit:.0f} s."
-                return Ending(Outcome.FAILED, Reason.TIMEOUT.value, message), None
-            if shutdown.abandon_due():
-                return INTERRUPTED, None
+            stop = watch.ending()
+            if stop is not None:
+                return stop, None
             if not receiver.poll(_POLL_S):
                 continue
             try:
@@ -433,10 +489,7 @@ class JobWorker:
         self._publish(view)
         if requeue:
             enqueue_job(self.db, self.queue, job_id)
-        for comparison in made:  # queued (or failed at once) by this job's end
-            self._publish(comparison)
-            if comparison.status == JobStatus.QUEUED:
-                enqueue_job(self.db, self.queue, comparison.id)
+        announce(self.db, self.queue, self._publish, made)  # queued (or failed) by this end
 
     def _write_end(
         self, session: Session, job_id: str, attempt: int, ending: Ending
@@ -484,22 +537,36 @@ class JobWorker:
 class _ProgressRelay:
     """Child progress → the job row (throttled) → job events."""
 
-    def __init__(self, worker: JobWorker, job_id: str, attempt: int) -> None:
+    def __init__(
+        self,
+        worker: JobWorker,
+        job_id: str,
+        attempt: int,
+        spans: dict[Stage, tuple[int, int]] = _STAGE_SPANS,
+    ) -> None:
         self._worker = worker
         self._job_id = job_id
         self._attempt = attempt
+        self._spans = spans  # stage → the percent it starts at and ends at
         self._stage = Stage.FETCH
         self._percent = 0
         self._written_at = 0.0
 
     def stage(self, stage: Stage) -> None:
         self._stage = stage
-        self._percent = max(self._percent, _STAGE_SPANS.get(stage, (self._percent,))[0])
+        self._percent = max(self._percent, self._spans.get(stage, (self._percent,))[0])
         self._write()
 
     def frames(self, done: int, total: int) -> None:
-        low, high = _STAGE_SPANS[Stage.POSE]
-        share = min(done / total, 1.0) if total > 0 else 0.0
+        self.advance(Stage.POSE, done / total if total > 0 else 0.0)
+
+    def advance(self, stage: Stage, share: float) -> None:
+        """``share`` (0–1) of ``stage`` done: a new stage is written at once, the rest
+        at most every ``_PROGRESS_EVERY_S``."""
+        if stage != self._stage:
+            self.stage(stage)
+        low, high = self._spans[stage]
+        share = min(max(share, 0.0), 1.0)
         self._percent = max(self._percent, int(low + (high - low) * share))
         if time.monotonic() - self._written_at >= _PROGRESS_EVERY_S:
             self._write()

@@ -97,6 +97,20 @@ async def test_two_finished_jobs_are_compared_as_a_job_of_their_own(
     listed = await _job(api, accepted["job_id"])
     assert listed["kind"] == "comparison" and {"result", "ghost"} <= set(listed["artifacts"])
 
+    # ghost.mp4 by its artifact name and by its file name, as a phone's player fetches
+    # it: video/mp4, with Range.
+    base = f"/api/v1/jobs/{accepted['job_id']}/artifacts"
+    whole = await api.client.get(f"{base}/ghost")
+    assert whole.status_code == 200, whole.text
+    assert whole.headers["content-type"] == "video/mp4" and whole.content[4:8] == b"ftyp"
+    part = await api.client.get(f"{base}/ghost.mp4", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206, part.text
+    assert part.headers["content-type"] == "video/mp4"
+    assert part.headers["content-range"] == f"bytes 0-99/{len(whole.content)}"
+    assert part.content == whole.content[:100]
+    by_link = await api.anonymous.get(body["downloads"]["ghost"], headers={"Range": "bytes=4-7"})
+    assert (by_link.status_code, by_link.content) == (206, b"ftyp")
+
 
 async def test_comparing_refuses_unfinished_unknown_and_loose_requests(
     api: Api, dance_clip: Path

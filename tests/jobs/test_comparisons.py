@@ -7,8 +7,9 @@ engine. Issue 9, point 1: a job of its own that never runs the pose model.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,14 @@ import pytest
 from sqlalchemy import inspect, text
 
 from dance_analysis.config import Settings
+from dance_analysis.db import utcnow
+from dance_analysis.errors import InvalidState, JobNotFound
+from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.views import JobView
+from dance_analysis.jobs.workdirs import work_dirs_root
 from dance_analysis.stages import Stage
+from dance_analysis.storage.keys import result_key
 from tests.conftest import REPO
 from tests.jobs.helpers import wait_status
 from tests.jobs.services import make_settings
@@ -81,6 +87,10 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
     assert {"result", "ghost"} <= set(done.artifacts) <= {"result", "ghost", "practice"}
     ghost = service.open_artifact(done.id, "ghost")
     assert ghost.content_type == "video/mp4" and ghost.size > 0
+    for name in done.artifacts:  # by file name too, as for an analysis's overlay.mp4
+        by_file = service.open_artifact(done.id, f"{name}.{'json' if name == 'result' else 'mp4'}")
+        assert (by_file.name, by_file.key) == (name, done.artifacts[name])
+    assert service.open_artifact(done.id, "ghost.mp4").content_type == "video/mp4"
     assert done.num_frames == student.num_frames and done.attempts == 1
 
     result = _result(service, done)
@@ -99,6 +109,15 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
     # The model never ran for it: no pose stage, and the analyses were not run again.
     stages = {e.stage for e in events if e.id == done.id}
     assert Stage.POSE not in stages and Stage.MEASURE in stages
+    # Its videos are the work: the write stage, between comparing and publishing, and
+    # the progress a phone polls only ever goes up.
+    running = [(e.stage, e.progress) for e in events if e.id == done.id and e.status == "started"]
+    assert [p for _, p in running] == sorted(p for _, p in running)
+    order = list(dict.fromkeys(stage for stage, _ in running))
+    assert order == [Stage.FETCH, Stage.MEASURE, Stage.WRITE, Stage.PUBLISH], running
+    measured = max(p for stage, p in running if stage == Stage.MEASURE)
+    published = max(p for stage, p in running if stage == Stage.PUBLISH)
+    assert measured < min(p for stage, p in running if stage == Stage.WRITE) < published < 100
     for job in (student, teacher):
         again = service.get(job.id)
         assert again.attempts == 1 and again.ended_at == job.ended_at
@@ -139,8 +158,6 @@ def test_deleting_the_student_while_the_comparison_waits_fails_it_cleanly(
 
 
 def test_comparing_needs_two_finished_analyses(service: JobService, dance_clip: Path) -> None:
-    from dance_analysis.errors import InvalidState, JobNotFound
-
     service.start_consumer(workers=1)
     student = _analysed(service, dance_clip, "student.mp4")
     awaiting = service.create_upload("later.mp4", "video/mp4")
@@ -223,6 +240,178 @@ def test_a_teacher_canceled_before_it_ran_fails_the_waiting_comparison(
     failed = service.get(comparison_id)
     assert failed.status == "failed" and failed.reason == "invalid_state"
     assert failed.message and "teacher" in failed.message
+
+
+# --- stopping a comparison in its videos (issue 9: time limit and cancel) -------------
+
+
+def _at_first_picture(service: JobService, act: Callable[[str], None]) -> list[JobView]:
+    """Record the service's events; at a comparison's first write-stage event, call
+    ``act(job_id)`` right there.
+
+    That event is sent from the videos' progress callback, inside the encoding on the
+    worker's thread, so whatever ``act`` does is in place before the next picture is
+    checked: the moment is fixed without a sleep.
+    """
+    events: list[JobView] = []
+
+    def on_event(view: JobView) -> None:
+        first = view.stage == Stage.WRITE and not any(e.stage == Stage.WRITE for e in events)
+        events.append(view)
+        if view.is_comparison and view.status == "started" and first:
+            act(view.id)
+
+    service.subscribe(on_event)
+    return events
+
+
+def _assert_stopped_in_its_videos(
+    service: JobService, done: JobView, events: list[JobView]
+) -> None:
+    stages = [e.stage for e in events if e.id == done.id]
+    assert Stage.WRITE in stages and Stage.PUBLISH not in stages  # stopped before publishing
+    assert done.artifacts == {}
+    for name in ("ghost.mp4", "practice.mp4", "result.json"):
+        assert service.storage.stat(result_key(done.id, name)) is None
+    with pytest.raises(InvalidState):
+        service.open_artifact(done.id, "ghost")
+    work = work_dirs_root(service.settings)  # no part-written video left behind
+    assert not work.exists() or not any(work.iterdir())
+
+
+def test_a_cancel_while_its_videos_are_encoded_stops_the_comparison(
+    service: JobService, dance_clip: Path
+) -> None:
+    service.start_consumer(workers=1)
+    student = _analysed(service, dance_clip, "student.mp4")
+    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    asked: list[JobView] = []
+    events = _at_first_picture(service, lambda job_id: asked.append(service.cancel(job_id)))
+
+    done = wait_status(service, service.compare(student.id, teacher.id).id, ENDED)
+    assert (done.status, done.reason) == ("canceled", "canceled"), done
+    assert [view.status for view in asked] == ["started"]  # flagged while encoding
+    _assert_stopped_in_its_videos(service, done, events)
+
+
+def test_the_job_time_limit_stops_a_comparison_in_its_videos(
+    service: JobService, dance_clip: Path
+) -> None:
+    service.start_consumer(workers=1)
+    student = _analysed(service, dance_clip, "student.mp4")
+    teacher = _analysed(service, dance_clip, "teacher.mp4")
+
+    def run_out_of_time(job_id: str) -> None:
+        # The limit is read at every check (as for an analysis): lowered at the first
+        # picture, it has passed by the next check.
+        service.settings.job_time_limit_s = 1e-6
+
+    events = _at_first_picture(service, run_out_of_time)
+    done = wait_status(service, service.compare(student.id, teacher.id).id, ENDED)
+    assert (done.status, done.reason) == ("failed", "timeout"), done
+    assert done.message == "The comparison took longer than the limit of 1e-06 s."
+    _assert_stopped_in_its_videos(service, done, events)
+
+
+def test_the_comparisons_videos_report_progress_and_leave_nothing_when_stopped(
+    tmp_path: Path, service: JobService, dance_clip: Path
+) -> None:
+    """The engine's side: the share written, after every picture, and a stop raised
+    from it removes every file of the comparison, a finished ghost.mp4 included."""
+    from dance_analysis.comparing import write_comparison
+
+    service.start_consumer(workers=1)
+    student = _analysed(service, dance_clip, "student.mp4")
+    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student_result, teacher_result = _result(service, student), _result(service, teacher)
+    student_clip, teacher_clip = service.source_path(student.id), service.source_path(teacher.id)
+    assert student_clip is not None and teacher_clip is not None
+
+    def compare_into(out_dir: Path, progress: Callable[[float], None]) -> dict[str, Path]:
+        return write_comparison(
+            student_result, teacher_result, out_dir, student_clip=student_clip,
+            teacher_clip=teacher_clip, progress=progress,
+        )  # fmt: skip
+
+    shares: list[float] = []
+    written = compare_into(tmp_path / "whole", shares.append)
+    assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+    assert len(shares) > len(student_result["frames"])  # one report per picture at least
+
+    class Stop(Exception):
+        pass
+
+    past = 0.5 if "practice" in written else 0.25  # in practice.mp4, once ghost.mp4 is done
+
+    def stop(share: float) -> None:
+        if share > past:
+            raise Stop
+
+    stopped = tmp_path / "stopped"
+    with pytest.raises(Stop):
+        compare_into(stopped, stop)
+    assert list(stopped.iterdir()) == []
+
+
+# --- a teacher that ends outside the worker -----------------------------------------------
+
+
+def _age(service: JobService, job_id: str, **fields: object) -> None:
+    def update(session: Any) -> None:
+        record = session.get(JobRecord, job_id)
+        for name, value in fields.items():
+            setattr(record, name, value)
+
+    service.database.write(update)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_teachers_the_sweep_gives_up_or_discards_fail_the_waiting_comparisons(
+    tmp_path: Path, tiny_clip: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    overrides: dict[str, Any] = {"max_attempts": 1, "upload_reconcile_after_s": 0}
+    if database == "postgresql":
+        overrides["database_url"] = request.getfixturevalue("postgres_url")
+    service = JobService(make_settings(tmp_path, dedupe_window_s=0, **overrides))
+    try:
+        lost = service.create_upload("lost.mp4", "video/mp4")  # its worker will die
+        unsent = service.create_upload("unsent.mp4", "video/mp4")  # its clip never comes
+        consumer = service.start_consumer(workers=1)
+        students = {
+            teacher.job_id: _analysed(
+                service, tiny_clip, f"student-{k}.mp4", reference_job_id=teacher.job_id
+            )
+            for k, teacher in enumerate((lost, unsent))
+        }
+        consumer.stop(grace_s=5)
+        assert all(s.comparison_job_id is None for s in students.values())  # they wait
+
+        service.receive_upload(lost.job_id, "lost.mp4", [tiny_clip.read_bytes()])
+        service.confirm(lost.job_id, lost.key)
+        past = utcnow() - dt.timedelta(seconds=10)
+        # Its only attempt's worker died (the lease ran out); the other link expired.
+        _age(service, lost.job_id, status="started", attempts=1, worker_id="gone",
+             lease_expires_at=past)  # fmt: skip
+        _age(service, unsent.job_id, upload_expires_at=past)
+        events: list[JobView] = []
+        service.subscribe(events.append)
+        service.recover()
+
+        assert (service.get(lost.job_id).status, service.get(lost.job_id).reason) == (
+            "failed", "worker_lost",
+        )  # fmt: skip
+        with pytest.raises(JobNotFound):
+            service.get(unsent.job_id)
+        for teacher, reason in ((lost, "invalid_state"), (unsent, "object_missing")):
+            comparison_id = service.get(students[teacher.job_id].id).comparison_job_id
+            assert comparison_id is not None, teacher
+            comparison = service.get(comparison_id)
+            assert (comparison.status, comparison.reason) == ("failed", reason)
+            assert comparison.reference_job_id == teacher.job_id
+            assert comparison.message and "teacher" in comparison.message
+            assert comparison_id in {e.id for e in events}  # told, as a worker's end tells
+    finally:
+        service.close()
 
 
 NEW_COLUMNS = ("kind", "student_job_id", "reference_job_id", "comparison_job_id")
