@@ -32,12 +32,14 @@ from dance_analysis.errors import InvalidState, Reason
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.views import COMPARISON
 from dance_analysis.stages import Stage
 
 log = logging.getLogger(__name__)
 
 CANCELED_REASON = Reason.CANCELED.value
 CANCELED_MESSAGE = "The analysis was canceled."
+CANCELED_COMPARISON_MESSAGE = "The comparison was canceled."
 
 
 def locked_job(session: Session, job_id: str) -> JobRecord | None:
@@ -130,7 +132,8 @@ def fail(record: JobRecord, reason: str | None, message: str | None) -> None:
 
 def end_canceled(record: JobRecord) -> None:
     """→ ``canceled`` (a queued job at once, a running one once its worker stopped)."""
-    _end(record, JobStatus.CANCELED, CANCELED_REASON, CANCELED_MESSAGE)
+    message = CANCELED_COMPARISON_MESSAGE if record.kind == COMPARISON else CANCELED_MESSAGE
+    _end(record, JobStatus.CANCELED, CANCELED_REASON, message)
 
 
 def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:

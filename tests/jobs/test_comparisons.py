@@ -290,6 +290,7 @@ def test_a_cancel_while_its_videos_are_encoded_stops_the_comparison(
 
     done = wait_status(service, service.compare(student.id, teacher.id).id, ENDED)
     assert (done.status, done.reason) == ("canceled", "canceled"), done
+    assert done.message == "The comparison was canceled."  # not "The analysis …"
     assert [view.status for view in asked] == ["started"]  # flagged while encoding
     _assert_stopped_in_its_videos(service, done, events)
 
