@@ -522,14 +522,21 @@ def test_a_phone_uploads_with_the_teacher_picked_and_sees_the_comparison(
     page.context.close()
 
 
-def test_a_clip_in_the_history_is_compared_with_a_teacher(studio: Studio, browser: Any) -> None:
+def _student_s_compare_form(browser: Any, studio: Studio, teacher_id: str) -> tuple[Any, Any]:
+    """A phone whose history holds the student's clip, with its Compare form opened once
+    the teacher menu lists ``teacher_id``: (page, the clip's history item)."""
     page = _phone(
         browser, studio, [{"job_id": studio.student_id, "filename": "student.mp4", "sent_ms": 1}]
     )
     item = page.locator(f"#history li[data-job-id='{studio.student_id}'][data-status=finished]")
     item.wait_for()
-    page.wait_for_selector(f"#teacher option[value='{studio.teacher_id}']", state="attached")
+    page.wait_for_selector(f"#teacher option[value='{teacher_id}']", state="attached")
     item.locator(".compare-toggle").click()
+    return page, item
+
+
+def test_a_clip_in_the_history_is_compared_with_a_teacher(studio: Studio, browser: Any) -> None:
+    page, item = _student_s_compare_form(browser, studio, studio.teacher_id)
     menu = item.locator(".compare-form select:not([aria-busy])")  # the list read again
     menu.wait_for()
     values = [o.get_attribute("value") for o in menu.locator("option").all()]
@@ -566,13 +573,7 @@ def test_a_compare_the_server_refuses_shows_its_sentence(
     """The teacher's clip is deleted on the desktop while the phone's menu still lists it."""
     with studio.http() as http:
         gone = _analysed(http, tiny_clip, "gone.mp4")
-    page = _phone(
-        browser, studio, [{"job_id": studio.student_id, "filename": "student.mp4", "sent_ms": 1}]
-    )
-    item = page.locator(f"#history li[data-job-id='{studio.student_id}'][data-status=finished]")
-    item.wait_for()
-    page.wait_for_selector(f"#teacher option[value='{gone}']", state="attached")
-    item.locator(".compare-toggle").click()
+    page, item = _student_s_compare_form(browser, studio, gone)
     item.locator(".compare-form select:not([aria-busy])").select_option(gone)
     with studio.http() as http:
         assert http.delete(f"/api/v1/analyze/{gone}").status_code == 200

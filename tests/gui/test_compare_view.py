@@ -54,18 +54,26 @@ def compare_library(analysed_library: Path, tmp_path_factory: pytest.TempPathFac
     return analyse_into(folder, TEACHER_NAME, clip)
 
 
+def _open_pair(
+    qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Path
+) -> tuple[Any, Any, Any]:
+    """The window over a copy of the two analysed clips, once the library lists both:
+    (desktop, the student's job, the teacher's job)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(compare_library, data_dir)
+    desktop = open_desktop(data_dir=data_dir)
+    jobs = {job.filename: job for job in desktop.service.list()}
+    qtbot.waitUntil(lambda: len(desktop.window.library.finished_jobs()) == 2, timeout=10_000)
+    return desktop, jobs["pose_squats.mp4"], jobs[TEACHER_NAME]
+
+
 @pytest.fixture
 def compared(qtbot: Any, open_desktop: Any, compare_library: Path, tmp_path: Path) -> Any:
     """The window with the student's clip compared with the teacher's, as a coach does it:
     select the clip, press "Compare with…", pick the teacher in the dialog."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(compare_library, data_dir)
-    desktop = open_desktop(data_dir=data_dir)
+    desktop, student, teacher = _open_pair(qtbot, open_desktop, compare_library, tmp_path)
     window = desktop.window
-    jobs = {job.filename: job for job in desktop.service.list()}
-    student, teacher = jobs["pose_squats.mp4"], jobs[TEACHER_NAME]
     library = window.library
-    qtbot.waitUntil(lambda: len(library.finished_jobs()) == 2, timeout=10_000)
     library.select_job(student.id)
     assert library.compare_button.isEnabled() and library.compare_action.isEnabled()
 
@@ -319,13 +327,8 @@ def test_a_failed_comparison_job_says_why_on_the_tab(
 ) -> None:
     """The teacher's result.json is gone from the store: the comparison job fails, and
     the tab and the banner say so in words instead of waiting for ever."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(compare_library, data_dir)
-    desktop = open_desktop(data_dir=data_dir)
+    desktop, student, teacher = _open_pair(qtbot, open_desktop, compare_library, tmp_path)
     window = desktop.window
-    jobs = {job.filename: job for job in desktop.service.list()}
-    student, teacher = jobs["pose_squats.mp4"], jobs[TEACHER_NAME]
-    qtbot.waitUntil(lambda: len(window.library.finished_jobs()) == 2, timeout=10_000)
     teacher_result = desktop.service.open_artifact(teacher.id, "result").local_path
     assert teacher_result is not None
     Path(teacher_result).unlink()
@@ -358,13 +361,9 @@ def test_a_comparison_job_is_not_listed_as_a_clip(
 ) -> None:
     """A phone's or the API's comparison plays the student's clip: listing it would show
     the same clip twice. Its job ends, and the library still lists the two clips."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(compare_library, data_dir)
-    desktop = open_desktop(data_dir=data_dir)
+    desktop, student, teacher = _open_pair(qtbot, open_desktop, compare_library, tmp_path)
     library = desktop.window.library
-    jobs = {job.filename: job for job in desktop.service.list()}
-    qtbot.waitUntil(lambda: len(library.finished_jobs()) == 2, timeout=10_000)
-    comparison = desktop.service.compare(jobs["pose_squats.mp4"].id, jobs[TEACHER_NAME].id)
+    comparison = desktop.service.compare(student.id, teacher.id)
     qtbot.waitUntil(
         lambda: (
             library.views.get(comparison.id) is None
@@ -375,9 +374,9 @@ def test_a_comparison_job_is_not_listed_as_a_clip(
     assert comparison.id not in library.views
 
     # The phone's comparison opens on the desktop from the student's clip, not made again.
-    library.select_job(jobs[TEACHER_NAME].id)
+    library.select_job(teacher.id)
     assert not library.open_comparison_action.isEnabled()  # the teacher was not compared
-    library.select_job(jobs["pose_squats.mp4"].id)
+    library.select_job(student.id)
     qtbot.waitUntil(library.open_comparison_action.isEnabled, timeout=10_000)
     view: CompareView = desktop.window.compare_view
     with qtbot.waitSignal(view.comparison_shown, timeout=30_000):

@@ -61,6 +61,12 @@ def _analysed(service: JobService, clip: Path, name: str, **kwargs: Any) -> JobV
     return done
 
 
+def _analysed_pair(service: JobService, clip: Path) -> tuple[JobView, JobView]:
+    """A consumer started, then the clip analysed twice: (student, teacher)."""
+    service.start_consumer(workers=1)
+    return _analysed(service, clip, "student.mp4"), _analysed(service, clip, "teacher.mp4")
+
+
 def _result(service: JobService, view: JobView) -> dict[str, Any]:
     handle = service.open_artifact(view.id, "result")
     assert handle.local_path is not None
@@ -73,9 +79,7 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
 ) -> None:
     events: list[JobView] = []
     service.subscribe(events.append)
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
     student_before = _result(service, student)
 
     queued = service.compare(student.id, teacher.id)
@@ -127,9 +131,7 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
 def test_deleting_a_comparison_keeps_the_students_clip(
     service: JobService, dance_clip: Path
 ) -> None:
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
     comparison = wait_status(service, service.compare(student.id, teacher.id).id, ENDED)
     assert comparison.status == "finished"
     assert service.source_path(comparison.id) == service.source_path(student.id)
@@ -177,9 +179,7 @@ def test_comparing_needs_two_finished_analyses(service: JobService, dance_clip: 
 def test_a_clip_without_a_dancer_fails_with_cannot_compare(
     service: JobService, dance_clip: Path
 ) -> None:
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
     # The teacher's stored result as a clip where the dancer is never seen.
     empty = _result(service, teacher)
     for frame in empty["frames"]:
@@ -282,9 +282,7 @@ def _assert_stopped_in_its_videos(
 def test_a_cancel_while_its_videos_are_encoded_stops_the_comparison(
     service: JobService, dance_clip: Path
 ) -> None:
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
     asked: list[JobView] = []
     events = _at_first_picture(service, lambda job_id: asked.append(service.cancel(job_id)))
 
@@ -298,9 +296,7 @@ def test_a_cancel_while_its_videos_are_encoded_stops_the_comparison(
 def test_the_job_time_limit_stops_a_comparison_in_its_videos(
     service: JobService, dance_clip: Path
 ) -> None:
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
 
     def run_out_of_time(job_id: str) -> None:
         # The limit is read at every check (as for an analysis): lowered at the first
@@ -321,9 +317,7 @@ def test_the_comparisons_videos_report_progress_and_leave_nothing_when_stopped(
     from it removes every file of the comparison, a finished ghost.mp4 included."""
     from dance_analysis.comparing import write_comparison
 
-    service.start_consumer(workers=1)
-    student = _analysed(service, dance_clip, "student.mp4")
-    teacher = _analysed(service, dance_clip, "teacher.mp4")
+    student, teacher = _analysed_pair(service, dance_clip)
     student_result, teacher_result = _result(service, student), _result(service, teacher)
     student_clip, teacher_clip = service.source_path(student.id), service.source_path(teacher.id)
     assert student_clip is not None and teacher_clip is not None
