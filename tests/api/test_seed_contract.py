@@ -340,3 +340,34 @@ async def test_the_seeds_cors_setting_and_the_public_hosts(
         assert public.status_code == 200, public.text
         other = await api.anonymous.get("/api/v1/", headers={"Host": "other.example.org"})
         assert other.status_code == 400 and other.json()["detail"]["reason"] == "invalid_host"
+
+
+def test_the_seeds_links_with_s3(tmp_path: Path, tiny_clip: Path) -> None:
+    """With a bucket, /videos/… and the downloads are presigned links to it."""
+    from tests.api.conftest import serving
+    from tests.api.test_serve import moto_s3
+
+    with (
+        moto_s3() as endpoint,
+        serving(
+            tmp_path / "data",
+            DANCE_S3_ENDPOINT_URL=endpoint,
+            DANCE_S3_BUCKET="dance-test",
+            DANCE_S3_ACCESS_KEY="test-access-key",
+            DANCE_S3_SECRET_KEY="test-secret-key-123",
+            DANCE_S3_REGION="us-east-1",
+        ) as server,
+    ):
+        client = SeedClient(server.url, server.token)
+        try:
+            job_id = client.upload(tiny_clip)["job_id"]
+            assert client.poll(job_id)[-1]["status"] == "finished"
+            result = client.result(job_id)
+            assert result["s3_results"]["keypoints_2d"] == f"results/{job_id}/keypoints_2d.json"
+            for kind, name in VIDEO_ARTIFACTS.items():
+                link = client.video_file(job_id, kind.value).json()
+                assert link["url"].startswith(endpoint), link
+                got = client.download(link["url"])
+                assert got == client.download(result["downloads"][name]), kind
+        finally:
+            client.close()
