@@ -93,12 +93,18 @@ class CompareCreate(BaseModel):
     )
 
 
+STAGE_HELP = (
+    "what runs now (fetch, probe, pose, measure, write, publish); when no stage runs, "
+    "the job's status (queued, finished, …): always a string, as the original backend's"
+)
+
+
 class JobAcceptedPublic(BaseModel):
     """The answer to confirm and to the legacy multipart upload (202)."""
 
     job_id: str
     status: JobStatus
-    stage: Stage | None
+    stage: str = Field(description=STAGE_HELP)
     s3_key: str
     message: str
 
@@ -108,10 +114,17 @@ class JobError(BaseModel):
     message: str
 
 
+class JobOutcomePublic(BaseModel):
+    """A finished job's outcome in the status, as the original backend's ``result``."""
+
+    num_frames: int | None
+    status: Literal["complete"] = "complete"
+
+
 class JobStatusPublic(BaseModel):
     job_id: str
     status: JobStatus
-    stage: Stage | None
+    stage: str = Field(description=STAGE_HELP)
     progress: int = Field(ge=0, le=100)
     message: str | None
     error: JobError | None = Field(description="why a failed or canceled job stopped")
@@ -134,6 +147,9 @@ class JobStatusPublic(BaseModel):
     comparison_job_id: str | None = Field(
         default=None,
         description="an analysis given a reference_job_id: its comparison job, once queued",
+    )
+    result: JobOutcomePublic | None = Field(
+        default=None, description="once finished: {num_frames, status: complete}; else null"
     )
 
 
@@ -190,7 +206,12 @@ class JobResultPublic(BaseModel):
     music: MusicSummaryPublic | None = Field(
         default=None, description="null for a job analysed before music was"
     )
-    downloads: dict[str, str] = Field(description="artifact name → URL usable by this caller")
+    downloads: dict[str, str] = Field(
+        description="artifact name → URL usable by this caller (visualization is the overlay)"
+    )
+    s3_results: dict[str, str] = Field(
+        default_factory=dict, description="artifact name → its key in storage"
+    )
     kind: Literal["analysis", "comparison"] = "analysis"
     comparison_job_id: str | None = Field(
         default=None, description="an analysis given a reference_job_id: its comparison job"
@@ -200,7 +221,19 @@ class JobResultPublic(BaseModel):
 
 class JobDeletedPublic(BaseModel):
     job_id: str
+    status: Literal["deleted"] = "deleted"
     deleted: Literal[True] = True
+    message: str
+
+
+class ArtifactLinkPublic(BaseModel):
+    """The original backend's ``/videos/{job_id}/{kind}``: where to fetch one file."""
+
+    url: str = Field(description="signed, short-lived; needs no token")
+    expires_in: int = Field(description="seconds the URL stays valid")
+
+
+class RootPublic(BaseModel):
     message: str
 
 

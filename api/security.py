@@ -37,12 +37,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("api.security")
 
 # (method, path template) that need no token. The upload PUT is authorised by its
-# signature, the pairing route by its one-time code. Docs are public so a person can
-# read them; they reveal nothing a token would protect.
+# signature, the pairing route by its one-time code; ``/api/v1/`` only greets. Docs
+# are public so a person can read them; they reveal nothing a token would protect.
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/health"),
         ("GET", "/api/v1/health"),
+        ("GET", "/api/v1/"),
         ("POST", "/api/v1/pair"),
         ("PUT", "/api/v1/uploads/{job_id}/{filename}"),
     }

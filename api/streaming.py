@@ -42,6 +42,8 @@ UPLOAD_THREADS = 64  # uploads streaming at once; more wait (unread) for a free 
 MAX_PARTS = 16
 MAX_PART_HEADER_BYTES = 8 * 1024
 MAX_FIELD_BYTES = 64 * 1024
+# The clip's field: ours, and the original backend's clients' name; the first one counts.
+FILE_FIELDS = frozenset({"file", "video"})
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024  # what a form may add around the file
 
 
@@ -179,7 +181,7 @@ def _part_filename(disposition: bytes) -> tuple[str, str | None]:
 
 
 class MultipartFile:
-    """The ``file`` field of a multipart body, as a filename and a stream of bytes."""
+    """The ``file`` (or ``video``) field of a multipart body: a filename and its bytes."""
 
     def __init__(self, boundary: bytes, body: Iterator[bytes]) -> None:
         self._body = body
@@ -239,7 +241,7 @@ class MultipartFile:
     def _on_headers_finished(self) -> None:
         name, filename = _part_filename(self._headers.get(b"content-disposition", b""))
         self._field_name = None
-        if name == "file" and filename is not None and self.filename is None:
+        if name in FILE_FIELDS and filename is not None and self.filename is None:
             self.filename = filename or "upload"
             self._in_file = True
         elif filename is None:
@@ -277,7 +279,9 @@ class MultipartFile:
         """Read up to the file part's headers; its (unsanitised) filename."""
         while self.filename is None:
             if not self._feed():
-                raise ApiError(422, "missing_file", "The form has no field named 'file'.")
+                raise ApiError(
+                    422, "missing_file", "The form has no file field named 'file' (or 'video')."
+                )
         return self.filename
 
     def data(self) -> Iterator[bytes]:

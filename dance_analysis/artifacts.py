@@ -1,4 +1,5 @@
-"""Writers for the files an analysis produces: result.json, the CSVs and coco17.json.
+"""Writers for the files an analysis produces: result.json, the CSVs, coco17.json, and
+the original backend's files (keypoints_2d.json, keypoints_3d.json, analysis.json).
 
 :data:`ARTIFACT_NAMES` is the one table of artifact names and their file names, for
 every job (a comparison's ghost.mp4 and practice.mp4 too): downloads by file name
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,7 +33,18 @@ ARTIFACT_NAMES = {
     # A comparison's videos (dance_analysis/compare_videos.py).
     "ghost": "ghost.mp4",
     "practice": "practice.mp4",
+    # The original backend's files: per-frame COCO-17 keypoints in pixels and in metres,
+    # and the shape its Flutter client parses (pixels, "m:ss" feedback).
+    "keypoints_2d": "keypoints_2d.json",
+    "keypoints_3d": "keypoints_3d.json",
+    "analysis": "analysis.json",
 }
+# Other names for an artifact: the original backend's ``visualization`` is our overlay.
+# A job's downloads list both names; either opens the same file.
+ARTIFACT_ALIASES = {"visualization": "overlay"}
+# The Flutter client knows two kinds of feedback: info items (observations and praise)
+# are "positive", warnings and critical items (something to fix) are "negative".
+CLIENT_FEEDBACK_TYPES = {"info": "positive", "warning": "negative", "critical": "negative"}
 _CHUNK_FRAMES = 512
 
 FloatArray = npt.NDArray[np.float64]
@@ -144,6 +156,54 @@ def write_angles_csv(path: Path, t_ms: FloatArray, angles: Mapping[str, FloatArr
         _write_rows(out, ["frame", "t_ms", *(f"{n}_deg" for n in names)], rows())
 
 
+def _scaled_coco17(landmarks: FloatArray, scale: tuple[float, float], decimals: int) -> FloatArray:
+    """COCO-17 ``(N, 17, 4)`` with x and y times ``scale``, rounded to ``decimals``
+    (z and visibility to at least 4).
+
+    Scaled from the landmarks as result.json holds them (5 decimals), so a file made
+    again from result.json (after the "1" moved) is the same to the last digit.
+    """
+    coco = np.round(to_coco17(landmarks), 5)
+    coco[..., 0] *= scale[0]
+    coco[..., 1] *= scale[1]
+    coco[..., :2] = np.round(coco[..., :2], decimals)
+    coco[..., 2:] = np.round(coco[..., 2:], max(decimals, 4))  # z, visibility
+    return coco
+
+
+def _pose_records(
+    t_ms: FloatArray, landmarks: FloatArray, *, scale: tuple[float, float], decimals: int
+) -> Iterator[dict[str, Any]]:
+    """``{timestamp, keypoints: [{name, x, y, confidence}]}`` per frame, COCO-17.
+
+    ``x`` and ``y`` are the normalised landmarks times ``scale``; ``timestamp`` is in
+    seconds; a frame without a person has an empty keypoint list.
+    """
+    coco = _scaled_coco17(landmarks, scale, decimals)
+    names = COCO_17.joints
+    for start in range(0, len(t_ms), _CHUNK_FRAMES):
+        chunk = json_ready(coco[start : start + _CHUNK_FRAMES], max(decimals, 4))
+        for offset, points in enumerate(chunk):
+            index = start + offset
+            keypoints = (
+                []
+                if points[0][0] is None
+                else [
+                    {"name": name, "x": p[0], "y": p[1], "confidence": p[3]}
+                    for name, p in zip(names, points, strict=True)
+                ]
+            )
+            yield {"timestamp": round(float(t_ms[index]) / 1000, 6), "keypoints": keypoints}
+
+
+def _write_records(out: TextIO, records: Iterable[Any]) -> None:
+    """The items of a JSON list, one a line (the caller writes the brackets)."""
+    for i, record in enumerate(records):
+        out.write(",\n" if i else "\n")
+        out.write(json.dumps(record, allow_nan=False, separators=(",", ":")))
+    out.write("\n")
+
+
 def write_coco17(
     path: Path, t_ms: FloatArray, landmarks: FloatArray, *, width: int, height: int
 ) -> None:
@@ -153,27 +213,103 @@ def write_coco17(
     frame (``width``/``height`` say its size); ``confidence`` is the visibility.
     Frames without a person have an empty keypoint list.
     """
-    coco = to_coco17(landmarks)
-    names = COCO_17.joints
     with path.open("w", encoding="utf-8") as out:
         out.write(
             '{"format": "coco17", "coordinates": "normalized", '
             f'"width": {int(width)}, "height": {int(height)}, '
-            f'"joints": {json.dumps(list(names))}, "pose_data": ['
+            f'"joints": {json.dumps(list(COCO_17.joints))}, "pose_data": ['
         )
-        for start in range(0, len(t_ms), _CHUNK_FRAMES):
-            chunk = json_ready(coco[start : start + _CHUNK_FRAMES], 5)
-            for offset, points in enumerate(chunk):
-                index = start + offset
-                keypoints = (
-                    []
-                    if points[0][0] is None
-                    else [
-                        {"name": name, "x": p[0], "y": p[1], "confidence": p[3]}
-                        for name, p in zip(names, points, strict=True)
-                    ]
-                )
-                record = {"timestamp": round(float(t_ms[index]) / 1000, 6), "keypoints": keypoints}
-                out.write(",\n" if index else "\n")
-                out.write(json.dumps(record, separators=(",", ":")))
-        out.write("\n]}\n")
+        _write_records(out, _pose_records(t_ms, landmarks, scale=(1.0, 1.0), decimals=5))
+        out.write("]}\n")
+
+
+def _frames_or_zeros(values: FloatArray, decimals: int) -> Iterator[Any]:
+    """One nested list per frame, rounded; zeros where there is no value (no person)."""
+    for start in range(0, len(values), _CHUNK_FRAMES):
+        block = np.nan_to_num(values[start : start + _CHUNK_FRAMES], nan=0.0)
+        yield from (np.round(block, decimals) + 0.0).tolist()  # + 0.0: no "-0.0"
+
+
+def write_keypoints_2d(path: Path, landmarks: FloatArray, *, width: int, height: int) -> None:
+    """The original backend's ``keypoints_2d``: a list with one entry per frame, each
+    the 17 COCO-17 joints' ``[x, y]`` in pixels of the displayed frame; ``[0, 0]`` for
+    every joint of a frame without a person."""
+    points = _scaled_coco17(landmarks, (float(width), float(height)), 2)[..., :2]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        _write_records(out, _frames_or_zeros(points, 2))
+        out.write("]\n")
+
+
+def write_keypoints_3d(path: Path, world: FloatArray) -> None:
+    """The original backend's ``keypoints_3d``: one entry per frame, the 17 COCO-17
+    joints' world ``[x, y, z]`` in metres (origin between the hips, y down); zeros for
+    a frame without a person."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        _write_records(out, _frames_or_zeros(to_coco17(world)[..., :3], 4))
+        out.write("]\n")
+
+
+def clock(ms: float) -> str:
+    """``m:ss`` of a time in ms, rounded down to the second (61_900 → "1:01")."""
+    seconds = int(max(float(ms), 0.0) // 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def client_feedback(feedback: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """result.json's feedback items as the Flutter client reads them:
+    ``{timestamp: "m:ss", type: "positive"|"negative", feedback, time_ms}``."""
+    return [
+        {
+            "timestamp": clock(item["time_ms"]),
+            "type": CLIENT_FEEDBACK_TYPES.get(str(item.get("severity")), "negative"),
+            "feedback": str(item["message"]),
+            "time_ms": round(float(item["time_ms"]), 3),
+        }
+        for item in feedback
+    ]
+
+
+def write_client_analysis(
+    path: Path,
+    t_ms: FloatArray,
+    landmarks: FloatArray,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    feedback: Sequence[Mapping[str, Any]],
+) -> None:
+    """analysis.json, the shape the original backend's Flutter client parses:
+    ``{video: {width, height, fps}, feedback_items: [...], pose_data: [...]}``, with
+    keypoints in **pixels** of the displayed frame (its painter scales by the video's
+    size), ``timestamp`` in seconds, ``confidence`` the visibility.
+    """
+    head = {
+        "format": "client-analysis",
+        "video": {"width": int(width), "height": int(height), "fps": round(float(fps), 3)},
+        "feedback_items": client_feedback(feedback),
+    }
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(head, allow_nan=False, ensure_ascii=False)[:-1])
+        out.write(', "pose_data": [')
+        scale = (float(width), float(height))
+        _write_records(out, _pose_records(t_ms, landmarks, scale=scale, decimals=2))
+        out.write("]}\n")
+
+
+def write_client_analysis_from_result(path: Path, result: Mapping[str, Any]) -> None:
+    """analysis.json again from a result.json already read (after the "1" moved, the
+    feedback changed): its frames' landmarks, nothing decoded, no model."""
+    frames = result["frames"]
+    t_ms = np.array([float(frame["t_ms"]) for frame in frames], dtype=np.float64)
+    landmarks = np.full((len(frames), len(BLAZEPOSE_33.joints), 4), np.nan)
+    for i, frame in enumerate(frames):
+        if frame.get("landmarks") is not None:
+            landmarks[i] = np.array(frame["landmarks"], dtype=np.float64)  # None → nan
+    video = result["video"]
+    write_client_analysis(
+        path, t_ms, landmarks, width=video["width"], height=video["height"],
+        fps=video["fps"], feedback=result.get("feedback") or [],
+    )  # fmt: skip

@@ -2,11 +2,12 @@
 
 Every setting is read from ``DANCE_<NAME>`` (e.g. ``DANCE_DATA_DIR``). A few names
 that the original backend and common deployments already use are accepted as they
-are: ``USE_MOCK_ANALYSIS``, ``REDIS_URL`` and ``DATABASE_URL``.
+are: ``USE_MOCK_ANALYSIS``, ``REDIS_URL``, ``DATABASE_URL`` and ``CORS_ORIGINS``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
     auth_disabled: bool = False  # DANCE_AUTH_DISABLED; the server warns loudly when True
     allowed_hosts: list[str] = Field(default_factory=list)
     cors_origins: list[str] = Field(default_factory=list)
+    # The original backend's ``CORS_ORIGINS``: comma-separated (or a JSON list), "*" for
+    # any origin; joined to ``cors_origins`` (DANCE_CORS_ORIGINS, a JSON list).
+    seed_cors_origins: str | None = Field(
+        default=None, validation_alias=AliasChoices("seed_cors_origins", "CORS_ORIGINS")
+    )
     secret_key: str | None = None
     max_upload_bytes: int = Field(default=2 << 30, gt=0)
     upload_url_expiry_s: int = Field(default=900, gt=0)
@@ -120,6 +126,22 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     consumer_workers: int = Field(default=1, ge=1)
     pairing_code_ttl_s: int = Field(default=300, gt=0)
+
+    @model_validator(mode="after")
+    def _join_seed_cors_origins(self) -> Settings:
+        if self.seed_cors_origins:
+            text = self.seed_cors_origins.strip()
+            if text.startswith("["):
+                parsed = json.loads(text)
+                if not isinstance(parsed, list):
+                    raise ValueError("CORS_ORIGINS must be a comma-separated list of origins")
+                extra = [str(origin).strip() for origin in parsed]
+            else:
+                extra = [origin.strip() for origin in text.split(",")]
+            for origin in extra:
+                if origin and origin not in self.cors_origins:
+                    self.cors_origins.append(origin)
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -39,7 +39,10 @@ from dance_analysis.artifacts import (
     ARTIFACT_NAMES,
     SCHEMA_VERSION,
     write_angles_csv,
+    write_client_analysis,
     write_coco17,
+    write_keypoints_2d,
+    write_keypoints_3d,
     write_landmarks_csv,
     write_result,
 )
@@ -405,6 +408,24 @@ def analyze_clip(
                 width=info.width,
                 height=info.height,
             )
+            # The original backend's files, from the arrays in hand (nothing decoded again).
+            write_keypoints_2d(
+                staging / ARTIFACT_NAMES["keypoints_2d"],
+                landmarks,
+                width=info.width,
+                height=info.height,
+            )
+            write_keypoints_3d(staging / ARTIFACT_NAMES["keypoints_3d"], world)
+            write_client_analysis(
+                staging / ARTIFACT_NAMES["analysis"],
+                t_ms,
+                landmarks,
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                feedback=feedback,
+            )
+            names += ["keypoints_2d", "keypoints_3d", "analysis"]
             if overlay is not None:
                 from dance_analysis.video.writer import finalize_mp4
 

@@ -23,6 +23,7 @@ from api.schemas import (
     JobAcceptedPublic,
     JobDeletedPublic,
     JobError,
+    JobOutcomePublic,
     JobResultPublic,
     JobStatusPublic,
     MusicSummaryPublic,
@@ -38,6 +39,7 @@ from api.streaming import (
     run_upload,
 )
 from dance_analysis.errors import UploadTooLarge
+from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.views import JobView
 
@@ -49,11 +51,35 @@ INSTRUCTIONS = (
 )
 
 
+def stage_of(view: JobView) -> str:
+    """The running stage, else the status: the original backend's stage is never null."""
+    return (view.stage or view.status).value
+
+
 def _accepted(view: JobView, message: str) -> JobAcceptedPublic:
     return JobAcceptedPublic(
-        job_id=view.id, status=view.status, stage=view.stage, s3_key=view.source_key,
+        job_id=view.id, status=view.status, stage=stage_of(view), s3_key=view.source_key,
         message=message,
     )  # fmt: skip
+
+
+def finished_job(service: JobService, job_id: str) -> JobView:
+    """The job, once finished: 422 with its reason when it failed, 409 ``not_finished``
+    while it is on its way (the original backend answered 400)."""
+    view = service.get(job_id)
+    if view.status == JobStatus.FAILED:
+        raise ApiError(
+            422,
+            view.reason or JobStatus.FAILED.value,
+            view.message or "The analysis failed.",
+            extra={"status": view.status},
+        )
+    if view.status != JobStatus.FINISHED:
+        raise ApiError(
+            409, "not_finished", f"The job is {view.status}, not finished yet.",
+            extra={"status": view.status, "progress": view.progress},
+        )  # fmt: skip
+    return view
 
 
 def check_declared_length(request: Request, limit: int) -> None:
@@ -138,6 +164,8 @@ _MULTIPART_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "description": "the clip as field 'file', or as 'video' (the original "
+                    "backend's clients' name): the first of the two is the clip",
                     "properties": {
                         "style": {"type": "string", "maxLength": 64, "description": STYLE_HELP},
                         "reference_job_id": {
@@ -146,6 +174,7 @@ _MULTIPART_BODY: dict[str, Any] = {
                             "description": REFERENCE_HELP,
                         },
                         "file": {"type": "string", "format": "binary"},
+                        "video": {"type": "string", "format": "binary"},
                     },
                 }
             }
@@ -169,7 +198,7 @@ _MULTIPART_BODY: dict[str, Any] = {
         507: {"model": ErrorPublic},
     },
     openapi_extra=_MULTIPART_BODY,
-    summary="Upload a clip as multipart form field 'file' (the legacy one-step upload)",
+    summary="Upload a clip as multipart field 'file' or 'video' (the legacy one-step upload)",
 )
 async def upload_multipart(
     request: Request,
@@ -216,12 +245,16 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
         if view.reason and view.status in (JobStatus.FAILED, JobStatus.CANCELED)
         else None
     )
+    outcome = (
+        JobOutcomePublic(num_frames=view.num_frames) if view.status == JobStatus.FINISHED else None
+    )
     return JobStatusPublic(
-        job_id=view.id, status=view.status, stage=view.stage, progress=view.progress,
+        job_id=view.id, status=view.status, stage=stage_of(view), progress=view.progress,
         message=view.message, error=error, created_at=view.created_at,
         started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
         style=view.style, kind=view.kind, student_job_id=view.student_job_id,
         reference_job_id=view.reference_job_id, comparison_job_id=view.comparison_job_id,
+        result=outcome,
     )  # fmt: skip
 
 
@@ -238,26 +271,15 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
 def get_result(
     job_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> JobResultPublic:
-    from api.routes.jobs import download_links  # one place builds artifact URLs
+    from api.routes.jobs import download_links, storage_keys  # one place builds links
 
-    view = service.get(job_id)
-    if view.status == JobStatus.FAILED:
-        raise ApiError(
-            422,
-            view.reason or JobStatus.FAILED.value,
-            view.message or "The analysis failed.",
-            extra={"status": view.status},
-        )
-    if view.status != JobStatus.FINISHED:
-        raise ApiError(
-            409, "not_finished", f"The job is {view.status}, not finished yet.",
-            extra={"status": view.status, "progress": view.progress},
-        )  # fmt: skip
+    view = finished_job(service, job_id)
     links, expires_in = download_links(request, settings, service, view)
     music = None if view.music is None else MusicSummaryPublic(**view.music)
     return JobResultPublic(
         job_id=view.id, num_frames=view.num_frames, music=music, downloads=links,
-        expires_in=expires_in, kind=view.kind, comparison_job_id=view.comparison_job_id,
+        s3_results=storage_keys(view), expires_in=expires_in, kind=view.kind,
+        comparison_job_id=view.comparison_job_id,
     )  # fmt: skip
 
 
@@ -288,5 +310,6 @@ def move_counts(
     summary="Delete a job, its clip and its results",
 )
 def delete_job(job_id: str, service: ServiceDep) -> JobDeletedPublic:
+    """404 ``job_not_found`` for an unknown job (a documented difference from the original)."""
     service.delete(job_id)
     return JobDeletedPublic(job_id=job_id, message="The job and its files were deleted.")

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, status
 
 from api.deps import ServiceDep
+from api.routes.analyze import stage_of
 from api.schemas import CompareCreate, ErrorPublic, JobAcceptedPublic
 
 router = APIRouter(prefix="/compare", tags=["compare"])
@@ -34,6 +35,6 @@ def create_comparison(
     has not finished. The comparison's ``s3_key`` is the student's clip."""
     view = service.compare(body.student_job_id, body.reference_job_id)
     return JobAcceptedPublic(
-        job_id=view.id, status=view.status, stage=view.stage, s3_key=view.source_key,
+        job_id=view.id, status=view.status, stage=stage_of(view), s3_key=view.source_key,
         message="Comparison queued: poll its status, then fetch its result.",
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Health: real checks of the database, the queue and storage; public."""
+"""Health: real checks of the database, the queue and storage; public. And the
+original backend's greeting at ``/api/v1/``, public too (it says nothing but a name)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServiceDep
-from api.schemas import HealthPublic
+from api.schemas import HealthPublic, RootPublic
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("api.health")
@@ -39,3 +40,12 @@ def health(service: ServiceDep) -> JSONResponse:
 @router.get("/api/v1/health", response_model=HealthPublic, responses=_RESPONSES, summary="Health")
 def health_v1(service: ServiceDep) -> JSONResponse:
     return _check(service)
+
+
+ROOT_MESSAGE = "Dance Analysis API: see /docs"
+
+
+@router.get("/api/v1/", response_model=RootPublic, summary="The API's greeting")
+def root() -> RootPublic:
+    """The original backend's root: ``{message}``; clients use it to see the server is up."""
+    return RootPublic(message=ROOT_MESSAGE)

@@ -13,6 +13,7 @@ from api.links import absolute, content_disposition, signed_artifact_path, verif
 from api.ranges import RangedFileResponse
 from api.schemas import ErrorPublic, JobPublic, JobsPublic
 from api.security import BearerDep, authenticate
+from dance_analysis.artifacts import ARTIFACT_ALIASES
 from dance_analysis.config import Settings
 from dance_analysis.errors import BadSignature, UploadExpired
 from dance_analysis.jobs.service import DOWNLOAD_URL_EXPIRY_S as DOWNLOAD_LINK_EXPIRY_S
@@ -42,15 +43,35 @@ def download_links(
     request: Request, settings: Settings, service: JobService, view: JobView
 ) -> tuple[dict[str, str], int]:
     """Artifact name → a URL this caller can fetch without further credentials."""
-    links: dict[str, str] = {}
-    for name in sorted(view.artifacts):
-        handle = service.open_artifact(view.id, name)
-        if handle.url is not None:  # S3: a presigned link to the public endpoint
-            links[name] = handle.url
-        else:
-            path = signed_artifact_path(service.secret, view.id, name, DOWNLOAD_LINK_EXPIRY_S)
-            links[name] = absolute(request, settings, path)
+    links = {
+        name: artifact_link(request, settings, service, view.id, name)
+        for name in sorted(view.artifacts)
+    }
+    # The original backend's names beside ours (``visualization``: the overlay video).
+    for alias, name in ARTIFACT_ALIASES.items():
+        if name in links:
+            links[alias] = artifact_link(request, settings, service, view.id, alias)
     return links, DOWNLOAD_LINK_EXPIRY_S
+
+
+def artifact_link(
+    request: Request, settings: Settings, service: JobService, job_id: str, name: str
+) -> str:
+    """One artifact's URL for this caller: presigned (S3) or this server's signed link."""
+    handle = service.open_artifact(job_id, name)
+    if handle.url is not None:  # S3: a presigned link to the public endpoint
+        return handle.url
+    path = signed_artifact_path(service.secret, job_id, name, DOWNLOAD_LINK_EXPIRY_S)
+    return absolute(request, settings, path)
+
+
+def storage_keys(view: JobView) -> dict[str, str]:
+    """Artifact name → storage key, with the original backend's names (its ``s3_results``)."""
+    keys = dict(sorted(view.artifacts.items()))
+    for alias, name in ARTIFACT_ALIASES.items():
+        if name in keys:
+            keys[alias] = keys[name]
+    return keys
 
 
 @router.get("", response_model=JobsPublic, summary="Jobs, newest first")

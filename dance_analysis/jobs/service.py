@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dance_analysis.artifacts import ARTIFACT_NAMES
+from dance_analysis.artifacts import ARTIFACT_ALIASES, ARTIFACT_NAMES
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, database_url, utcnow
 from dance_analysis.errors import (
@@ -355,6 +355,9 @@ class JobService:
                 data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
             moved = move_one(data, one_ms=one_ms, shift_beats=shift_beats)
             self._replace_json(key, moved)
+            client_key = dict(record.artifacts or {}).get("analysis")
+            if client_key is not None:  # its feedback_items follow the new counts
+                self._replace_client_analysis(client_key, moved)
             record.music = music_summary(moved["music"])
             record.one_ms = first_one_ms(moved["music"])
             return JobView.of(record)
@@ -383,6 +386,20 @@ class JobService:
         finally:
             temp.unlink(missing_ok=True)
 
+    def _replace_client_analysis(self, key: str, result: dict[str, Any]) -> None:
+        """analysis.json rewritten from a result.json in hand (see ``_replace_json``)."""
+        from dance_analysis.artifacts import write_client_analysis_from_result
+
+        handle, name = tempfile.mkstemp(suffix=".json", dir=self.settings.data_dir)
+        os.close(handle)
+        temp = Path(name)
+        try:
+            write_client_analysis_from_result(temp, result)
+            with storage_errors():
+                self.storage.put_file(key, temp, "application/json")
+        finally:
+            temp.unlink(missing_ok=True)
+
     def source_path(self, job_id: str) -> Path | None:
         """The job's clip as a file on this computer, or None (S3 only, or gone)."""
         view = self.get(job_id)
@@ -390,11 +407,12 @@ class JobService:
         return path if path is not None and path.is_file() else None
 
     def open_artifact(self, job_id: str, name: str) -> ArtifactHandle:
-        """A finished job's file, by artifact name (``overlay``) or file name (``overlay.mp4``)."""
+        """A finished job's file, by artifact name (``overlay``), file name
+        (``overlay.mp4``) or the original backend's name (``visualization``)."""
         view = self.get(job_id)
         if view.status != JobStatus.FINISHED:
             raise InvalidState(f"The job is {view.status}; its results are not ready.")
-        artifact = _FILE_TO_ARTIFACT.get(name, name)
+        artifact = ARTIFACT_ALIASES.get(name) or _FILE_TO_ARTIFACT.get(name, name)
         key = view.artifacts.get(artifact)
         if key is None:
             raise ObjectMissing(f"The job has no artifact “{name[:100]}”.")

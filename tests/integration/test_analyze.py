@@ -260,7 +260,8 @@ def test_cli_writes_every_artifact_and_no_partial_folder(squats_clip: Path, tmp_
     done = _cli("analyze", squats_clip, "--out", out, "--backend", "mock")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "angles.csv", "coco17.json", "landmarks.csv", "overlay.mp4", "result.json",
+        "analysis.json", "angles.csv", "coco17.json", "keypoints_2d.json", "keypoints_3d.json",
+        "landmarks.csv", "overlay.mp4", "result.json",
     ]  # fmt: skip
 
 
