@@ -5,6 +5,7 @@
     python main.py analyze CLIP --out DIR   one clip, no server, a progress bar
     python main.py analyze CLIP --reference TEACHER --out DIR   … compared with a teacher's clip
     python main.py serve                    the API and a queue consumer, no window
+                                            (DANCE_API_RUNS_JOBS=false: the API alone)
     python main.py worker                   a queue consumer only (scale-out)
     python main.py token create NAME        a device token for a studio script
 
@@ -88,7 +89,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the HTTP API and a queue consumer, without a window",
         description=(
-            "Run the HTTP API and an embedded queue consumer (a studio box, a container). "
+            "Run the HTTP API and an embedded queue consumer (a studio box, a container; "
+            "DANCE_API_RUNS_JOBS=false leaves every job to `worker` processes). "
             "Prints the URL to use on the network and a one-time pairing code. "
             "SIGINT/SIGTERM stop it gracefully: a running job finishes or goes back to the queue."
         ),
@@ -384,7 +386,7 @@ def _serve(args: argparse.Namespace) -> int:
     from api.server import ServerStartError
 
     try:
-        backend = Backend(settings, server_required=True)
+        backend = Backend(settings, server_required=True, run_jobs=settings.api_runs_jobs)
     except ServerStartError as error:
         print(f"dance-analysis: cannot start the server: {error} [{error.reason}]", file=sys.stderr)
         return EXIT_CANNOT_START
@@ -404,6 +406,9 @@ def _print_how_to_connect(backend: Backend) -> None:
     if backend.api_url != backend.local_url:
         print(f"  on your network: {backend.api_url}", flush=True)
     print(f"  API docs:        {backend.local_url}/docs", flush=True)
+    if backend.consumer is None:
+        print("  jobs:            run by `main.py worker` processes (DANCE_API_RUNS_JOBS=false)",
+              flush=True)  # fmt: skip
     for problem in backend.problems:
         print(f"WARNING: {problem}", file=sys.stderr, flush=True)
     if backend.settings.auth_disabled:
@@ -448,9 +453,12 @@ class Backend:
     fatal there (:class:`api.server.ServerStartError` is raised, nothing is left
     running). The desktop app is useful without it: its window opens and says so in
     ``problems``, and everything but the phones keeps working.
+
+    ``run_jobs``: False leaves the jobs to `main.py worker` processes (an API that
+    scales out, ``DANCE_API_RUNS_JOBS=false``); the API still records and enqueues.
     """
 
-    def __init__(self, settings: Any, *, server_required: bool) -> None:
+    def __init__(self, settings: Any, *, server_required: bool, run_jobs: bool = True) -> None:
         from api.app import AUTH_DISABLED_WARNING, create_app
         from api.security import lan_ipv4
         from api.server import ApiServer, ServerStartError
@@ -492,7 +500,9 @@ class Backend:
             )
             if settings.auth_disabled:
                 self.problems.append(AUTH_DISABLED_WARNING)
-        self.consumer = self.service.start_consumer(workers=settings.consumer_workers)
+        self.consumer: Any = (
+            self.service.start_consumer(workers=settings.consumer_workers) if run_jobs else None
+        )
 
     @property
     def port(self) -> int | None:
@@ -503,7 +513,8 @@ class Backend:
         if self._stopped:
             return
         self._stopped = True
-        self.consumer.stop(grace_s)
+        if self.consumer is not None:
+            self.consumer.stop(grace_s)
         if self.server is not None:
             self.server.stop()
             self.server = None

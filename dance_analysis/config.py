@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=30, gt=0)
     max_attempts: int = Field(default=3, ge=1)
     consumer_workers: int = Field(default=1, ge=1)
+    api_runs_jobs: bool = Field(
+        default=True,
+        description="Whether `serve` runs a queue consumer beside the API. False on an API "
+        "that scales out: `main.py worker` processes (sharing DATABASE_URL and REDIS_URL) "
+        "run every job, and the API only records and enqueues them. The desktop app "
+        "always runs its jobs.",
+    )
     pairing_code_ttl_s: int = Field(default=300, gt=0)
 
     @model_validator(mode="after")

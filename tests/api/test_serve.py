@@ -31,6 +31,7 @@ pytestmark = pytest.mark.anyio
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
 REDIS = "redis://127.0.0.1:6379/0"
+WORKER_READY = re.compile(r"worker ready")
 
 
 async def test_the_documented_flow_against_a_real_server(server: Server, tiny_clip: Path) -> None:
@@ -226,3 +227,25 @@ async def test_the_contract_with_the_real_model(tmp_path: Path, squats_clip: Pat
     assert len(coco) == 65
     assert {k["name"] for k in coco[30]["keypoints"]} >= {"nose", "left_knee", "right_ankle"}
     assert len(coco[30]["keypoints"]) == 17
+
+
+async def test_serve_with_its_consumer_off_leaves_every_job_to_workers(
+    tmp_path: Path, tiny_clip: Path
+) -> None:
+    # One data folder: the SQLite job table and queue are shared, as on one studio box.
+    with serving(tmp_path / "data", DANCE_API_RUNS_JOBS="false") as server:
+        assert "run by `main.py worker` processes" in server.proc.output()
+        async with server.client() as client:
+            response = await client.post(
+                "/api/v1/analyze", files={"file": ("a.mp4", tiny_clip.read_bytes(), "video/mp4")}
+            )
+            assert response.status_code == 202, response.text
+            job_id = response.json()["job_id"]
+            worker, _ = start_process(["worker"], server_env(tmp_path / "data"), WORKER_READY)
+            try:
+                status = await wait_until_ended(client, job_id, timeout_s=120)
+            finally:
+                assert worker.stop() == 0, worker.output()[-4000:]
+            assert status["status"] == "finished", status
+        assert f"job {job_id}: attempt 1 by " in worker.output()
+    assert ": attempt " not in server.proc.output()  # serve ran nothing
