@@ -60,6 +60,7 @@ class S3Storage:
         from botocore.config import Config
 
         self.bucket = bucket
+        self._region = region or "us-east-1"
         self._spool_dir = spool_dir
         config = Config(
             connect_timeout=connect_timeout_s,
@@ -72,7 +73,7 @@ class S3Storage:
         session = boto3.session.Session(
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
-            region_name=region or "us-east-1",
+            region_name=self._region,
         )
         self._client: Any = session.client("s3", endpoint_url=endpoint_url, config=config)
         self._public_client: Any = (
@@ -90,6 +91,23 @@ class S3Storage:
 
     # --- the bucket -----------------------------------------------------------------
 
+    def _create_bucket(self) -> None:
+        """A private bucket in our region; one another process made a moment ago is ours."""
+        from botocore.exceptions import ClientError
+
+        # Outside us-east-1, S3 (and moto) want the region named again; there, naming it
+        # is refused.
+        where = (
+            {}
+            if self._region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": self._region}}
+        )
+        try:
+            self._client.create_bucket(Bucket=self.bucket, ACL="private", **where)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+
     def ensure_bucket(self) -> None:
         """Create the bucket (private) unless it exists. Called before the first write."""
         if self._bucket_ready:
@@ -104,7 +122,7 @@ class S3Storage:
             except ClientError as error:
                 if not _is_not_found(error):
                     raise
-                self._client.create_bucket(Bucket=self.bucket, ACL="private")
+                self._create_bucket()
                 # MinIO has no such API; its buckets are private by default.
                 with contextlib.suppress(ClientError):
                     self._client.put_public_access_block(

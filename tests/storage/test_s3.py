@@ -86,3 +86,23 @@ def test_large_files_go_up_in_verified_parts(s3: S3Storage, tmp_path: Path) -> N
     assert info is not None and info.size == 11 << 20
     assert info.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert s3.abort_multipart_uploads("results/") == 0  # nothing left dangling
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-1"])
+def test_the_bucket_is_made_in_its_region_once_even_by_two_stores(
+    s3_endpoint: str, tmp_path: Path, region: str
+) -> None:
+    """Outside us-east-1 S3 wants the region named again when a bucket is made; and two
+    processes making a fresh bucket at once (the API and a worker) both go on writing."""
+    settings = {**s3_settings(s3_endpoint), "s3_region": region}
+    first = create_storage(make_settings(tmp_path / "a", **settings))
+    second = create_storage(make_settings(tmp_path / "b", **settings))
+    assert isinstance(first, S3Storage) and isinstance(second, S3Storage)
+    first.ensure_bucket()
+    second._create_bucket()  # what the slower of two racing processes runs
+    second.ensure_bucket()
+    source = tmp_path / "x.json"
+    source.write_bytes(b"{}")
+    key = result_key(str(uuid.uuid4()), "x.json")
+    second.put_file(key, source, "application/json")
+    assert first.stat(key) is not None
