@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dance_analysis.analysis.timing import with_counts
-from dance_analysis.artifacts import ARTIFACT_NAMES
+from dance_analysis.artifacts import ARTIFACT_NAMES, write_client_analysis_from_result
 from dance_analysis.compare import CompareError, Performance, compare
 from dance_analysis.compare.align import Alignment
 from dance_analysis.errors import CannotCompare, OutputError, Reason
@@ -142,6 +142,10 @@ def write_comparison(
             path.unlink(missing_ok=True)
         raise
     artifacts["result"] = _write_json(out_dir / ARTIFACT_NAMES["result"], compared)
+    # The original backend's client reads the feedback here: now with the comparison's.
+    analysis = out_dir / ARTIFACT_NAMES["analysis"]
+    write_client_analysis_from_result(analysis, compared)
+    artifacts["analysis"] = analysis
     return artifacts
 
 

@@ -83,11 +83,18 @@ async def test_two_finished_jobs_are_compared_as_a_job_of_their_own(
 
     body, result = await _result_json(api, accepted["job_id"])
     assert body["kind"] == "comparison"
-    assert {"result", "ghost"} <= set(body["downloads"]) <= {"result", "ghost", "practice"}
+    made = {"result", "ghost", "analysis"}
+    assert made <= set(body["downloads"]) <= made | {"practice"}
     assert set(result["comparison"]) == COMPARISON_NAMES
     assert result["comparison"]["overall"] >= 95  # the same clip against itself
     assert result["comparison"]["reference"]["job_id"] == teacher["job_id"]
     assert any(item["topic"] == "comparison" for item in result["feedback"])
+    # The original backend's client reads the comparison's feedback too (analysis.json).
+    link = await api.client.get(f"/api/v1/videos/{accepted['job_id']}/feedback")
+    assert link.status_code == 200, link.text
+    client = json.loads((await api.anonymous.get(link.json()["url"])).content)
+    said = {item["feedback"] for item in client["feedback_items"]}
+    assert {item["message"] for item in result["feedback"]} == said
 
     # No pose model: no pose stage for the comparison, the analyses not run again.
     assert Stage.POSE not in {e.stage for e in events if e.id == accepted["job_id"]}

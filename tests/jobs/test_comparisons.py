@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from sqlalchemy import inspect, text
 
+from dance_analysis.artifacts import ARTIFACT_NAMES
 from dance_analysis.config import Settings
 from dance_analysis.db import utcnow
 from dance_analysis.errors import InvalidState, JobNotFound
@@ -88,11 +89,12 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
     done = wait_status(service, queued.id, ENDED)
     assert done.status == "finished", done
     assert (done.student_job_id, done.reference_job_id) == (student.id, teacher.id)
-    assert {"result", "ghost"} <= set(done.artifacts) <= {"result", "ghost", "practice"}
+    made = {"result", "ghost", "analysis"}
+    assert made <= set(done.artifacts) <= made | {"practice"}
     ghost = service.open_artifact(done.id, "ghost")
     assert ghost.content_type == "video/mp4" and ghost.size > 0
     for name in done.artifacts:  # by file name too, as for an analysis's overlay.mp4
-        by_file = service.open_artifact(done.id, f"{name}.{'json' if name == 'result' else 'mp4'}")
+        by_file = service.open_artifact(done.id, ARTIFACT_NAMES[name])
         assert (by_file.name, by_file.key) == (name, done.artifacts[name])
     assert service.open_artifact(done.id, "ghost.mp4").content_type == "video/mp4"
     assert done.num_frames == student.num_frames and done.attempts == 1
