@@ -222,6 +222,7 @@
     var progressCell = el("td", "progress", row);
     c.bar = el("progress", null, progressCell);
     c.bar.max = 100;
+    c.bar.value = 0;  // a <progress> without a value is drawn as "working…"
     c.pct = el("span", "pct", progressCell);
     c.attempts = el("td", "attempts num", row);
     c.worker = el("td", "worker", row);
@@ -266,6 +267,7 @@
     var ended = job.status === "failed" || job.status === "canceled";
     setText(c.reason, ended && job.reason ? job.reason : "");
     setText(c.message, ended && job.message ? job.message : "");
+    setAttr(c.message, "title", ended && job.message ? job.message : "");
     setText(c.created, when(job.created_at));
     setAttr(c.created, "title", job.created_at || "");
     setText(c.started, when(job.started_at));
