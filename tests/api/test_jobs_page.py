@@ -404,3 +404,33 @@ def test_a_canceled_job_in_the_middle_of_its_run_is_said_so(
         )
         assert _job(http, job_id)["status"] == "started"  # flagged; the worker ends it
     page.close()
+
+
+def test_show_more_pages_through_a_long_list(
+    studio: Studio,
+    browser: Any,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Fifty rows at first; "Show more" adds the rest, and hides once none are left."""
+    with studio.http() as http:
+        made = [
+            http.post("/api/v1/analyze/upload-url", params={"filename": f"clip{i:02d}.mp4"}).json()[
+                "job_id"
+            ]
+            for i in range(53)
+        ]
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{studio.url}/jobs")
+    page.fill("#token", studio.token)
+    page.click("#token-button")
+    page.wait_for_selector("#more-button", state="visible")
+    assert _row_ids(page) == made[::-1][:50]
+    assert page.text_content("#shown") == "The newest 50 jobs."
+    awaiting = page.locator(_row(made[-1]))
+    assert awaiting.locator(".state").text_content() == "awaiting upload"
+    assert awaiting.locator(".cancel-button").is_visible()
+    page.click("#more-button")
+    page.wait_for_selector("#more-button", state="hidden")
+    assert _row_ids(page) == made[::-1]
+    assert page.text_content("#shown") == "53 jobs."
+    page.close()
