@@ -21,7 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import analyze, compare, health, jobs, pairing, phone, uploads, videos
+from api.routes import analyze, compare, health, jobs, jobs_page, pairing, phone, uploads, videos
 from api.schemas import ErrorPublic
 from api.security import (
     PUBLIC_PAGES,
@@ -100,6 +100,7 @@ def create_app(settings: Settings, service: JobService, access: AccessService) -
     protected = [Depends(require_device)]
     app.include_router(health.router, responses=_PUBLIC_RESPONSES)
     app.include_router(phone.router)  # the page the pairing QR code opens (PUBLIC_PAGES)
+    app.include_router(jobs_page.router)  # the studio's jobs page (PUBLIC_PAGES)
     app.include_router(pairing.public_router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(uploads.router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(jobs.downloads_router, prefix=API_PREFIX, responses=_AUTH_RESPONSES)

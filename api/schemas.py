@@ -261,6 +261,10 @@ class JobPublic(BaseModel):
     student_job_id: str | None = None
     reference_job_id: str | None = None
     comparison_job_id: str | None = None
+    worker_id: str | None = Field(
+        default=None,
+        description="the worker running the job, or that ran its last attempt (host:pid:id)",
+    )
 
 
 class JobsPublic(BaseModel):

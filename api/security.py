@@ -51,9 +51,11 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 PUBLIC_PATHS: frozenset[str] = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json"})
 # The phone page (what the pairing QR code opens) and its script and style: public on
 # purpose, they hold no secret and call the API only with the token pairing gives.
+# The jobs page (``/jobs``) likewise: its calls carry the token the admin pastes.
 # Not in the OpenAPI schema, so kept apart from PUBLIC_ROUTES.
 PUBLIC_PAGES: frozenset[tuple[str, str]] = frozenset(
     {("GET", "/"), ("GET", "/static/phone.js"), ("GET", "/static/phone.css")}
+    | {("GET", "/jobs"), ("GET", "/static/jobs.js"), ("GET", "/static/jobs.css")}
 )
 
 # -- Host allow-list ----------------------------------------------------------------

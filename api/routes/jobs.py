@@ -1,4 +1,4 @@
-"""Jobs as a resource: the list, one job, cancel, and artifact downloads with Range."""
+"""Jobs as a resource: the list, one job, cancel, retry, and artifact downloads with Range."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def to_public(view: JobView) -> JobPublic:
         created_at=view.created_at, started_at=view.started_at, ended_at=view.ended_at,
         num_frames=view.num_frames, artifacts=sorted(view.artifacts), kind=view.kind,
         student_job_id=view.student_job_id, reference_job_id=view.reference_job_id,
-        comparison_job_id=view.comparison_job_id,
+        comparison_job_id=view.comparison_job_id, worker_id=view.worker_id,
     )  # fmt: skip
 
 
@@ -101,6 +101,21 @@ def get_job(job_id: str, service: ServiceDep) -> JobPublic:
 )
 def cancel_job(job_id: str, service: ServiceDep) -> JobPublic:
     return to_public(service.cancel(job_id))
+
+
+@router.post(
+    "/{job_id}/retry",
+    response_model=JobPublic,
+    status_code=202,
+    responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}},
+    summary="Run a failed or canceled analysis again (a new job)",
+)
+def retry_job(job_id: str, service: ServiceDep) -> JobPublic:
+    """The clip is analysed again as a new job, queued, with the same style and "1" (as the
+    desktop's "Analyse again"); the old job is then deleted. The answer is the new job.
+    409 ``invalid_state`` for a job that is not failed or canceled, a comparison, or a job
+    whose clip never arrived."""
+    return to_public(service.retry(job_id))
 
 
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -321,6 +321,32 @@ class JobService:
             log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
         return view
 
+    def retry(self, job_id: str) -> JobView:
+        """A failed or canceled analysis, run again: :meth:`reanalyse` (a new job with the
+        same clip, style and "1"; the old job is deleted once the new one is queued).
+
+        InvalidState (409) for a job that is not failed or canceled, for a comparison
+        (compare the two analyses again instead), and for a job whose clip never
+        arrived (canceled or expired before its upload); JobNotFound (404).
+        """
+        old = self.get(job_id)
+        if old.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise InvalidState(
+                f"The job is {old.status}; only a failed or canceled job can be retried."
+            )
+        if old.is_comparison:
+            raise InvalidState(
+                "A comparison is not retried: compare the two analyses again instead."
+            )
+        with storage_errors():
+            arrived = self.storage.stat(old.source_key) is not None
+        if not arrived:
+            raise InvalidState(
+                "The job's clip never arrived (it ended before its upload), "
+                "so there is nothing to analyse again: upload the clip again."
+            )
+        return self.reanalyse(job_id)
+
     def move_one(
         self, job_id: str, *, one_ms: float | None = None, shift_beats: int | None = None
     ) -> JobView:

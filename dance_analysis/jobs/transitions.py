@@ -137,8 +137,8 @@ def end_canceled(record: JobRecord) -> None:
 
 
 def requeue_or_give_up(record: JobRecord, max_attempts: int, why: str) -> None:
-    """A lost attempt: queue it again, or fail it as worker_lost when out of attempts."""
-    record.worker_id = None
+    """A lost attempt: queue it again, or fail it as worker_lost when out of attempts
+    (the lost worker's id stays on the failed job, to say which one it was)."""
     record.lease_expires_at = None
     record.updated_at = utcnow()
     if record.cancel_requested:
@@ -195,7 +195,8 @@ def _end(record: JobRecord, status: JobStatus, reason: str | None, message: str 
     record.message = message
     record.ended_at = now
     record.updated_at = now
-    record.worker_id = None
+    # worker_id stays: who ran the last attempt (the jobs page shows it). ``holds``
+    # checks the status first, so an ended job fences every worker all the same.
     record.lease_expires_at = None
     record.stage = None
     if status == JobStatus.FINISHED:

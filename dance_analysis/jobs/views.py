@@ -42,6 +42,7 @@ class JobView:
     student_job_id: str | None = None  # a comparison: the student's analysis
     reference_job_id: str | None = None  # a comparison, or an analysis to compare: the teacher's
     comparison_job_id: str | None = None  # an analysis: its comparison, once queued
+    worker_id: str | None = None  # the worker running the job, or that ran its last attempt
 
     @property
     def is_comparison(self) -> bool:
@@ -78,6 +79,7 @@ class JobView:
             student_job_id=record.student_job_id,
             reference_job_id=record.reference_job_id,
             comparison_job_id=record.comparison_job_id,
+            worker_id=record.worker_id,
         )
 
 
