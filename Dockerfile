@@ -13,7 +13,25 @@
 # (scripts/docker_smoke.sh passes an image made with debootstrap).
 ARG BASE=debian:bookworm-slim
 
-FROM ${BASE} AS builder
+# Python and an empty venv, shared by the stages below.
+FROM ${BASE} AS python
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# Debian's packages are not pinned (DL3008): a point release replaces them, and a pin
+# would stop the build instead of bringing the security fixes.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m venv /opt/venv
+
+# The server's requirements, from pyproject.toml (without the desktop's Qt). A stage
+# of its own: the builder copies only the list, so the layer that installs it stays
+# cached when pyproject.toml changes elsewhere (test tools, metadata).
+FROM python AS requirements
+COPY pyproject.toml deploy/server_requirements.py /src/
+RUN python3 /src/server_requirements.py /src/pyproject.toml > /src/requirements.txt
+
+FROM python AS builder
 
 ARG DEVICE=cpu
 # torch only answers "which accelerator is here?" (dance_analysis/pose/devices.py); the
@@ -32,16 +50,6 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_FIND_LINKS=${PIP_FIND_LINKS} \
     PATH=/opt/venv/bin:${PATH}
-
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-
-# Debian's packages are not pinned (DL3008): a point release replaces them, and a pin
-# would stop the build instead of bringing the security fixes.
-# hadolint ignore=DL3008
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && python3 -m venv /opt/venv
 
 # torch per device: the CPU wheels for cpu, the CUDA or ROCm wheels for the others.
 RUN case "${DEVICE}" in \
@@ -65,9 +73,8 @@ RUN if [ "$(uname -m)" = "x86_64" ]; then \
     fi
 
 # The dependencies first (a layer that survives code changes), then the project itself.
-COPY pyproject.toml deploy/server_requirements.py /src/
-RUN python /src/server_requirements.py /src/pyproject.toml > /src/requirements.txt \
- && pip install -r /src/requirements.txt
+COPY --from=requirements /src/requirements.txt /src/requirements.txt
+RUN pip install -r /src/requirements.txt
 COPY . /src/
 RUN pip install --no-deps /src \
  && rm -rf /src

@@ -162,6 +162,20 @@ healthy=$(compose ps worker-cpu --format '{{.Health}}' | grep -c '^healthy$' || 
 took "scale to 2 workers (healthy)"
 compose ps worker-cpu
 
+step "two clips at once, two workers"
+pids=()
+for i in 1 2; do
+  COMPOSE="$COMPOSE_LINE" API_URL="http://127.0.0.1:$PORT_BASE" \
+    "$REPO/manage.sh" test-upload cpu "$CLIP" >"$WORK/upload-$i.log" 2>&1 &
+  pids+=($!)
+done
+for i in 1 2; do
+  wait "${pids[$((i - 1))]}" || { cat "$WORK/upload-$i.log"; fail "clip $i did not finish"; }
+done
+took "two clips at once (two workers)"
+# Which worker container ran each job (a queue does not promise to share them out).
+compose logs worker-cpu 2>/dev/null | grep -E "job .*: attempt" || true
+
 step "stop: SIGINT, the workers hand back or finish their jobs"
 compose stop >/dev/null
 took "stop"

@@ -10,8 +10,8 @@ install -d -o postgres -g postgres -m 700 "$PGDATA"
 if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
   printf '%s\n' "$POSTGRES_PASSWORD" >/tmp/pgpass
   chown postgres /tmp/pgpass
-  su postgres -c "$bin/initdb -D '$PGDATA' -U '$POSTGRES_USER' --pwfile=/tmp/pgpass \
-    --auth-host=scram-sha-256 --auth-local=trust" >/dev/null
+  su postgres -c "$bin/initdb -D '$PGDATA' -U '$POSTGRES_USER' --pwfile=/tmp/pgpass -E UTF8 \
+    --locale=C.UTF-8 --auth-host=scram-sha-256 --auth-local=trust" >/dev/null
   rm -f /tmp/pgpass
   su postgres -c "$bin/pg_ctl -D '$PGDATA' -o '-c listen_addresses= -p $PGPORT' -w start" >/dev/null
   su postgres -c "psql -p $PGPORT -U '$POSTGRES_USER' -d postgres \

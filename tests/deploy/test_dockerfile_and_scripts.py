@@ -39,7 +39,10 @@ def test_the_image_family() -> None:
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
     assert "ARG BASE=debian:bookworm-slim" in text
     assert "ARG DEVICE=cpu" in text
-    assert re.findall(r"^FROM \$\{BASE\} AS (\w+)", text, re.MULTILINE) == ["builder", "runtime"]
+    stages = re.findall(r"^FROM (\S+) AS (\w+)", text, re.MULTILINE)
+    assert stages == [("${BASE}", "python"), ("python", "requirements"), ("python", "builder"),
+                      ("${BASE}", "runtime")]  # fmt: skip
+    assert "COPY --from=builder /opt/venv /opt/venv" in text  # the runtime gets the venv only
     for device, wheels in (("cpu", '"cpu"'), ("cuda", '"${TORCH_CUDA}"'),
                            ("rocm", '"${TORCH_ROCM}"')):  # fmt: skip
         assert f"{device}) wheels={wheels}" in text.replace("  ", " ").replace(")  ", ") ")
