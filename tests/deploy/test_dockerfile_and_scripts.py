@@ -41,8 +41,12 @@ def test_the_image_family() -> None:
     assert "ARG DEVICE=cpu" in text
     stages = re.findall(r"^FROM (\S+) AS (\w+)", text, re.MULTILINE)
     assert stages == [("${BASE}", "python"), ("python", "requirements"), ("python", "builder"),
-                      ("${BASE}", "runtime")]  # fmt: skip
-    assert "COPY --from=builder /opt/venv /opt/venv" in text  # the runtime gets the venv only
+                      ("python", "project"), ("${BASE}", "runtime")]  # fmt: skip
+    # the runtime gets the dependencies' venv, then the project's wheel on top
+    runtime = text[text.index("AS runtime") :]
+    assert runtime.index("COPY --from=builder /opt/venv /opt/venv") < runtime.index(
+        "COPY --from=project /wheels"
+    )
     for device, wheels in (("cpu", '"cpu"'), ("cuda", '"${TORCH_CUDA}"'),
                            ("rocm", '"${TORCH_ROCM}"')):  # fmt: skip
         assert f"{device}) wheels={wheels}" in text.replace("  ", " ").replace(")  ", ") ")
