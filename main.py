@@ -7,7 +7,9 @@
     python main.py serve                    the API and a queue consumer, no window
                                             (DANCE_API_RUNS_JOBS=false: the API alone)
     python main.py worker                   a queue consumer only (scale-out)
+    python main.py worker --check --health-file F   is that worker alive? (container check)
     python main.py token create NAME        a device token for a studio script
+    python main.py storage init             create the private S3 bucket (compose's minio-init)
 
 Only the standard library is imported at module level, so ``--help`` answers at once;
 each command imports what it needs when it runs.
@@ -96,14 +98,37 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_server_options(serve, data_dir_help)
+    serve.add_argument(
+        "--no-worker", action="store_true",
+        help=(
+            "serve the API only; separate `worker` processes run the jobs (a studio's "
+            "compose; the same as DANCE_API_RUNS_JOBS=false)"
+        ),
+    )  # fmt: skip
 
     worker = commands.add_parser(
         "worker",
         help="run a queue consumer only (scale out against Redis)",
-        description="Run a queue consumer without the API. SIGINT/SIGTERM stop it gracefully.",
+        description=(
+            "Run a queue consumer without the API. SIGINT/SIGTERM stop it gracefully. "
+            "With --health-file, it writes its state there every few seconds; "
+            "--check reads that file and exits 0 when the worker is alive and reaches its "
+            "database, queue and storage, 1 otherwise (a container health check)."
+        ),
     )
     worker.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
-    worker.add_argument("--grace", type=float, default=STOP_GRACE_S, metavar="S")
+    worker.add_argument(
+        "--grace", type=float, default=STOP_GRACE_S, metavar="S",
+        help=f"seconds a running job may take to finish on stop (default {STOP_GRACE_S:.0f})",
+    )  # fmt: skip
+    worker.add_argument(
+        "--health-file", type=Path, metavar="F",
+        help="write the worker's state here every few seconds (for --check)",
+    )  # fmt: skip
+    worker.add_argument(
+        "--check", action="store_true",
+        help="do not run a worker: check the state another worker wrote to --health-file",
+    )  # fmt: skip
 
     gui = commands.add_parser(
         "gui",
@@ -133,6 +158,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("name", metavar="NAME", help="what the token is for, e.g. 'studio-sync'")
     create.add_argument("--data-dir", type=Path, metavar="D", help=data_dir_help)
+
+    storage = commands.add_parser("storage", help="manage the S3 / MinIO bucket")
+    storage_commands = storage.add_subparsers(
+        dest="storage_command", metavar="ACTION", required=True
+    )
+    storage_commands.add_parser(
+        "init",
+        help="create the bucket (private) unless it exists",
+        description=(
+            "Create DANCE_S3_BUCKET at DANCE_S3_ENDPOINT_URL, private, unless it exists "
+            "(a studio's compose runs it once at start). Exit 0 when the bucket is there, "
+            "1 when S3 cannot be reached, 2 when no bucket is configured."
+        ),
+    )
     return parser
 
 
@@ -386,7 +425,10 @@ def _serve(args: argparse.Namespace) -> int:
     from api.server import ServerStartError
 
     try:
-        backend = Backend(settings, server_required=True, run_jobs=settings.api_runs_jobs)
+        # `--no-worker` (the compose `api` service) or DANCE_API_RUNS_JOBS=false: the
+        # jobs run in `main.py worker` processes; the API only records and enqueues.
+        run_jobs = settings.api_runs_jobs and not args.no_worker
+        backend = Backend(settings, server_required=True, run_jobs=run_jobs)
     except ServerStartError as error:
         print(f"dance-analysis: cannot start the server: {error} [{error.reason}]", file=sys.stderr)
         return EXIT_CANNOT_START
@@ -428,7 +470,13 @@ def _print_how_to_connect(backend: Backend) -> None:
     print(flush=True)  # segno leaves the last row without a line break
 
 
+HEALTH_INTERVAL_S = 10.0  # how often a worker with --health-file writes its state
+HEALTH_STALE_S = 3 * HEALTH_INTERVAL_S + 15.0  # older than this: the worker is stuck or gone
+
+
 def _worker(args: argparse.Namespace) -> int:
+    if args.check:
+        return _worker_check(args.health_file)
     stop = _StopRequest()
     stop.install()
     _server_logging()
@@ -439,10 +487,76 @@ def _worker(args: argparse.Namespace) -> int:
     service = JobService(settings)
     consumer = service.start_consumer(workers=settings.consumer_workers)
     print(f"dance-analysis worker ready (pid {os.getpid()})", flush=True)
-    stop.wait()
+    if args.health_file is None:
+        stop.wait()
+    else:
+        import time
+
+        due = 0.0
+        while not stop.event.is_set():
+            if time.monotonic() >= due:
+                _write_health(args.health_file, service, consumer)
+                due = time.monotonic() + HEALTH_INTERVAL_S
+            stop.event.wait(0.5)  # short, as in _StopRequest.wait: signals stay responsive
     print(f"dance-analysis worker: {stop.signal_name} received, stopping", file=sys.stderr)
     consumer.stop(args.grace)
     service.close()
+    if args.health_file is not None:
+        with contextlib.suppress(OSError):
+            args.health_file.unlink()
+    return EXIT_OK
+
+
+def _write_health(path: Path, service: Any, consumer: Any) -> None:
+    """The worker's state for ``worker --check``, replaced atomically."""
+    import json
+    import time
+
+    try:
+        checks = {name: bool(ok) for name, ok in service.health().items()}
+    except Exception:
+        logging.getLogger(__name__).exception("worker health check failed")
+        checks = {"service": False}
+    state = {"time": time.time(), "pid": os.getpid(), "consuming": consumer.running, **checks}
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        print(f"dance-analysis worker: cannot write {path}: {error}", file=sys.stderr)
+
+
+def _worker_check(path: Path | None) -> int:
+    """0 when the worker writing ``path`` is alive and reaches its dependencies, else 1.
+
+    Standard library only: a container runs it every half minute.
+    """
+    import json
+    import time
+
+    if path is None:
+        print("dance-analysis: worker --check needs --health-file F", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        age = time.time() - float(state["time"])
+    except FileNotFoundError:
+        print(f"unhealthy: no worker has written {path} yet [no_heartbeat]")
+        return 1
+    except (OSError, ValueError, KeyError, TypeError):
+        print(f"unhealthy: {path} is not a worker's health file [bad_health_file]")
+        return 1
+    if age > HEALTH_STALE_S:
+        print(f"unhealthy: the worker last wrote its state {age:.0f} s ago [stale_heartbeat]")
+        return 1
+    if not state.get("consuming"):
+        print("unhealthy: the worker no longer takes jobs [not_consuming]")
+        return 1
+    down = sorted(name for name, ok in state.items() if ok is False)
+    if down:
+        print(f"unhealthy: the worker cannot reach its {', '.join(down)} [dependency_down]")
+        return 1
+    print(f"healthy: worker pid {state.get('pid')}, state {age:.0f} s old")
     return EXIT_OK
 
 
@@ -455,7 +569,8 @@ class Backend:
     ``problems``, and everything but the phones keeps working.
 
     ``run_jobs``: False leaves the jobs to `main.py worker` processes (an API that
-    scales out, ``DANCE_API_RUNS_JOBS=false``); the API still records and enqueues.
+    scales out: `serve --no-worker` or ``DANCE_API_RUNS_JOBS=false``); the API still
+    records and enqueues.
     """
 
     def __init__(self, settings: Any, *, server_required: bool, run_jobs: bool = True) -> None:
@@ -559,6 +674,41 @@ def _token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _storage_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.s3_bucket:
+        print(
+            "dance-analysis: no bucket is configured: set DANCE_S3_BUCKET (and "
+            "DANCE_S3_ENDPOINT_URL for MinIO) [no_bucket]",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from dance_analysis.storage.s3 import S3Storage
+
+    storage = S3Storage(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        region=settings.s3_region,
+        connect_timeout_s=settings.s3_connect_timeout_s,
+        read_timeout_s=settings.s3_read_timeout_s,
+        max_attempts=settings.s3_max_attempts,
+    )
+    where = settings.s3_endpoint_url or "AWS S3"
+    try:
+        storage.ensure_bucket()
+    except Exception as error:
+        print(
+            f"dance-analysis: cannot create the bucket {settings.s3_bucket} at {where}: "
+            f"{error} [storage_unavailable]",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"bucket {settings.s3_bucket} is ready at {where} (private)")
+    return EXIT_OK
+
+
 def _with_default_command(argv: list[str]) -> list[str]:
     """Options with no command before them are the desktop app's: insert ``gui``.
 
@@ -592,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args)
     if args.command == "token":
         return _token(args)
+    if args.command == "storage":
+        return _storage_init(args)
     if args.command is None:  # no command: the desktop app with its defaults
         args = parser.parse_args([*(["--verbose"] if args.verbose else []), "gui"])
     return _gui(args)
