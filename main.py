@@ -449,7 +449,7 @@ def _print_how_to_connect(backend: Backend) -> None:
         print(f"  on your network: {backend.api_url}", flush=True)
     print(f"  API docs:        {backend.local_url}/docs", flush=True)
     if backend.consumer is None:
-        print("  jobs:            run by `main.py worker` processes (DANCE_API_RUNS_JOBS=false)",
+        print("  jobs:            run by `main.py worker` processes (--no-worker)",
               flush=True)  # fmt: skip
     for problem in backend.problems:
         print(f"WARNING: {problem}", file=sys.stderr, flush=True)

@@ -99,7 +99,7 @@ def test_serve_no_worker_runs_no_consumer(tmp_path: Path) -> None:
     import main
 
     settings = Settings(data_dir=tmp_path, api_host="127.0.0.1", api_port=0, secret_key="k" * 32)
-    backend = main.Backend(settings, server_required=True, consume=False)
+    backend = main.Backend(settings, server_required=True, run_jobs=False)
     try:
         assert backend.consumer is None
         assert backend.port
