@@ -56,7 +56,7 @@ VICTIM = "victim.mp4"  # the clip whose worker is killed mid-analysis
 VICTIM_FRAMES = 65
 # Short leases, so recovery takes seconds; long enough that a busy 2-core machine does
 # not let a healthy worker's lease lapse by accident (heartbeats every second).
-LEASES = {"DANCE_LEASE_S": "6", "DANCE_HEARTBEAT_S": "1", "DANCE_SWEEP_INTERVAL_S": "1"}
+LEASES = {"DANCE_LEASE_S": "10", "DANCE_HEARTBEAT_S": "1", "DANCE_SWEEP_INTERVAL_S": "1"}
 S3_KEYS = {"access": "scale-out-access", "secret": "scale-out-secret-123"}
 
 

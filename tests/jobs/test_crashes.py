@@ -81,7 +81,12 @@ def test_crash_between_recording_and_enqueueing(tmp_path: Path, tiny_clip: Path)
 def test_two_workers_on_postgres_and_redis_run_each_job_once(
     tmp_path: Path, tiny_clip: Path, postgres_url: str, redis_url: str
 ) -> None:
-    settings = make_settings(tmp_path, database_url=postgres_url, redis_url=redis_url)
+    # Nothing is killed here, so a lease as long as a real one: with the crash tests' 3 s
+    # lease a heartbeat held up on a loaded machine (load 11 on 2 cores, seen once) let
+    # the other worker's sweep take the job over: a second attempt, by design.
+    settings = make_settings(
+        tmp_path, database_url=postgres_url, redis_url=redis_url, lease_s=60.0
+    )
     service = JobService(settings)
     workers = [start_worker(settings), start_worker(settings)]
     try:
