@@ -145,6 +145,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="import these clips at start",
     )  # fmt: skip
     gui.add_argument(
+        "--quit-after-s", type=float, metavar="S",
+        help="(testing) quit by itself after S seconds, as if the user had closed it",
+    )  # fmt: skip
+    gui.add_argument(
         "--screenshots", type=Path, metavar="DIR",
         help="(docs, testing) once a result is shown, save each main view into DIR and quit",
     )  # fmt: skip
@@ -660,6 +664,7 @@ def _gui(args: argparse.Namespace) -> int:
             startup_problems=backend.problems,
             open_clips=list(args.open),
             screenshots=args.screenshots,
+            quit_after_s=args.quit_after_s,
         )
     finally:
         print("dance-analysis: stopping (a running analysis may take a moment)", file=sys.stderr)
@@ -750,4 +755,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # First of all: in the desktop bundle a spawned child (the frame decoder, an analysis)
+    # starts this same executable, and this call turns it into that child.
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -42,11 +42,13 @@ def run_app(
     startup_problems: list[str],
     open_clips: list[Path] | None = None,
     screenshots: Path | None = None,
+    quit_after_s: float | None = None,
 ) -> int:
     """Show the window until the user quits.
 
     ``screenshots``: once a result is shown, save each main view into that folder and
-    quit (for the documentation and the real-window test).
+    quit (for the documentation and the real-window test). ``quit_after_s``: quit by
+    itself after that many seconds of running its loop (the bundle's smoke test).
     """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
@@ -69,6 +71,8 @@ def run_app(
         window.result_shown.connect(
             lambda _job: QTimer.singleShot(800, lambda: _capture_views_and_quit(window, folder))
         )
+    if quit_after_s is not None:
+        QTimer.singleShot(max(0, round(quit_after_s * 1000)), app.quit)
     window.show()
     if open_clips:
         window.import_files(open_clips)

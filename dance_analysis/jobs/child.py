@@ -25,6 +25,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from dance_analysis.pose.devices import ENV_CACHE
 from dance_analysis.stages import Stage
 
 _FRAMES_EVERY_S = 0.2  # progress messages, at most this often
@@ -106,6 +107,8 @@ def run_analysis(
                     "frames_with_person": outcome.frames_with_person,
                     "warnings": outcome.warnings,
                     "music": music_summary(outcome.music),
+                    # what detection found, so the worker's next children skip torch
+                    "device": os.environ.get(ENV_CACHE),
                 },
             )
         )

@@ -59,6 +59,7 @@ from dance_analysis.jobs.transitions import (
 from dance_analysis.jobs.views import JobView
 from dance_analysis.jobs.workdirs import work_dir
 from dance_analysis.pipeline import PipelineOptions
+from dance_analysis.pose.devices import remember_device
 from dance_analysis.stages import Stage
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes, result_key
@@ -458,6 +459,7 @@ class JobWorker:
             elif kind == "frames":
                 relay.frames(message[1], message[2])
             elif kind == "done":
+                remember_device(message[1].get("device"))
                 return Ending(Outcome.FINISHED), message[1]
             elif kind == "error":
                 if message[1] == Reason.CANCELED.value:

@@ -47,6 +47,29 @@ def test_desktop_stack_sqlite_and_sqlite_huey(tmp_path: Path, tiny_clip: Path) -
         service.close()
 
 
+def test_the_worker_keeps_the_device_its_first_child_detected(
+    tmp_path: Path, tiny_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The analysis child reports what device detection found; the worker keeps it in its
+    environment, so the children it spawns next do not import torch again."""
+    from dance_analysis.pose.devices import ENV_CACHE
+
+    monkeypatch.setenv(ENV_CACHE, "")  # unknown (and restored afterwards)
+    service = JobService(make_settings(tmp_path))
+    consumer = service.start_consumer()
+    try:
+        view = service.submit("tiny.mp4", [tiny_clip.read_bytes()])
+        done = wait_status(service, view.id, {"finished", "failed"})
+        assert done.status == "finished", done
+        handle = service.open_artifact(view.id, "result")
+        assert handle.local_path is not None
+        detected = json.loads(handle.local_path.read_text())["model"]["accelerator"]
+        assert json.loads(os.environ[ENV_CACHE]) == detected
+    finally:
+        consumer.stop(grace_s=5)
+        service.close()
+
+
 def test_studio_stack_postgres_redis_s3(
     tmp_path: Path, tiny_clip: Path, postgres_url: str, redis_url: str, s3_endpoint: str
 ) -> None:
