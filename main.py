@@ -688,18 +688,9 @@ def _storage_init(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from dance_analysis.storage.s3 import S3Storage
+    from dance_analysis.storage import s3_storage
 
-    storage = S3Storage(
-        settings.s3_bucket,
-        endpoint_url=settings.s3_endpoint_url,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
-        region=settings.s3_region,
-        connect_timeout_s=settings.s3_connect_timeout_s,
-        read_timeout_s=settings.s3_read_timeout_s,
-        max_attempts=settings.s3_max_attempts,
-    )
+    storage = s3_storage(settings)
     where = settings.s3_endpoint_url or "AWS S3"
     try:
         storage.ensure_bucket()

@@ -9,11 +9,15 @@ when ``s3_mode`` is ``sync``. Nothing here connects to anything until first used
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dance_analysis.config import Settings
 from dance_analysis.storage.base import ObjectInfo, Storage, content_type_for
 from dance_analysis.storage.keys import result_key, safe_filename, upload_key, validate_key
 from dance_analysis.storage.local import LocalStorage
+
+if TYPE_CHECKING:
+    from dance_analysis.storage.s3 import S3Storage
 
 __all__ = [
     "LocalStorage",
@@ -23,13 +27,15 @@ __all__ = [
     "create_storage",
     "create_sync_target",
     "result_key",
+    "s3_storage",
     "safe_filename",
     "upload_key",
     "validate_key",
 ]
 
 
-def _s3(settings: Settings) -> Storage:
+def s3_storage(settings: Settings) -> S3Storage:
+    """The bucket the settings name (``s3_bucket`` must be set); connects on first use."""
     from dance_analysis.storage.s3 import S3Storage
 
     assert settings.s3_bucket
@@ -55,12 +61,12 @@ def spool_dir(settings: Settings) -> Path:
 
 def create_storage(settings: Settings) -> Storage:
     if settings.s3_bucket and settings.s3_mode == "primary":
-        return _s3(settings)
+        return s3_storage(settings)
     return LocalStorage(Path(settings.data_dir) / "storage")
 
 
 def create_sync_target(settings: Settings) -> Storage | None:
     """The S3 store a desktop copies results to, or None when there is none."""
     if settings.s3_bucket and settings.s3_mode == "sync":
-        return _s3(settings)
+        return s3_storage(settings)
     return None

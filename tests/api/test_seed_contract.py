@@ -345,17 +345,13 @@ async def test_the_seeds_cors_setting_and_the_public_hosts(
 def test_the_seeds_links_with_s3(tmp_path: Path, tiny_clip: Path) -> None:
     """With a bucket, /videos/… and the downloads are presigned links to it."""
     from tests.api.conftest import serving
-    from tests.api.test_serve import moto_s3
+    from tests.api.test_serve import moto_bucket_env, moto_s3
 
     with (
         moto_s3() as endpoint,
         serving(
             tmp_path / "data",
-            DANCE_S3_ENDPOINT_URL=endpoint,
-            DANCE_S3_BUCKET="dance-test",
-            DANCE_S3_ACCESS_KEY="test-access-key",
-            DANCE_S3_SECRET_KEY="test-secret-key-123",
-            DANCE_S3_REGION="us-east-1",
+            **moto_bucket_env(endpoint),
         ) as server,
     ):
         client = SeedClient(server.url, server.token)

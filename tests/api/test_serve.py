@@ -123,16 +123,23 @@ def moto_s3() -> Iterator[str]:
         moto.stop()
 
 
+def moto_bucket_env(endpoint: str) -> dict[str, str]:
+    """The settings that point a served app at a bucket on moto's server."""
+    return {
+        "DANCE_S3_ENDPOINT_URL": endpoint,
+        "DANCE_S3_BUCKET": "dance-test",
+        "DANCE_S3_ACCESS_KEY": "test-access-key",
+        "DANCE_S3_SECRET_KEY": "test-secret-key-123",
+        "DANCE_S3_REGION": "us-east-1",
+    }
+
+
 async def test_the_documented_flow_with_s3(tmp_path: Path, tiny_clip: Path) -> None:
     with (
         moto_s3() as endpoint,
         serving(
             tmp_path / "data",
-            DANCE_S3_ENDPOINT_URL=endpoint,
-            DANCE_S3_BUCKET="dance-test",
-            DANCE_S3_ACCESS_KEY="test-access-key",
-            DANCE_S3_SECRET_KEY="test-secret-key-123",
-            DANCE_S3_REGION="us-east-1",
+            **moto_bucket_env(endpoint),
         ) as server,
     ):
         async with server.client() as client, httpx.AsyncClient(timeout=60) as bare:

@@ -46,7 +46,7 @@ from tests.api.conftest import (
     wait_until_ended,
 )
 from tests.jobs.helpers import ARTIFACT_FILES, alive, children_of
-from tests.jobs.services import PG_ADMIN_URL, REDIS_URL, wait_for
+from tests.jobs.services import REDIS_URL, scratch_database, wait_for
 from tests.media import SQUATS, make_clip
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
@@ -66,25 +66,6 @@ def anyio_backend() -> str:
 
 
 # --- the services: each test gets its own database, queue and bucket -------------------
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards; its URL as a deployment writes it."""
-    import psycopg
-
-    name = f"dance_scale_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is needed at {PG_ADMIN_URL} (set DANCE_TEST_PG): {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -185,7 +166,11 @@ class Stack:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    with scratch_database() as database_url, scratch_queue() as queue, scratch_bucket() as s3:
+    with (
+        scratch_database("dance_scale") as database_url,
+        scratch_queue() as queue,
+        scratch_bucket() as s3,
+    ):
         endpoint, bucket, client = s3
         shared = {
             "DATABASE_URL": database_url,

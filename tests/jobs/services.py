@@ -8,6 +8,7 @@ a free loopback port. Conftests re-export these fixtures by importing them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -52,22 +53,30 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return settings.make_settings(data_dir, **{**FAST_LEASES, **overrides})
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session."""
+@contextlib.contextmanager
+def scratch_database(prefix: str = "dance_test") -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; its URL as a deployment writes it."""
     import psycopg
 
-    name = f"dance_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:
         pytest.fail(f"PostgreSQL is needed at {PG_ADMIN_URL} (set DANCE_TEST_PG): {error}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session."""
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
