@@ -231,9 +231,15 @@ class _Audio:
             self._player.pause()
 
     def close(self) -> None:
+        """Let go of the player: Qt stops and frees it from the event loop.
+
+        Not ``stop()`` or ``setSource()`` from here: with the FFmpeg backend they wait
+        for the playback thread, which may be tearing down an object connected to our
+        QAudioOutput and so needs the GIL this Python code holds (PySide looks for a
+        Python ``disconnectNotify``). A suite run hung there for good. From the event
+        loop no Python code holds the GIL, and the thread finishes.
+        """
         if self._player is not None:
-            self._player.stop()
-            self._player.setSource(QUrl())
             self._player.deleteLater()
             self._output.deleteLater()
         self._player = self._output = None
