@@ -188,12 +188,18 @@ def _pose_records(
             keypoints = (
                 []
                 if points[0][0] is None
-                else [
-                    {"name": name, "x": p[0], "y": p[1], "confidence": p[3]}
-                    for name, p in zip(names, points, strict=True)
-                ]
+                else [_keypoint(name, p) for name, p in zip(names, points, strict=True)]
             )
             yield {"timestamp": round(float(t_ms[index]) / 1000, 6), "keypoints": keypoints}
+
+
+def _keypoint(name: str, point: Sequence[float | None]) -> dict[str, Any]:
+    """One joint; a joint not found in a frame that has a dancer is at 0, 0 with no
+    confidence (clients parse numbers, never null, and draw only confident joints)."""
+    x, y, confidence = point[0], point[1], point[3]
+    if x is None or y is None:
+        return {"name": name, "x": 0.0, "y": 0.0, "confidence": 0.0}
+    return {"name": name, "x": x, "y": y, "confidence": 0.0 if confidence is None else confidence}
 
 
 def _write_records(out: TextIO, records: Iterable[Any]) -> None:

@@ -85,3 +85,25 @@ def test_analysis_json_made_again_from_result_json_is_the_same_file(tmp_path: Pa
     assert names == list(COCO_17.joints)
     xs = [k["x"] for pose in doc["pose_data"] for k in pose["keypoints"]]
     assert max(xs) > 1.0 and max(xs) <= WIDTH  # pixels
+
+
+def test_a_joint_missing_beside_a_found_dancer_is_a_number_not_null(tmp_path: Path) -> None:
+    """The Flutter client casts every x, y and confidence to a number: a joint the model
+    did not place (NaN) in a frame with a dancer is 0, 0 with confidence 0 (not drawn)."""
+    t_ms, landmarks, _ = _arrays()
+    left_wrist = COCO_17.joints.index("left_wrist")
+    landmarks[4, :, :] = np.where(
+        np.isin(np.arange(33), [15])[:, None], np.nan, landmarks[4]
+    )  # BlazePose's left wrist (15) is COCO's left wrist
+    write_client_analysis(
+        tmp_path / "analysis.json", t_ms, landmarks, width=WIDTH, height=HEIGHT, fps=25.0,
+        feedback=[],
+    )  # fmt: skip
+    frame = json.loads((tmp_path / "analysis.json").read_text())["pose_data"][4]
+    assert len(frame["keypoints"]) == 17
+    for point in frame["keypoints"]:
+        assert all(isinstance(point[k], (int, float)) for k in ("x", "y", "confidence"))
+    wrist = frame["keypoints"][left_wrist]
+    assert (wrist["name"], wrist["x"], wrist["y"], wrist["confidence"]) == (
+        "left_wrist", 0.0, 0.0, 0.0,
+    )  # fmt: skip
