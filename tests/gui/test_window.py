@@ -238,7 +238,8 @@ def test_phones_panel_pairs_lists_and_revokes(qtbot: Any, open_desktop: Any) -> 
     qtbot.waitUntil(lambda: phones.code is not None, timeout=10_000)
     assert not phones.qr_label.pixmap().isNull()
     assert phones.code in phones.qr_label.toolTip()
-    assert "not configured" in phones.s3_label.text()
+    # Read on a pool thread ("S3 sync: checking…" until then).
+    qtbot.waitUntil(lambda: "not configured" in phones.s3_label.text(), timeout=10_000)
 
     # A phone pairs with the code shown (over HTTP, on the side), and shows up.
     base = f"http://127.0.0.1:{desktop.backend.port}"

@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,19 +22,6 @@ from dance_analysis.pose.devices import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No answer cached in this process or its environment (both restored afterwards)."""
-    saved = os.environ.pop(ENV_CACHE, None)
-    detect_device.cache_clear()
-    monkeypatch.setattr(devices, "_thread", None)
-    yield
-    os.environ.pop(ENV_CACHE, None)
-    if saved is not None:
-        os.environ[ENV_CACHE] = saved
-    detect_device.cache_clear()
 
 
 def _child_report(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
