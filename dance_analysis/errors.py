@@ -51,6 +51,10 @@ class Reason(TextEnum):
     NO_MUSIC = "no_music"  # a clip without counted beats: no "1" to move
     # Comparison (issue 9)
     CANNOT_COMPARE = "cannot_compare"  # no dancer in the student's or the teacher's clip
+    # Our own pose graph (issue 11)
+    NO_SUCH_DANCER = "no_such_dancer"  # --dancer / dancer_id names no person in the clip
+    UNKNOWN_BACKEND = "unknown_backend"  # --backend names no pose backend we have
+    MODEL_UNAVAILABLE = "model_unavailable"  # the wheel's .tflite files are missing
 
 
 class DanceAnalysisError(Exception):

@@ -26,6 +26,22 @@ class PoseObservation:
 
 
 @dataclass(frozen=True)
+class PersonPose:
+    """One person found in one frame, with the id of their track through the clip.
+
+    ``id`` counts from 1 in order of first appearance and stays the same person's for
+    the whole clip (a person hidden briefly keeps it). ``box``: normalised
+    ``(x0, y0, x1, y1)`` around the person's landmarks in the displayed frame.
+    ``score``: how sure the model is that this person is there (0–1).
+    """
+
+    id: int
+    pose: PoseObservation
+    box: tuple[float, float, float, float]
+    score: float
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What produced the poses; recorded in every result."""
 
