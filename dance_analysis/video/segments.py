@@ -51,10 +51,10 @@ class Segment:
 def plan_segments(info: VideoInfo, count: int, *, min_frames: int = 1) -> list[Segment]:
     """Cut the clip into at most ``count`` segments of about equal length, at keyframes.
 
-    None come back when the timestamps cannot be trusted (missing or repeated): then
-    only :func:`read_frames` reads the clip exactly. Fewer come back when the clip has fewer keyframes (an all-intra clip cuts anywhere;
+    Fewer come back when the clip has fewer keyframes (an all-intra clip cuts anywhere;
     one long GOP cannot be cut at all) or when a segment would have fewer than
-    ``min_frames`` pictures.
+    ``min_frames`` pictures. None come back when the timestamps cannot be trusted
+    (missing or repeated): then only :func:`read_frames` reads the clip exactly.
     """
     timestamps, keyframes = _packet_timestamps(info)
     if not timestamps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,8 @@ def gop_clip(media_dir: Path) -> Path:
     """6 s at 10 fps with B-frames and a keyframe every 8 pictures (closed GOPs), stored
     turned and flagged to be shown turned 90°."""
     stored = media_dir / "gop8.stored.mp4"
-    ffmpeg("-ss", "0", "-t", "6", "-i", SQUATS, "-an", "-vf", "scale=90:160,fps=10,transpose=cclock",
-           "-c:v", "libx264", "-preset", "veryfast", "-g", "8", "-keyint_min", "8",
+    ffmpeg("-ss", "0", "-t", "6", "-i", SQUATS, "-an",
+           "-vf", "scale=90:160,fps=10,transpose=cclock", "-c:v", "libx264", "-preset", "veryfast", "-g", "8", "-keyint_min", "8",
            "-sc_threshold", "0", "-bf", "2", stored)  # fmt: skip
     rotated = media_dir / "gop8.mp4"
     ffmpeg("-display_rotation", "-90", "-i", stored, "-c", "copy", rotated)
@@ -50,12 +51,12 @@ def test_segments_together_are_the_sequential_read(
 
     assert 1 <= len(segments) <= count
     assert segments[0].start == 0 and segments[-1].stop == len(sequential)
-    assert all(a.stop == b.start for a, b in zip(segments, segments[1:]))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(segments))
     pieces = [frame for segment in segments for frame in read_segment(info, segment)]
     assert [f.index for f in pieces] == [f.index for f in sequential]
     assert [f.pts for f in pieces] == [f.pts for f in sequential]
     assert [f.t_ms for f in pieces] == [f.t_ms for f in sequential]
-    for ours, theirs in zip(pieces, sequential):
+    for ours, theirs in zip(pieces, sequential, strict=True):
         assert ours.image.shape == theirs.image.shape
         assert np.array_equal(ours.image, theirs.image)
 
