@@ -20,7 +20,8 @@ def gop_clip(media_dir: Path) -> Path:
     turned and flagged to be shown turned 90°."""
     stored = media_dir / "gop8.stored.mp4"
     ffmpeg("-ss", "0", "-t", "6", "-i", SQUATS, "-an",
-           "-vf", "scale=90:160,fps=10,transpose=cclock", "-c:v", "libx264", "-preset", "veryfast", "-g", "8", "-keyint_min", "8",
+           "-vf", "scale=90:160,fps=10,transpose=cclock",
+           "-c:v", "libx264", "-preset", "veryfast", "-g", "8", "-keyint_min", "8",
            "-sc_threshold", "0", "-bf", "2", stored)  # fmt: skip
     rotated = media_dir / "gop8.mp4"
     ffmpeg("-display_rotation", "-90", "-i", stored, "-c", "copy", rotated)
