@@ -123,6 +123,7 @@ class TensorInfo:
     shape: tuple[int, ...]  # as TFLite has it: NHWC for images, batch 1
     dtype: str  # the numpy name of what the tensor holds at run time ("float32", "int32")
     data: npt.NDArray[Any] | None = field(default=None, repr=False)  # constants only
+    sparse: bool = False  # stored sparse in the file (``data`` is the dense tensor)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ class _Parser:
                     raise _unusable(self.path, f"{kind} of a computed tensor is not supported")
                 target = tensors[outputs[0]]
                 tensors[outputs[0]] = TensorInfo(
-                    target.index, target.name, target.shape, "float32", source.data
+                    target.index, target.name, target.shape, "float32", source.data, source.sparse
                 )
                 folded[kind] += 1
             elif kind in COMPUTE_OPS:
@@ -265,7 +266,8 @@ class _Parser:
         if kind in (_INT8, _UINT8) and quantization is not None and quantization.ScaleLength():
             return TensorInfo(index, name, shape, "float32", _dequantize(values, quantization))
         if kind in (_FLOAT16, _FLOAT32):
-            return TensorInfo(index, name, shape, "float32", values.astype(np.float32))
+            dense = values.astype(np.float32)
+            return TensorInfo(index, name, shape, "float32", dense, sparsity is not None)
         return TensorInfo(index, name, shape, values.dtype.name, values.copy())
 
     def _buffer_bytes(self, number: int) -> bytes | None:
