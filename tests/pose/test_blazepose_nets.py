@@ -238,7 +238,11 @@ def _one_operator_model(builtin_code: int) -> bytes:
     code = tflite.OperatorCodeEnd(builder)
     tflite.BufferStart(builder)
     empty_buffer = tflite.BufferEnd(builder)
-    codes, graphs, buffers = table_vector([code]), table_vector([graph]), table_vector([empty_buffer])
+    codes, graphs, buffers = (
+        table_vector([code]),
+        table_vector([graph]),
+        table_vector([empty_buffer]),
+    )
     tflite.ModelStart(builder)
     tflite.ModelAddVersion(builder, 3)
     tflite.ModelAddOperatorCodes(builder, codes)

@@ -367,9 +367,7 @@ class _SparseLayout:
             if meta.Format() == 0:  # DENSE
                 levels.append(_DimensionLevel(int(meta.DenseSize()), None, None))
                 continue
-            segments = _index_vector(
-                meta.ArraySegmentsType(), meta.ArraySegments(), tflite
-            )
+            segments = _index_vector(meta.ArraySegmentsType(), meta.ArraySegments(), tflite)
             indices = _index_vector(meta.ArrayIndicesType(), meta.ArrayIndices(), tflite)
             levels.append(_DimensionLevel(0, segments, indices))
         block_map = sparsity.BlockMapAsNumpy() if sparsity.BlockMapLength() else []
@@ -401,8 +399,7 @@ def _densify(
     """
     rank = len(shape)
     block_sizes = {
-        original: layout.levels[rank + k].dense_size
-        for k, original in enumerate(layout.block_map)
+        original: layout.levels[rank + k].dense_size for k, original in enumerate(layout.block_map)
     }
     positions = np.zeros(1, dtype=np.int64)
     coordinates: list[npt.NDArray[np.int64]] = []
@@ -417,9 +414,8 @@ def _densify(
             starts = level.segments[positions]
             counts = level.segments[positions + 1] - starts
             coordinates = [np.repeat(c, counts) for c in coordinates]
-            entries = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(
-                int(counts.sum()), dtype=np.int64
-            )
+            run_start = np.repeat(starts - np.cumsum(counts) + counts, counts)
+            entries = (run_start + np.arange(run_start.size)).astype(np.int64)
             coordinates.append(level.indices[entries])
             positions = entries
     by_dimension = dict(zip(layout.traversal_order, coordinates, strict=True))

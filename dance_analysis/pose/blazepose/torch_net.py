@@ -86,7 +86,8 @@ class TorchNetworks:
 
         module = module.to(self.torch_device, self.dtype).eval()
         if self._channels_last:
-            module = module.to(memory_format=torch.channels_last)
+            # Module.to takes memory_format (documented) though its stubs do not say so.
+            module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         return module
 
     def detect(self, images: FloatArray) -> Detections:
@@ -233,7 +234,9 @@ class _Builder:
             options.padding, in_shape, (kh, kw), options.stride, options.dilation
         )
         extra = self.pending_pad.pop(source, (0, 0, 0, 0))
-        top, bottom, left, right = (a + b for a, b in zip((top, bottom, left, right), extra))
+        top, bottom, left, right = (
+            a + b for a, b in zip((top, bottom, left, right), extra, strict=True)
+        )
         node = self._value(source)
         if top != bottom or left != right:
             node = self._pad_node(node, (left, right, top, bottom))
