@@ -29,6 +29,7 @@ from dance_analysis.pose.blazepose.networks import (
     LANDMARK_SIZE,
     FloatArray,
     LandmarkOutputs,
+    PoseNetworks,
     model_files,
 )
 from dance_analysis.pose.blazepose.tflite_model import read_model
@@ -89,6 +90,8 @@ def letterboxed(frames: list[np.ndarray]) -> FloatArray:
 def test_landmark_network_matches_litert(
     torch_nets: TorchNetworks, litert_nets: LitertNetworks, crops: FloatArray
 ) -> None:
+    runtimes: tuple[PoseNetworks, PoseNetworks] = (torch_nets, litert_nets)  # mypy checks
+    assert [(r.backend, r.device) for r in runtimes] == [("torch", "cpu"), ("litert", "cpu")]
     ours = torch_nets.landmarks(crops)
     reference = litert_nets.landmarks(crops)
     n = len(crops)
@@ -250,3 +253,8 @@ def _one_operator_model(builtin_code: int) -> bytes:
     tflite.ModelAddBuffers(builder, buffers)
     builder.Finish(tflite.ModelEnd(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def test_float16_is_refused_on_the_cpu() -> None:
+    with pytest.raises(ValueError, match="float16"):
+        TorchNetworks("cpu", half=True)

@@ -101,22 +101,25 @@ class TorchNetworks:
         return LandmarkOutputs(*(_to_numpy(t) for t in outputs))
 
     def detect_tensor(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(N, 224, 224, 3) on the device → boxes (N, 2254, 12), scores (N, 2254, 1)."""
+        """(N, 224, 224, 3) on the device → boxes (N, 2254, 12), scores (N, 2254, 1).
+
+        Outputs are float32 whatever the network runs in: decoding wants the precision.
+        """
         import torch
 
         with torch.inference_mode():
             boxes, scores = self.detector(images.to(self.dtype))
-        return boxes, scores
+        return boxes.float(), scores.float()
 
     def landmarks_tensor(
         self, crops: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(N, 256, 256, 3) on the device → landmarks, flag, heatmap (NHWC), world."""
+        """(N, 256, 256, 3) on the device → landmarks, flag, heatmap (NHWC), world; float32."""
         import torch
 
         with torch.inference_mode():
             landmarks, flag, heatmap, world = self.landmark(crops.to(self.dtype))
-        return landmarks, flag, heatmap, world
+        return landmarks.float(), flag.float(), heatmap.float(), world.float()
 
     def _from_numpy(self, images: FloatArray) -> torch.Tensor:
         import torch
@@ -131,7 +134,7 @@ def _check(images: FloatArray, size: int) -> None:
 
 
 def _to_numpy(tensor: torch.Tensor) -> FloatArray:
-    array: FloatArray = tensor.float().cpu().numpy()
+    array: FloatArray = tensor.cpu().numpy()
     return np.ascontiguousarray(array)
 
 
