@@ -14,6 +14,10 @@ Measures, in one run on the same machine:
 (c) **batch 1 on the CPU**, torch against LiteRT 1 thread, for the landmark network
     and the detector: which one a machine without a GPU should run.
 
+With ``--check``, first prints how far torch on ``--device`` (fp32, and fp16 where the
+device has it) is from LiteRT on real frames of the shared clip: the device check that
+the CPU-only test suite cannot do.
+
 Prints frames/s and the ratio to LiteRT 1 thread. The end-to-end figure (clip in,
 people out) is :func:`end_to_end`, to be filled once the graph exists.
 """
@@ -128,6 +132,67 @@ def cpu_batch1(seconds: float, rng: np.random.Generator, threads: int) -> None:
         )
 
 
+def real_inputs(clip: Path, count: int = 8) -> tuple[FloatArray, FloatArray]:
+    """Centred squares of ``count`` frames at 256 px in [0, 1], whole frames letterboxed
+    to 224 px in [-1, 1]."""
+    import cv2
+
+    from dance_analysis.video import probe, read_frames
+
+    crops: list[np.ndarray] = []
+    boxed: list[np.ndarray] = []
+    for frame in read_frames(probe(clip)):
+        if frame.index % 8 or len(crops) == count:
+            continue
+        image = frame.image
+        height, width, _ = image.shape
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        square = image[top : top + side, left : left + side]
+        crops.append(
+            cv2.resize(square, (LANDMARK_SIZE, LANDMARK_SIZE), interpolation=cv2.INTER_AREA)
+        )
+        side = max(height, width)
+        canvas = np.zeros((side, side, 3), np.uint8)
+        top, left = (side - height) // 2, (side - width) // 2
+        canvas[top : top + height, left : left + width] = image
+        boxed.append(
+            cv2.resize(canvas, (DETECTOR_SIZE, DETECTOR_SIZE), interpolation=cv2.INTER_AREA)
+        )
+    return (
+        np.stack(crops).astype(np.float32) / 255.0,
+        np.stack(boxed).astype(np.float32) / 127.5 - 1.0,
+    )
+
+
+def check(device: str, clip: Path) -> None:
+    """Largest differences from LiteRT, per output, for each precision on ``device``."""
+    from dance_analysis.pose.blazepose.torch_net import TorchNetworks
+
+    crops, boxed = real_inputs(clip)
+    litert = LitertNetworks()
+    reference = litert.landmarks(crops)
+    reference_boxes = litert.detect(boxed)
+    n = len(crops)
+    print(f"torch on {device} against LiteRT, {n} frames, largest absolute difference:")
+    for half in [False, True] if device != "cpu" else [False]:
+        nets = TorchNetworks(device, half=half)
+        ours, boxes = nets.landmarks(crops), nets.detect(boxed)
+        joints, expected = ours.landmarks.reshape(n, 39, 5), reference.landmarks.reshape(n, 39, 5)
+        figures = {
+            "x,y px": np.abs(joints[..., :2] - expected[..., :2]).max(),
+            "z": np.abs(joints[..., 2] - expected[..., 2]).max(),
+            "vis logit": np.abs(joints[..., 3:] - expected[..., 3:]).max(),
+            "flag": np.abs(ours.flag - reference.flag).max(),
+            "heatmap": np.abs(ours.heatmap - reference.heatmap).max(),
+            "world m": np.abs(ours.world - reference.world).max(),
+            "boxes px": np.abs(boxes.boxes - reference_boxes.boxes).max(),
+            "scores": np.abs(boxes.scores - reference_boxes.scores).max(),
+        }
+        line = "  ".join(f"{k} {v:.2g}" for k, v in figures.items())
+        print(f"  {'fp16' if half else 'fp32'}: {line}")
+
+
 def end_to_end(clip: Path, device: str, seconds: float) -> None:
     """Frames/s of the whole graph (decode, detect, track, landmarks) over ``clip``.
 
@@ -143,6 +208,7 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8,64,256")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's)")
+    parser.add_argument("--check", action="store_true", help="first compare with LiteRT")
     args = parser.parse_args()
     batches = [int(b) for b in args.batches.split(",")]
     rng = np.random.default_rng(0)
@@ -153,6 +219,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = best_device() if args.device == "auto" else args.device
     print(f"torch {torch.__version__} on {device}; CPU threads {torch.get_num_threads()}")
+    clip = REPO.parent / "shared" / "data" / "pose_squats.mp4"
+    if args.check:
+        check(device, clip)
 
     crop = rng.random((1, LANDMARK_SIZE, LANDMARK_SIZE, 3), dtype=np.float32)
     baseline = {}
@@ -169,7 +238,7 @@ def main() -> None:
 
     for threads in (1, 2):
         cpu_batch1(args.seconds, rng, threads)
-    end_to_end(REPO.parent / "shared" / "data" / "pose_squats.mp4", device, args.seconds)
+    end_to_end(clip, device, args.seconds)
 
 
 if __name__ == "__main__":
