@@ -258,3 +258,17 @@ def _one_operator_model(builtin_code: int) -> bytes:
 def test_float16_is_refused_on_the_cpu() -> None:
     with pytest.raises(ValueError, match="float16"):
         TorchNetworks("cpu", half=True)
+
+
+def test_the_segmentation_head_is_not_built(torch_nets: TorchNetworks) -> None:
+    from torch import nn
+
+    description = read_model(model_files().landmark)
+    mask = description.tensor("Identity_2").index
+    only_mask = set(description.operators_for([mask])) - set(
+        description.operators_for([i for i in description.outputs if i != mask])
+    )
+    assert len(only_mask) >= 10  # the 256x256 decoder: convolutions, resizes, adds
+    convolutions = [op for op in description.operators if op.kind.endswith("CONV_2D")]
+    built = [m for m in torch_nets.landmark.modules() if isinstance(m, nn.Conv2d)]
+    assert len(built) == len(convolutions) - sum(op.kind.endswith("CONV_2D") for op in only_mask)
