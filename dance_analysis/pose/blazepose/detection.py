@@ -86,14 +86,15 @@ def letterbox(width: int, height: int) -> Letterbox:
 
 def detector_input(image: npt.NDArray[np.uint8]) -> tuple[FloatArray, Letterbox]:
     """The (224, 224, 3) input in [-1, 1]: the frame letterboxed with black borders,
-    resampled bilinearly in 8 bits as MediaPipe's OpenCV converter does."""
+    resampled bilinearly in 8 bits by a perspective warp, as MediaPipe's OpenCV
+    converter does (an affine warp rounds differently)."""
     import cv2
 
     height, width = image.shape[:2]
     box = letterbox(width, height)
-    warped = cv2.warpAffine(
+    warped = cv2.warpPerspective(
         image,
-        box.matrix,
+        np.vstack([box.matrix, [0.0, 0.0, 1.0]]),
         (DETECTOR_SIZE, DETECTOR_SIZE),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
@@ -110,7 +111,7 @@ def decode(
     ``coords``: ``x0, y0, x1, y1`` then four keypoints ``x, y``, normalised to the
     detector input (letterbox still in).
     """
-    logits = np.clip(scores.reshape(-1), -SCORE_CLIP, SCORE_CLIP)
+    logits = np.clip(scores.reshape(-1).astype(np.float64), -SCORE_CLIP, SCORE_CLIP)
     probs = 1.0 / (1.0 + np.exp(-logits))
     keep = probs >= min_score
     raw = boxes.reshape(-1, 12)[keep] / np.float32(DETECTOR_SIZE)

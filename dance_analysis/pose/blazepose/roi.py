@@ -114,13 +114,13 @@ def crop_matrix(rect: Rect, size: int = LANDMARK_SIZE) -> npt.NDArray[np.float64
 
 
 def crop(image: npt.NDArray[np.uint8], rect: Rect, size: int = LANDMARK_SIZE) -> FloatArray:
-    """The (size, size, 3) landmark input in [0, 1]: a bilinear, border-replicating warp
-    in 8 bits (MediaPipe's defaults for this graph), then scaled."""
+    """The (size, size, 3) landmark input in [0, 1]: a bilinear, border-replicating
+    perspective warp in 8 bits (MediaPipe's converter and defaults for this graph)."""
     import cv2
 
-    warped = cv2.warpAffine(
+    warped = cv2.warpPerspective(
         image,
-        crop_matrix(rect, size)[:2],
+        crop_matrix(rect, size),
         (size, size),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,

@@ -7,8 +7,9 @@ driver can gather the requests of many trackers (a clip's segments, several clip
 into one batch: :func:`run_lockstep`. :func:`run_step` drives one tracker.
 
 Per frame: every live person's region comes from their previous landmarks (as in
-MediaPipe's pose solution); the detector runs on the first frame, after anyone was
-lost, while nobody is tracked, and every ``detect_every`` frames to find newcomers.
+MediaPipe's pose solution); the detector runs on the first frame, while nobody is
+tracked, on every frame within ``reid_ms`` after someone was lost (they may be back),
+and every ``detect_every`` frames to find newcomers.
 A detection over a live person's region is that person. A newcomer near where someone
 was lost a moment ago, in a similar pose, is that person again and gets their id.
 """
@@ -119,7 +120,6 @@ class MultiPoseTracker:
         self._next_id = 1
         self._frame = 0
         self._last_detect = 0
-        self._someone_lost = False
 
     def step(self, image: npt.NDArray[np.uint8], t_ms: float) -> Step:
         height, width = image.shape[:2]
@@ -134,12 +134,11 @@ class MultiPoseTracker:
         newcomers: list[_Track] = []
         if (
             not self._live
-            or self._someone_lost
+            or self._lost  # someone lost a moment ago may be back
             or self._frame == 1
             or self._frame - self._last_detect >= self.detect_every
         ):
             self._last_detect = self._frame
-            self._someone_lost = False
             tensor, box = det.detector_input(image)
             out = yield DetectRequest(tensor[None])
             assert isinstance(out, Detections)
@@ -165,7 +164,6 @@ class MultiPoseTracker:
                     track.lost_ms = t_ms
                     track.smoother.reset()
                     self._lost.append(track)
-                    self._someone_lost = True
                 continue
             people.append((track, self._update(track, out, i, t_us, flag, width, height)))
 
