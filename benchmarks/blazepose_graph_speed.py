@@ -20,10 +20,10 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dance_analysis.pose.blazepose.estimator import BlazePoseGraph  # noqa: E402
-from dance_analysis.pose.blazepose.litert_net import LitertNetworks  # noqa: E402
-from dance_analysis.pose.mediapipe_backend import MediaPipePose  # noqa: E402
-from tests.conftest import SHARED_DATA  # noqa: E402
+from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
+from dance_analysis.pose.blazepose.litert_net import LitertNetworks
+from dance_analysis.pose.mediapipe_backend import MediaPipePose
+from tests.conftest import SHARED_DATA
 
 Frame = npt.NDArray[np.uint8]
 
@@ -32,12 +32,12 @@ def frames() -> list[Frame]:
     import cv2
 
     capture = cv2.VideoCapture(str(SHARED_DATA / "pose_squats.mp4"))
-    out = []
+    out: list[Frame] = []
     while True:
         ok, bgr = capture.read()
         if not ok:
             return out
-        out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        out.append(np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8))
 
 
 def timed(run: Callable[[Frame, float], object], clip: list[Frame]) -> list[float]:
@@ -50,9 +50,8 @@ def timed(run: Callable[[Frame, float], object], clip: list[Frame]) -> list[floa
 
 
 def report(name: str, times: list[float]) -> None:
-    print(
-        f"{name:40s} median {statistics.median(times):6.1f} ms  mean {statistics.mean(times):6.1f} ms"
-    )
+    median, mean = statistics.median(times), statistics.mean(times)
+    print(f"{name:56s} median {median:6.1f} ms  mean {mean:6.1f} ms")
 
 
 def main() -> None:

@@ -30,12 +30,12 @@ def squats() -> Frames:
     import cv2
 
     capture = cv2.VideoCapture(str(shared_file("pose_squats.mp4")))
-    frames = []
+    frames: Frames = []
     while True:
         ok, bgr = capture.read()
         if not ok:
             break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        frames.append(np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8))
     capture.release()
     assert len(frames) == 65 and frames[0].shape == (1280, 720, 3)
     return frames
