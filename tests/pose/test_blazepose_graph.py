@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from dance_analysis.pose.blazepose import landmarks as lm
 from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
 from dance_analysis.pose.blazepose.litert_net import LitertNetworks
 from dance_analysis.pose.blazepose.roi import Rect, crop, crop_matrix, roi_from_points
+from dance_analysis.pose.blazepose.smoothing import PoseSmoother
 from dance_analysis.pose.blazepose.tracker import MultiPoseTracker, run_lockstep, run_step
 from tests.conftest import shared_file
 
@@ -223,3 +225,35 @@ def test_lockstep_batches_several_trackers_without_changing_them(
             assert [p.id for p in want] == [p.id for p in have]
             for x, y in zip(want, have, strict=True):
                 np.testing.assert_allclose(x.pose.landmarks, y.pose.landmarks, atol=1e-5)
+
+
+def test_a_newcomer_is_found_by_the_periodic_detection(
+    squats: Frames, networks: LitertNetworks
+) -> None:
+    tracker = MultiPoseTracker(detect_every=4)
+    ids = []
+    for i, frame in enumerate(squats[:12]):
+        both = pair(frame)
+        if i < 5:
+            both[:, 720:] = 0  # the second dancer walks in at frame 5
+        ids.append([p.id for p in run_step(tracker, networks, both, i * FRAME_MS)])
+    assert ids[:5] == [[1]] * 5
+    # The detector runs every 4 frames (frames 0, 4, 8): the newcomer appears at 8.
+    assert ids[5:8] == [[1]] * 3 and ids[8:] == [[1, 2]] * 4
+
+
+def test_two_tracks_on_one_person_merge_into_the_older(
+    squats: Frames, networks: LitertNetworks
+) -> None:
+    tracker = MultiPoseTracker()
+    (first,) = run_step(tracker, networks, squats[0], 0.0)
+    # A second track that has drifted onto the same dancer (as when two people's
+    # regions converge): the tracker's own state, doubled by hand.
+    (live,) = tracker._live
+    twin = replace(
+        live, id=7, rect=replace(live.rect, x=live.rect.x + 0.01), smoother=PoseSmoother()
+    )
+    tracker._live.append(twin)
+    people = run_step(tracker, networks, squats[1], FRAME_MS)
+    assert [p.id for p in people] == [first.id]
+    assert [t.id for t in tracker._live] == [first.id]
