@@ -19,7 +19,7 @@ from dance_analysis.pose.blazepose import landmarks as lm
 from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
 from dance_analysis.pose.blazepose.litert_net import LitertNetworks
 from dance_analysis.pose.blazepose.roi import Rect, crop, crop_matrix, roi_from_points
-from dance_analysis.pose.blazepose.smoothing import PoseSmoother
+from dance_analysis.pose.blazepose.smoothing import LANDMARKS, OneEuro, OneEuroParams, PoseSmoother
 from dance_analysis.pose.blazepose.tracker import MultiPoseTracker, run_lockstep, run_step
 from tests.conftest import shared_file
 
@@ -257,3 +257,34 @@ def test_two_tracks_on_one_person_merge_into_the_older(
     people = run_step(tracker, networks, squats[1], FRAME_MS)
     assert [p.id for p in people] == [first.id]
     assert [t.id for t in tracker._live] == [first.id]
+
+
+def test_one_euro_follows_speed_as_mediapipe_tunes_it() -> None:
+    # At 30 Hz a still landmark moves 1 % of the way (min cut-off 0.05 Hz) ...
+    still = OneEuro(OneEuroParams(min_cutoff=0.05, beta=0.0))
+    assert still.apply(33_333, np.array([0.0]))[0] == 0.0  # the first value passes
+    alpha = 1.0 / (1.0 + 30.0 / (2 * math.pi * 0.05))
+    assert still.apply(66_667, np.array([1.0]))[0] == pytest.approx(alpha, rel=1e-3)
+    # ... a fast one (a person's size per frame) much more: the cut-off rises with speed.
+    moving = OneEuro(LANDMARKS)
+    moving.apply(33_333, np.array([0.0]), object_scale=100.0)
+    speed = 0.1732 * (100.0 / 100.0 * 30.0)  # derivative low-passed at 1 Hz
+    cutoff = 0.05 + 80.0 * speed
+    expected = 100.0 / (1.0 + 30.0 / (2 * math.pi * cutoff))
+    assert moving.apply(66_667, np.array([100.0]), object_scale=100.0)[0] == pytest.approx(
+        expected, rel=1e-3
+    )
+
+
+def test_a_lost_person_starts_their_smoothing_afresh() -> None:
+    smoother = PoseSmoother()
+    landmarks = np.zeros((33, 4))
+    aux = np.zeros((2, 3))
+    world = np.zeros((33, 3))
+    smoother.apply(33_333, landmarks, aux, world, 100.0, 720, 1280)
+    moved = landmarks + np.array([0.1, 0.1, 0.0, 1.0])
+    smoothed, _, _ = smoother.apply(66_667, moved, aux, world, 100.0, 720, 1280)
+    assert (smoothed[:, 0] < 0.1).all() and smoothed[0, 3] == pytest.approx(0.1)
+    smoother.reset()
+    fresh, _, _ = smoother.apply(100_000, moved, aux, world, 100.0, 720, 1280)
+    np.testing.assert_allclose(fresh, moved)
