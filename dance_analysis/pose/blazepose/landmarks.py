@@ -37,24 +37,39 @@ def crop_landmarks(raw: FloatArray) -> F64:
 
 def refine(landmarks: F64, heatmap: FloatArray, kernel: int = HEATMAP_KERNEL) -> F64:
     """x, y moved to the confidence-weighted centre of the heatmap around them, where
-    the heatmap is sure enough (its peak there at least 0.5)."""
-    rows, cols, _ = heatmap.shape
-    out = landmarks.copy()
+    the heatmap is sure enough (its peak there at least 0.5).
+
+    All landmarks at once: the heatmap is padded with zero confidence, which is what
+    MediaPipe's kernel shrinking at the edges amounts to.
+    """
+    rows, cols, count = heatmap.shape
     half = (kernel - 1) // 2
-    for i in range(len(landmarks)):
-        # C++ truncates toward zero: a point just left of the crop still refines.
-        col = int(landmarks[i, 0] * cols)
-        row = int(landmarks[i, 1] * rows)
-        if not (0 <= col < cols and 0 <= row < rows):
-            continue
-        r0, r1 = max(0, row - half), min(rows, row + half + 1)
-        c0, c1 = max(0, col - half), min(cols, col + half + 1)
-        confidence = sigmoid(heatmap[r0:r1, c0:c1, i])
-        total = confidence.sum()
-        if confidence.max() >= MIN_CONFIDENCE_TO_REFINE and total > 0:
-            rr, cc = np.mgrid[r0:r1, c0:c1]
-            out[i, 0] = float((cc * confidence).sum() / cols / total)
-            out[i, 1] = float((rr * confidence).sum() / rows / total)
+    # C++ truncates toward zero: a point just left of the crop still refines.
+    col = np.trunc(landmarks[:, 0] * cols).astype(np.int64)
+    row = np.trunc(landmarks[:, 1] * rows).astype(np.int64)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    col, row = np.where(inside, col, 0), np.where(inside, row, 0)
+    padded = np.pad(
+        heatmap.astype(np.float64),
+        ((half, half), (half, half), (0, 0)),
+        constant_values=-np.inf,
+    )
+    offsets = np.arange(kernel)
+    window_rows = row[:, None] + offsets  # in padded coordinates
+    window_cols = col[:, None] + offsets
+    windows = padded[
+        window_rows[:, :, None], window_cols[:, None, :], np.arange(count)[:, None, None]
+    ]
+    confidence = sigmoid(windows)  # (n, kernel, kernel); 0 outside the heatmap
+    total = confidence.sum(axis=(1, 2))
+    peak = confidence.max(axis=(1, 2))
+    weighted_row = (confidence * (window_rows - half)[:, :, None]).sum(axis=(1, 2))
+    weighted_col = (confidence * (window_cols - half)[:, None, :]).sum(axis=(1, 2))
+    refine = inside & (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
+    out = landmarks.copy()
+    safe = np.where(total > 0, total, 1.0)
+    out[:, 0] = np.where(refine, weighted_col / cols / safe, landmarks[:, 0])
+    out[:, 1] = np.where(refine, weighted_row / rows / safe, landmarks[:, 1])
     return out
 
 

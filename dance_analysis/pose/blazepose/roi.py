@@ -102,15 +102,21 @@ def crop_matrix(rect: Rect, size: int = LANDMARK_SIZE) -> npt.NDArray[np.float64
     """
     cx, cy, w, h = rect.pixels()
     c, s = math.cos(rect.rotation), math.sin(rect.rotation)
-    # crop (u, v) -> frame: centre + R @ ((u / size - 0.5) * w, (v / size - 0.5) * h)
-    to_frame = np.array(
+    # crop (u, v) -> frame: centre + R @ ((u / size - 0.5) * w, (v / size - 0.5) * h),
+    # that is frame = T + [[c w/size, -s h/size], [s w/size, c h/size]] @ (u, v).
+    # Its inverse, written out: a rotation and a scale (numpy's general inverse costs
+    # more than the rest of the crop).
+    cu, cv = c * size / w, s * size / w
+    su, sv = -s * size / h, c * size / h
+    tx = cx - c * w / 2 + s * h / 2
+    ty = cy - s * w / 2 - c * h / 2
+    return np.array(
         [
-            [c * w / size, -s * h / size, cx - c * w / 2 + s * h / 2],
-            [s * w / size, c * h / size, cy - s * w / 2 - c * h / 2],
+            [cu, cv, -(cu * tx + cv * ty)],
+            [su, sv, -(su * tx + sv * ty)],
             [0.0, 0.0, 1.0],
         ]
     )
-    return np.linalg.inv(to_frame)
 
 
 def crop(image: npt.NDArray[np.uint8], rect: Rect, size: int = LANDMARK_SIZE) -> FloatArray:
