@@ -122,6 +122,8 @@ class MultiPoseTracker:
         self._last_detect = 0
 
     def step(self, image: npt.NDArray[np.uint8], t_ms: float) -> Step:
+        """One upright RGB frame shown at ``t_ms``: yields at most one detector request
+        and one landmark request (send each its outputs), returns the people by id."""
         height, width = image.shape[:2]
         self._frame += 1
         t_us = (
