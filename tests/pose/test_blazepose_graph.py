@@ -137,12 +137,14 @@ def test_one_dancer_matches_mediapipe_and_the_reference(
     image_a = np.array([p.landmarks[:, :2] for p in a]) * size
     image_b = np.array([p.landmarks[:, :2] for p in b]) * size
     pixels = np.linalg.norm(image_a - image_b, axis=-1)
-    # Measured: mean 1.3 px, p95 3.4 px (LiteRT's XNNPACK vs MediaPipe's own runtime).
+    # Measured: mean 0.68 px, p95 1.96 px; the first frames agree to 0.002 px, then tiny
+    # numeric differences grow through the region feedback loop.
     assert pixels.mean() <= 2.0, (pixels.mean(), np.percentile(pixels, 95))
+    assert pixels[:5].mean() <= 0.2  # the same graph, not merely a close one
     world = np.linalg.norm(
         np.array([p.world[:, :3] for p in a]) - np.array([p.world[:, :3] for p in b]), axis=-1
     )
-    assert world.mean() <= 0.02  # metres; measured 0.55 cm
+    assert world.mean() <= 0.02  # metres; measured 0.35 cm
     np.testing.assert_allclose(
         np.array([p.landmarks[:, 3] for p in b]),
         np.array([p.landmarks[:, 3] for p in a]),
@@ -288,3 +290,15 @@ def test_a_lost_person_starts_their_smoothing_afresh() -> None:
     smoother.reset()
     fresh, _, _ = smoother.apply(100_000, moved, aux, world, 100.0, 720, 1280)
     np.testing.assert_allclose(fresh, moved)
+
+
+def test_heatmap_refines_points_inside_the_crop_only() -> None:
+    heatmap = np.full((64, 64, 39), -10.0, np.float32)
+    heatmap[10, 20, :] = 10.0  # every landmark's heatmap peaks at row 10, column 20
+    points = np.zeros((39, 5))
+    points[:, :2] = (19.0 / 64, 12.0 / 64)  # within the 9x9 window of the peak
+    points[1, :2] = (20.0 / 64, -0.5 / 64)  # just above the crop: left alone
+    points[2, :2] = (40.0 / 64, 40.0 / 64)  # far from the peak: nothing sure to go by
+    refined = lm.refine(points, heatmap)
+    np.testing.assert_allclose(refined[0, :2], [20.0 / 64, 10.0 / 64], atol=1e-6)
+    np.testing.assert_allclose(refined[1:3, :2], points[1:3, :2])
