@@ -293,7 +293,7 @@ def test_a_lost_person_starts_their_smoothing_afresh() -> None:
 
 
 def test_heatmap_refines_points_inside_the_crop_only() -> None:
-    heatmap = np.full((64, 64, 39), -10.0, np.float32)
+    heatmap = np.full((64, 64, 39), -30.0, np.float32)
     heatmap[10, 20, :] = 10.0  # every landmark's heatmap peaks at row 10, column 20
     points = np.zeros((39, 5))
     points[:, :2] = (19.0 / 64, 12.0 / 64)  # within the 9x9 window of the peak
