@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dance_analysis.pose.base import ModelInfo, PoseEstimator, PoseObservation
 
-BACKENDS = ("mediapipe", "mock")
+BACKENDS = ("mediapipe", "litert", "mock")
 
 
 def create_estimator(backend: str, *, model_complexity: int = 1) -> PoseEstimator:
@@ -16,6 +16,11 @@ def create_estimator(backend: str, *, model_complexity: int = 1) -> PoseEstimato
         from dance_analysis.pose.mediapipe_backend import MediaPipePose
 
         return MediaPipePose(model_complexity=model_complexity)
+    if backend == "litert":
+        from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
+        from dance_analysis.pose.blazepose.litert_net import LitertNetworks
+
+        return BlazePoseGraph(LitertNetworks(num_threads=1))
     if backend == "mock":
         from dance_analysis.pose.mock import MockPose
 
