@@ -87,6 +87,11 @@ RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels /src
 FROM ${BASE} AS runtime
 
 ARG DEVICE=cpu
+# The pose backend the image runs (DANCE_POSE_BACKEND): the GPU images are built with
+# POSE_BACKEND=torch (docker-compose.yml), our own BlazePose graph on torch on the GPU it
+# detects, batched; the cpu image keeps auto (the fastest runtime measured on the CPU).
+# result.json's model.backend and model.device say what ran.
+ARG POSE_BACKEND=auto
 LABEL org.opencontainers.image.title="dance-analysis" \
       org.opencontainers.image.description="Dance Analysis API and worker (${DEVICE})"
 
@@ -109,6 +114,7 @@ ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib \
     DANCE_DATA_DIR=/data \
+    DANCE_POSE_BACKEND=${POSE_BACKEND} \
     DANCE_API_HOST=0.0.0.0 \
     DANCE_API_PORT=8000
 

@@ -18,8 +18,8 @@ With ``--check``, first prints how far torch on ``--device`` (fp32, and fp16 whe
 device has it) is from LiteRT on real frames of the shared clip: the device check that
 the CPU-only test suite cannot do.
 
-Prints frames/s and the ratio to LiteRT 1 thread. The end-to-end figure (clip in,
-people out) is :func:`end_to_end`, to be filled once the graph exists.
+Prints frames/s and the ratio to LiteRT 1 thread. Then :func:`end_to_end`: a whole clip
+in, every person out, against decoding alone and MediaPipe's solution.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from dance_analysis.pose.blazepose.networks import (  # noqa: E402
     DETECTOR_SIZE,
     LANDMARK_SIZE,
     FloatArray,
+    PoseNetworks,
 )
 
 if TYPE_CHECKING:
@@ -193,13 +194,65 @@ def check(device: str, clip: Path) -> None:
         print(f"  {'fp16' if half else 'fp32'}: {line}")
 
 
-def end_to_end(clip: Path, device: str, seconds: float) -> None:
-    """Frames/s of the whole graph (decode, detect, track, landmarks) over ``clip``.
+def end_to_end(device: str, seconds_of_clip: int, segments: list[int]) -> None:
+    """Frames/s of the whole graph, clip in and people out, against decoding alone.
 
-    To be filled by the graph's author once ``dance_analysis.pose.blazepose`` can run a
-    clip: it belongs beside the network figures, measured in the same run.
+    The clip is ``pipeline_speed.make_long_clip``'s: the shared squats at 30 fps, 720 px on
+    the short side, no two frames alike. Baselines in the same run: decoding alone (what
+    end to end can at best reach when the networks are free) and MediaPipe's solution in
+    a bare loop (the CPU figure to beat). Ours: the clip cut into each of ``segments``
+    segments, tracked in lock-step (:mod:`dance_analysis.clip_poses`), on LiteRT (CPU)
+    and on torch on ``device``.
     """
-    print(f"\nend to end: not measured yet ({clip.name}, {device}, {seconds} s)")
+    import os
+
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    from benchmarks.pipeline_speed import SHARED, make_long_clip
+    from dance_analysis.clip_poses import ClipJob, track_clip
+    from dance_analysis.pose.blazepose.torch_net import TorchNetworks
+    from dance_analysis.video.probe import probe
+    from dance_analysis.video.reader import read_frames
+
+    info = probe(make_long_clip(SHARED / "pose_squats.mp4", seconds=seconds_of_clip))
+    frames = info.frame_count
+
+    def timed(run: Callable[[], object]) -> float:
+        start = time.perf_counter()
+        run()
+        return frames / (time.perf_counter() - start)
+
+    decode = timed(lambda: sum(1 for _ in read_frames(info)))
+
+    def bare_mediapipe() -> None:
+        import mediapipe as mp
+
+        with mp.solutions.pose.Pose(model_complexity=1) as pose:
+            for frame in read_frames(info):
+                pose.process(frame.image)
+
+    bare = timed(bare_mediapipe)
+    print(f"\nend to end, {info.path.name} ({frames} frames, {info.width}x{info.height}):")
+    print(f"  decode only                       {decode:7.1f} frames/s  (1.00x decode)")
+    print(
+        f"  mediapipe solution, bare loop     {bare:7.1f} frames/s  ({bare / decode:4.2f}x decode)"
+    )
+    runtimes: list[tuple[str, PoseNetworks]] = [("litert cpu 1 thread", LitertNetworks(1))]
+    runtimes.append((f"torch {device}", TorchNetworks(device)))
+    if device not in ("cpu", "mps"):
+        runtimes.append((f"torch {device} fp16", TorchNetworks(device, half=True)))
+    for name, networks in runtimes:
+        for count in segments:
+            job = ClipJob(info, segments=count, min_segment_frames=30)
+            got: dict[str, int] = {}
+
+            def run(
+                job: ClipJob = job, networks: PoseNetworks = networks, got: dict[str, int] = got
+            ) -> None:
+                got["segments"] = track_clip(job, networks).segments
+
+            fps = timed(run)
+            print(f"  {name:22} {got['segments']:3} segment(s) {fps:7.1f} frames/s  "
+                  f"({fps / decode:4.2f}x decode, {fps / bare:4.2f}x mediapipe)")  # fmt: skip
 
 
 def main() -> None:
@@ -209,6 +262,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's)")
     parser.add_argument("--check", action="store_true", help="first compare with LiteRT")
+    parser.add_argument("--clip-seconds", type=int, default=10, help="end to end clip length")
+    parser.add_argument("--segments", default="1,2,8", help="end to end segment counts")
     args = parser.parse_args()
     batches = [int(b) for b in args.batches.split(",")]
     rng = np.random.default_rng(0)
@@ -238,7 +293,7 @@ def main() -> None:
 
     for threads in (1, 2):
         cpu_batch1(args.seconds, rng, threads)
-    end_to_end(clip, device, args.seconds)
+    end_to_end(device, args.clip_seconds, [int(n) for n in args.segments.split(",")])
 
 
 if __name__ == "__main__":

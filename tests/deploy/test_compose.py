@@ -173,6 +173,13 @@ def test_one_image_family_built_per_device() -> None:
     }  # fmt: skip
     for name in devices:
         assert services[name]["build"]["dockerfile"] == "Dockerfile"
+    # The GPU images run our own graph on torch; the CPU image picks by measurement.
+    backends = {name: services[name]["build"]["args"].get("POSE_BACKEND") for name in devices}
+    assert backends["worker-nvidia"] == backends["worker-amd"] == "torch"
+    assert backends["worker-cpu"] is None
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert "ARG POSE_BACKEND=auto" in dockerfile
+    assert "DANCE_POSE_BACKEND=${POSE_BACKEND}" in dockerfile
 
 
 def test_gpu_workers_get_their_devices() -> None:
