@@ -5,13 +5,51 @@ Backends are imported only when created, so importing this package stays cheap.
 
 from __future__ import annotations
 
-from dance_analysis.pose.base import ModelInfo, PoseEstimator, PoseObservation
+from dance_analysis.errors import DanceAnalysisError, Reason
+from dance_analysis.pose.base import ModelInfo, PersonPose, PoseEstimator, PoseObservation
 
-BACKENDS = ("mediapipe", "mock")
+#: What ``--backend`` and ``DANCE_POSE_BACKEND`` accept, each with what it is.
+BACKEND_HELP = {
+    "auto": "pick by device (the default)",
+    "torch": "our own BlazePose graph on torch (CPU, CUDA, ROCm, MPS)",
+    "litert": "our own BlazePose graph on LiteRT (CPU, XNNPACK)",
+    "mediapipe": "MediaPipe's pose solution (CPU, one dancer)",
+    "mock": "synthetic dancers, no model (the mock mode, USE_MOCK_ANALYSIS=true)",
+}
+BACKENDS = tuple(BACKEND_HELP)
 
 
-def create_estimator(backend: str, *, model_complexity: int = 1) -> PoseEstimator:
-    """A fresh estimator (tracking state is per clip, so make one per clip)."""
+class UnknownBackend(DanceAnalysisError):
+    """A backend name (``--backend``, ``DANCE_POSE_BACKEND``) that names none we have."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            Reason.UNKNOWN_BACKEND,
+            f"“{name[:64]}” is not a pose backend we have. Choose one of: {', '.join(BACKENDS)}.",
+        )
+
+
+def resolve_backend(name: str) -> str:
+    """The backend that will run for ``name``: ``auto`` becomes a concrete one.
+
+    FOR NOW ``auto`` is always ``mediapipe``. This is the one place that decides: once our
+    own graph is in, it chooses by device here (torch on an accelerator, …).
+    """
+    if name not in BACKEND_HELP:
+        raise UnknownBackend(name)
+    if name == "auto":
+        return "mediapipe"
+    return name
+
+
+def create_estimator(
+    backend: str, *, model_complexity: int = 1, mock_people: int = 1
+) -> PoseEstimator:
+    """A fresh estimator (tracking state is per clip, so make one per clip).
+
+    ``mock_people``: how many dancers the mock scene holds (1 or 2; mock only).
+    """
+    backend = resolve_backend(backend)
     if backend == "mediapipe":
         from dance_analysis.pose.mediapipe_backend import MediaPipePose
 
@@ -19,8 +57,23 @@ def create_estimator(backend: str, *, model_complexity: int = 1) -> PoseEstimato
     if backend == "mock":
         from dance_analysis.pose.mock import MockPose
 
-        return MockPose()
-    raise ValueError(f"unknown pose backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        return MockPose(people=mock_people)
+    # torch and litert: our own graph (issue 11) is wired in here when it lands.
+    raise DanceAnalysisError(
+        Reason.MODEL_UNAVAILABLE,
+        f"The {backend} backend (our own pose graph) is not part of this build: "
+        "choose auto or mediapipe.",
+    )
 
 
-__all__ = ["BACKENDS", "ModelInfo", "PoseEstimator", "PoseObservation", "create_estimator"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_HELP",
+    "ModelInfo",
+    "PersonPose",
+    "PoseEstimator",
+    "PoseObservation",
+    "UnknownBackend",
+    "create_estimator",
+    "resolve_backend",
+]
