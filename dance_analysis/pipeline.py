@@ -61,7 +61,7 @@ from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
-from dance_analysis.pose import PersonPose, PoseEstimator, create_estimator
+from dance_analysis.pose import PersonPose, PoseEstimator, create_estimator, resolve_backend
 from dance_analysis.pose.devices import Device, detect_device_in_background
 from dance_analysis.pose.people import People
 from dance_analysis.skeleton import BLAZEPOSE_33
@@ -407,6 +407,7 @@ def analyze_clip(
     started = time.perf_counter()
 
     get_style(options.style)  # a wrong name fails before any work (unknown_style)
+    resolve_backend(options.backend)  # likewise (unknown_backend)
     _pin_malloc_mmap_threshold()
     progress.on_stage(Stage.PROBE)
     info = probe(clip, options.limits)
