@@ -21,7 +21,7 @@ from dance_analysis.pipeline import AnalysisOutcome, PipelineOptions, analyze_cl
 from dance_analysis.pose import UnknownBackend
 from dance_analysis.pose.mock import SECOND_DANCER_FROM_MS
 from tests.conftest import REPO
-from tests.media import SMALL, make_clip
+from tests.media import make_clip
 
 
 @pytest.fixture(scope="module")
