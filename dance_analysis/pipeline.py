@@ -61,7 +61,8 @@ from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
-from dance_analysis.pose import PersonPose, PoseEstimator, create_estimator, resolve_backend
+from dance_analysis.pose import create_estimator, resolve_backend
+from dance_analysis.pose.base import PersonPose, PoseEstimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
 from dance_analysis.pose.people import People
 from dance_analysis.skeleton import BLAZEPOSE_33

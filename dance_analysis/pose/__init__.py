@@ -1,12 +1,29 @@
 """Pose estimation: one interface, several backends, and accelerator detection.
 
-Backends are imported only when created, so importing this package stays cheap.
+Backends are imported only when created, and the interface (numpy) only when first
+used, so importing this package stays cheap: the command line reads its backend names
+from here on the ``--help`` path.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dance_analysis.errors import DanceAnalysisError, Reason
-from dance_analysis.pose.base import ModelInfo, PersonPose, PoseEstimator, PoseObservation
+
+if TYPE_CHECKING:
+    from dance_analysis.pose.base import ModelInfo, PersonPose, PoseEstimator, PoseObservation
+
+_FROM_BASE = ("ModelInfo", "PersonPose", "PoseEstimator", "PoseObservation")
+
+
+def __getattr__(name: str) -> Any:
+    """The interface's names, imported on first use (PEP 562)."""
+    if name in _FROM_BASE:
+        from dance_analysis.pose import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: What ``--backend`` and ``DANCE_POSE_BACKEND`` accept, each with what it is.
 BACKEND_HELP = {
