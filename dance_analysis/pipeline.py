@@ -126,6 +126,7 @@ class AnalysisOutcome:
     music: dict[str, Any] | None = None  # result.json's ``music`` (``present`` false: why)
     dancer_id: int | None = None  # the dancer analysed (None: nobody found)
     people_seen: int = 0  # the most people in one frame
+    people_ids: list[int] = field(default_factory=list)  # everyone found, by id
     overlay_passes: int = 0  # 1; 2 when the final dancer differs from the one first drawn
 
 
@@ -568,5 +569,6 @@ def analyze_clip(
         music=music.to_dict(),
         dancer_id=dancer_id,
         people_seen=found.people_seen,
+        people_ids=sorted(found.tracks),
         overlay_passes=overlay_passes,
     )

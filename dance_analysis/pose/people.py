@@ -91,13 +91,18 @@ def dancer_score(track: Track, width: int, height: int) -> float:
     return track.frames * track.median_area * centrality(track.median_centre, width, height)
 
 
-def _ids_sentence(tracks: Mapping[int, Track]) -> str:
-    if not tracks:
-        return "Nobody was found in the clip."
-    ids = sorted(tracks)
-    if len(ids) == 1:
-        return f"The clip has one dancer, id {ids[0]}."
-    return f"The dancers in the clip have ids {', '.join(map(str, ids[:-1]))} and {ids[-1]}."
+def no_such_dancer(wanted_id: int, ids: Iterable[int]) -> MediaError:
+    """The ``no_such_dancer`` error, its sentence naming the ids there are."""
+    seen = sorted(ids)
+    if not seen:
+        there = "Nobody was found in the clip."
+    elif len(seen) == 1:
+        there = f"The clip has one dancer, id {seen[0]}."
+    else:
+        there = f"The dancers in the clip have ids {', '.join(map(str, seen[:-1]))} and {seen[-1]}."
+    return MediaError(
+        Reason.NO_SUCH_DANCER, f"There is no dancer {wanted_id} in this clip. {there}"
+    )
 
 
 def choose_dancer(
@@ -111,10 +116,7 @@ def choose_dancer(
     """
     if wanted_id is not None:
         if wanted_id not in tracks:
-            raise MediaError(
-                Reason.NO_SUCH_DANCER,
-                f"There is no dancer {wanted_id} in this clip. {_ids_sentence(tracks)}",
-            )
+            raise no_such_dancer(wanted_id, tracks)
         return wanted_id
     width, height = frame_size
     best_id, best_score = None, -1.0
