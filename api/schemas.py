@@ -134,15 +134,6 @@ class JobOutcomePublic(BaseModel):
 
     num_frames: int | None
     status: Literal["complete"] = "complete"
-    dancer_id: int | None = Field(
-        default=None, description="the dancer analysed (null: nobody found, or an older job)"
-    )
-    people_seen: int | None = Field(
-        default=None, description="the most people in one frame (null: an older job)"
-    )
-    people: list[int] | None = Field(
-        default=None, description="the ids of everyone found (null: an older job)"
-    )
 
 
 class JobStatusPublic(BaseModel):
@@ -174,8 +165,8 @@ class JobStatusPublic(BaseModel):
     )
     dancer_id: int | None = Field(
         default=None,
-        description="the dancer asked for (null: chosen by the rule); once finished, "
-        "result's dancer_id is the one analysed",
+        description="the dancer the analysis is about: the one asked for, else once "
+        "finished the one the rule chose; null until then (or when nobody was found)",
     )
     result: JobOutcomePublic | None = Field(
         default=None, description="once finished: {num_frames, status: complete}; else null"

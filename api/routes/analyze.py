@@ -283,17 +283,18 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
         else None
     )
     outcome = (
-        JobOutcomePublic(num_frames=view.num_frames, **people_fields(view))
-        if view.status == JobStatus.FINISHED
-        else None
+        JobOutcomePublic(num_frames=view.num_frames) if view.status == JobStatus.FINISHED else None
     )
+    dancer_id = view.dancer_id
+    if dancer_id is None and view.people is not None:
+        dancer_id = view.people.get("dancer_id")
     return JobStatusPublic(
         job_id=view.id, status=view.status, stage=stage_of(view), progress=view.progress,
         message=view.message, error=error, created_at=view.created_at,
         started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
         style=view.style, kind=view.kind, student_job_id=view.student_job_id,
         reference_job_id=view.reference_job_id, comparison_job_id=view.comparison_job_id,
-        dancer_id=view.dancer_id, result=outcome,
+        dancer_id=dancer_id, result=outcome,
     )  # fmt: skip
 
 
