@@ -239,10 +239,9 @@ def test_a_phone_pairs_with_a_typed_code(served: tuple[Server, str], browser: An
     page.wait_for_selector("#pair-form", state="visible")
     assert page.input_value("#pair-code") == ""
     page.click("#pair-button")  # an empty code is refused by the form, nothing is sent
-    assert (
-        page.is_visible("#pair-section")
-        and page.evaluate("localStorage.getItem('dance-analysis.token')") is None
-    )
+    assert page.is_visible("#pair-section") and page.evaluate(
+        "localStorage.getItem('dance-analysis.token')"
+    ) is None
     page.fill("#pair-code", f" {code.lower()} ")  # as a person types it
     page.fill("#device-name", "Typed phone")
     page.click("#pair-button")
