@@ -25,6 +25,7 @@ def __getattr__(name: str) -> Any:
         return getattr(base, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 #: What ``--backend`` and ``DANCE_POSE_BACKEND`` accept, each with what it is.
 BACKEND_HELP = {
     "auto": "pick by device (the default)",
