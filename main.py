@@ -56,8 +56,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Analyse one clip. Writes result.json, overlay.mp4, landmarks.csv, angles.csv, "
             "coco17.json, people.json, and the original backend's keypoints_2d.json, "
-            "keypoints_3d.json and analysis.json into DIR. With --reference, the teacher's clip is analysed too (its "
-            "files in DIR/reference/), the student's result.json gains the comparison, and "
+            "keypoints_3d.json and analysis.json into DIR. With --reference, the teacher's "
+            "clip is analysed too (its files in DIR/reference/), the student's result.json "
+            "gains the comparison, and "
             "ghost.mp4 and practice.mp4 are written. "
             "Every person in the frame is found; the analysis is about one dancer, chosen "
             "by frames seen × size × centrality or by --dancer (the ids are in result.json's "
