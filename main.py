@@ -34,12 +34,14 @@ EXIT_REFUSED = 3  # the clip cannot be analysed (its reason code is printed)
 EXIT_OUTPUT = 4  # the results cannot be written
 EXIT_CANCELED = 130
 EXIT_CANNOT_START = 5  # the server cannot listen (port in use, not allowed)
+EXIT_NO_MODEL = 6  # the chosen pose backend's model is not installed
 
 STOP_GRACE_S = 30.0  # a running job gets this long to finish before it goes back to queued
 
 
 def _build_parser() -> argparse.ArgumentParser:
     from dance_analysis.music.styles import STYLE_NAMES  # a table: no heavy imports
+    from dance_analysis.pose import BACKEND_HELP  # likewise
 
     parser = argparse.ArgumentParser(
         prog="dance-analysis",
@@ -53,12 +55,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="analyse one clip and write its artifacts into a folder",
         description=(
             "Analyse one clip. Writes result.json, overlay.mp4, landmarks.csv, angles.csv, "
-            "coco17.json, and the original backend's keypoints_2d.json, keypoints_3d.json and "
-            "analysis.json into DIR. With --reference, the teacher's clip is analysed too (its "
-            "files in DIR/reference/), the student's result.json gains the comparison, and "
+            "coco17.json, people.json, and the original backend's keypoints_2d.json, "
+            "keypoints_3d.json and analysis.json into DIR. With --reference, the teacher's "
+            "clip is analysed too (its files in DIR/reference/), the student's result.json "
+            "gains the comparison, and "
             "ghost.mp4 and practice.mp4 are written. "
-            "Exit codes: 0 done, 3 clip refused (or the two cannot be compared), "
-            "4 output not writable."
+            "Every person in the frame is found; the analysis is about one dancer, chosen "
+            "by frames seen × size × centrality or by --dancer (the ids are in result.json's "
+            "people and in people.json). "
+            "Exit codes: 0 done, 2 unknown option value, 3 clip refused (or the two cannot "
+            "be compared, or no such dancer), 4 output not writable, 6 model not installed."
         ),
     )
     analyze.add_argument("clip", type=Path, metavar="CLIP", help="the video file to analyse")
@@ -69,8 +75,18 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     analyze.add_argument(
         "--backend",
-        choices=("mediapipe", "mock"),
-        help="pose backend (default: mediapipe; mock when USE_MOCK_ANALYSIS=true)",
+        choices=tuple(BACKEND_HELP),
+        metavar="NAME",
+        help="pose backend: "
+        + "; ".join(f"{name}: {what}" for name, what in BACKEND_HELP.items())
+        + " (default: DANCE_POSE_BACKEND, else auto; mock when USE_MOCK_ANALYSIS=true)",
+    )
+    analyze.add_argument(
+        "--dancer",
+        type=_dancer_id,
+        metavar="ID",
+        help="analyse the person with this id (result.json's people, people.json); "
+        "default: the one seen in most frames, biggest and most central",
     )
     analyze.add_argument(
         "--model-complexity", type=int, choices=(0, 1, 2), help="BlazePose lite/full/heavy"
@@ -179,6 +195,15 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dancer_id(text: str) -> int:
+    """``--dancer``: a person's id, a whole number from 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a dancer id: use a whole number from 1 (see result.json's people)"
+        )
+    return int(text)
+
+
 def _add_server_options(parser: argparse.ArgumentParser, data_dir_help: str) -> None:
     """The options `serve` and the desktop app share."""
     parser.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0)")
@@ -261,6 +286,7 @@ def _analyze(args: argparse.Namespace) -> int:
         ),
         overlay=options.overlay and not args.no_overlay,
         style=args.style or options.style,
+        dancer_id=args.dancer,
     )
 
     from rich.console import Console
@@ -271,6 +297,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
+    from dataclasses import replace
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -285,7 +313,7 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     console.file = sys.stderr
     clip = args.clip
 
-    def analyse(clip: Path, out: Path) -> Any:
+    def analyse(clip: Path, out: Path, options: Any = options) -> Any:
         if args.quiet or not console.is_terminal:
             return analyze_clip(clip, out, options, NullProgress())
         columns = (
@@ -299,7 +327,8 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
         outcome = analyse(clip, args.out)
         if args.reference is not None:
             clip = args.reference
-            teacher = analyse(clip, args.out / "reference")
+            # --dancer names a person in the student's clip; the teacher is found by the rule.
+            teacher = analyse(clip, args.out / "reference", replace(options, dancer_id=None))
             compared = _compare_outputs(args, outcome, teacher)
     except MediaError as error:
         print(f"dance-analysis: cannot analyse {clip}: {error}", file=sys.stderr)
@@ -307,9 +336,13 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
     except CanceledError:
         return EXIT_CANCELED
     except DanceAnalysisError as error:
-        if error.reason is Reason.UNKNOWN_STYLE:  # from DANCE_STYLE: the flag has choices
-            print(f"dance-analysis: {error} [{error.reason.value}]", file=sys.stderr)
+        if error.reason in (Reason.UNKNOWN_STYLE, Reason.UNKNOWN_BACKEND):
+            # from DANCE_STYLE or DANCE_POSE_BACKEND: the flags have choices
+            print(f"dance-analysis: {error.message} [{error.reason.value}]", file=sys.stderr)
             return EXIT_USAGE
+        if error.reason is Reason.MODEL_UNAVAILABLE:
+            print(f"dance-analysis: {error.message} [{error.reason.value}]", file=sys.stderr)
+            return EXIT_NO_MODEL
         if error.reason is Reason.CANNOT_COMPARE:
             print(f"dance-analysis: {error.message} [{error.reason.value}]", file=sys.stderr)
             return EXIT_REFUSED
@@ -317,9 +350,14 @@ def _run_analysis(args: argparse.Namespace, options: Any, console: Any) -> int:
         return EXIT_OUTPUT
 
     found = outcome.frames_with_person
+    people = (
+        f"; dancer {outcome.dancer_id} of {outcome.people_seen} people in the frame"
+        if outcome.people_seen > 1
+        else ""
+    )
     print(
         f"Analysed {outcome.frame_count} frames in {outcome.elapsed_s:.1f} s "
-        f"(dancer found in {found}), {outcome.feedback_count} feedback items, "
+        f"(dancer found in {found}{people}), {outcome.feedback_count} feedback items, "
         f"{_music_summary(outcome.music)} → {outcome.out_dir}"
     )
     for warning in outcome.warnings:
@@ -614,8 +652,8 @@ class Backend:
             wildcard = settings.api_host in ("0.0.0.0", "::", "")
             local = "127.0.0.1" if wildcard else settings.api_host
             self.local_url = f"http://{local}:{self.server.port}"
-            self.api_url = f"http://{lan_ipv4() or local}:{self.server.port}" if wildcard else (
-                self.local_url
+            self.api_url = (
+                f"http://{lan_ipv4() or local}:{self.server.port}" if wildcard else (self.local_url)
             )
             if settings.auth_disabled:
                 self.problems.append(AUTH_DISABLED_WARNING)

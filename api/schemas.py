@@ -47,6 +47,12 @@ REFERENCE_HELP = (
     "a teacher's job to compare this clip with once both are analysed; the comparison "
     "is a job of its own, named by the status's comparison_job_id once queued"
 )
+DANCER_HELP = (
+    "the person to analyse, by the id result.json's people and people.json give them "
+    "(a whole number from 1); default: chosen by the rule (frames seen × size × "
+    "centrality). An id nobody has in the clip fails the job with no_such_dancer"
+)
+MAX_DANCER_ID = 100_000
 STYLE_HELP = (
     "dance style that keeps the tempo search in its range (default auto); an unknown "
     "name is refused with 422 unknown_style"
@@ -80,6 +86,15 @@ class ConfirmCreate(BaseModel):
     s3_key: str = Field(min_length=1, max_length=1000)
     style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
     reference_job_id: str | None = Field(default=None, max_length=200, description=REFERENCE_HELP)
+    dancer_id: int | None = Field(default=None, ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)
+
+
+class DancerCreate(BaseModel):
+    """Analyse a job's clip again about another person (a new job; nothing uploaded)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    dancer_id: int = Field(ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)
 
 
 class CompareCreate(BaseModel):
@@ -148,6 +163,11 @@ class JobStatusPublic(BaseModel):
         default=None,
         description="an analysis given a reference_job_id: its comparison job, once queued",
     )
+    dancer_id: int | None = Field(
+        default=None,
+        description="the dancer the analysis is about: the one asked for, else once "
+        "finished the one the rule chose; null until then (or when nobody was found)",
+    )
     result: JobOutcomePublic | None = Field(
         default=None, description="once finished: {num_frames, status: complete}; else null"
     )
@@ -215,6 +235,15 @@ class JobResultPublic(BaseModel):
     kind: Literal["analysis", "comparison"] = "analysis"
     comparison_job_id: str | None = Field(
         default=None, description="an analysis given a reference_job_id: its comparison job"
+    )
+    dancer_id: int | None = Field(
+        default=None, description="the dancer analysed (null: nobody found, or an older job)"
+    )
+    people_seen: int | None = Field(
+        default=None, description="the most people in one frame (null: an older job)"
+    )
+    people: list[int] | None = Field(
+        default=None, description="the ids of everyone found; people.json has their poses"
     )
     expires_in: int = Field(description="seconds the download URLs stay valid")
 

@@ -212,9 +212,7 @@ class BodyCap:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await _send_json(
-                    send, 413, error_body(TOO_LARGE, "The request body is too large.")
-                )
+                await _send_json(send, 413, error_body(TOO_LARGE, "The request body is too large."))
                 return
         seen = 0
 

@@ -1,5 +1,6 @@
-"""Writers for the files an analysis produces: result.json, the CSVs, coco17.json, and
-the original backend's files (keypoints_2d.json, keypoints_3d.json, analysis.json).
+"""Writers for the files an analysis produces: result.json, the CSVs, coco17.json,
+people.json (everyone in the frame, for picking a dancer), and the original backend's
+files (keypoints_2d.json, keypoints_3d.json, analysis.json).
 
 :data:`ARTIFACT_NAMES` is the one table of artifact names and their file names, for
 every job (a comparison's ghost.mp4 and practice.mp4 too): downloads by file name
@@ -30,6 +31,9 @@ ARTIFACT_NAMES = {
     "landmarks_csv": "landmarks.csv",
     "angles_csv": "angles.csv",
     "coco17": "coco17.json",
+    # Every person found, frame by frame (ids, boxes, 2D landmarks): the desktop player
+    # draws the others from it and lets the user pick another dancer.
+    "people": "people.json",
     # A comparison's videos (dance_analysis/compare_videos.py).
     "ghost": "ghost.mp4",
     "practice": "practice.mp4",
@@ -48,6 +52,9 @@ CLIENT_FEEDBACK_TYPES = {"info": "positive", "warning": "negative", "critical": 
 _CHUNK_FRAMES = 512
 
 FloatArray = npt.NDArray[np.float64]
+#: One person in one frame for people.json: id, normalised box (x0, y0, x1, y1), score,
+#: landmarks (33, 4) normalised ``[x, y, z, visibility]``.
+PersonRow = tuple[int, Sequence[float], float, FloatArray]
 
 
 def json_ready(values: FloatArray, decimals: int) -> Any:
@@ -103,6 +110,57 @@ def write_result(
             out.write(",\n" if i else "\n")
             out.write(json.dumps(record, allow_nan=False, separators=(",", ":")))
         out.write("\n]}\n")
+
+
+def write_people(
+    path: Path,
+    head: Mapping[str, Any],
+    t_ms: FloatArray,
+    frames: Iterable[Sequence[PersonRow]],
+    *,
+    width: int,
+    height: int,
+) -> None:
+    """people.json: ``head`` (``dancer_id``, ``people_seen``, ``people``) plus every
+    person's 2D landmarks in each frame, streamed.
+
+    ``{format: "people", coordinates: "normalized", width, height, joints, bones,
+    dancer_id, people_seen, people: [{id, first_ms, last_ms, frames, chosen}],
+    frames: [{index, t_ms, people: [{id, box: [x0, y0, x1, y1], score,
+    landmarks: [[x, y, visibility] × 33]}]}]}``: x and y normalised 0–1 to the displayed
+    frame, in BlazePose-33 order (``joints``); a frame without anyone has ``people: []``.
+    """
+    top = {
+        "format": "people",
+        "coordinates": "normalized",
+        "width": int(width),
+        "height": int(height),
+        "joints": list(BLAZEPOSE_33.joints),
+        "bones": [list(bone) for bone in BLAZEPOSE_33.bones],
+        **head,
+    }
+
+    def records() -> Iterator[dict[str, Any]]:
+        for index, (t, people) in enumerate(zip(t_ms, frames, strict=True)):
+            yield {
+                "index": index,
+                "t_ms": round(float(t), 3),
+                "people": [
+                    {
+                        "id": int(person_id),
+                        "box": [round(float(v), 5) for v in box],
+                        "score": round(float(score), 4),
+                        "landmarks": json_ready(landmarks[:, (0, 1, 3)], 5),
+                    }
+                    for person_id, box, score, landmarks in people
+                ],
+            }
+
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(top, allow_nan=False, ensure_ascii=False)[:-1])
+        out.write(', "frames": [')
+        _write_records(out, records())
+        out.write("]}\n")
 
 
 def _write_rows(out: TextIO, header: list[str], rows: Iterator[list[Any]]) -> None:

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
 
     # Pose estimation
-    pose_backend: Literal["mediapipe", "mock"] = "mediapipe"
+    # One of dance_analysis.pose.BACKENDS; checked when a clip is analysed, so a wrong
+    # name fails with ``unknown_backend`` and the names there are. ``auto`` picks by device.
+    pose_backend: str = Field(default="auto", max_length=40)
     use_mock_analysis: bool = Field(
         default=False,
         validation_alias=AliasChoices(
@@ -41,6 +43,15 @@ class Settings(BaseSettings):
         description="Synthetic poses instead of the model: the documented mock mode.",
     )
     model_complexity: Literal[0, 1, 2] = 1
+    mock_people: int = Field(
+        default=1,
+        ge=1,
+        le=2,
+        description=(
+            "The mock mode's scene: 1 dancer, or 2 (a small figure at the side from the start, "
+            "the main dancer walking in at 0.4 s), to try everything that picks a dancer."
+        ),
+    )
 
     # What clips are accepted
     max_side_px: int = Field(default=4096, ge=16)

@@ -7,6 +7,14 @@ frame in place. Separate processes, not threads: the model then has this process
 GIL to itself (threads cost it about 20 % here). A ring of shared slots bounds memory,
 however long the clip.
 
+The estimator finds every person in each frame, each with an id kept through the
+clip. The overlay is drawn while the model runs, with the dancer chosen so far (the
+leader by :mod:`dance_analysis.pose.people`'s rule) drawn fully and the others
+faintly; the final choice is made once the clip is done, and only if it differs from
+what some frame was drawn with is the overlay drawn again (a second decode, draw and
+encode). Everything downstream (series, angles, timing, feedback, artifacts) is about
+the chosen dancer alone.
+
 Everything is written into a hidden staging folder inside the output folder and moved
 into place at the end, ``result.json`` last, so the output folder never holds a
 half-written result. Progress and cancellation go through a small :class:`Progress`
@@ -23,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,20 +47,24 @@ from dance_analysis.analysis.timing import Timing, analyze_timing, timing_feedba
 from dance_analysis.artifacts import (
     ARTIFACT_NAMES,
     SCHEMA_VERSION,
+    PersonRow,
     write_angles_csv,
     write_client_analysis,
     write_coco17,
     write_keypoints_2d,
     write_keypoints_3d,
     write_landmarks_csv,
+    write_people,
     write_result,
 )
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
-from dance_analysis.pose import PoseEstimator, PoseObservation, create_estimator
+from dance_analysis.pose import create_estimator, resolve_backend
+from dance_analysis.pose.base import PersonPose, PoseEstimator
 from dance_analysis.pose.devices import Device, detect_device_in_background
+from dance_analysis.pose.people import People
 from dance_analysis.skeleton import BLAZEPOSE_33
 from dance_analysis.stages import Stage
 from dance_analysis.video.frame_process import FrameProcess, OverlaySpec
@@ -66,7 +79,7 @@ _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    backend: str = "mediapipe"
+    backend: str = "auto"  # pose.BACKENDS; "auto" picks by device (pose.resolve_backend)
     model_complexity: int = 1
     limits: VideoLimits = field(default_factory=VideoLimits)
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
@@ -75,6 +88,8 @@ class PipelineOptions:
     overlay_preset: str = "veryfast"
     style: str = "auto"  # the dance style that constrains the tempo search (music.styles)
     one_ms: float | None = None  # a coach's "1" (ms): the counts start from the beat nearest
+    dancer_id: int | None = None  # the dancer the user chose; None: by the rule (pose.people)
+    mock_people: int = 1  # the mock backend's scene: 1 dancer, or 2 (the documented mock mode)
 
 
 class Progress(Protocol):
@@ -109,58 +124,112 @@ class AnalysisOutcome:
     elapsed_s: float
     frame_process_peak_mb: float | None = None  # the decode/render child's peak memory
     music: dict[str, Any] | None = None  # result.json's ``music`` (``present`` false: why)
+    dancer_id: int | None = None  # the dancer analysed (None: nobody found)
+    people_seen: int = 0  # the most people in one frame
+    people_ids: list[int] = field(default_factory=list)  # everyone found, by id
+    overlay_passes: int = 0  # 1; 2 when the final dancer differs from the one first drawn
 
 
 # --- the pipeline ---------------------------------------------------------------------
 
 
 @dataclass
-class _Track:
-    """Per-frame model output, gathered as frames arrive."""
+class _Gathered:
+    """Every person the model found in each frame, and whom each frame was drawn with."""
 
     t_ms: list[float] = field(default_factory=list)
-    landmarks: list[FloatArray | None] = field(default_factory=list)
-    world: list[FloatArray | None] = field(default_factory=list)
+    people: list[list[PersonPose]] = field(default_factory=list)
+    drawn: list[int | None] = field(default_factory=list)  # the id drawn as the dancer
 
-    def add(self, frame: Frame, pose: PoseObservation | None) -> None:
+    def add(self, frame: Frame, people: list[PersonPose], drawn: int | None) -> None:
         self.t_ms.append(frame.t_ms)
-        self.landmarks.append(None if pose is None else pose.landmarks)
-        self.world.append(None if pose is None else pose.world)
+        self.people.append(people)
+        self.drawn.append(drawn)
 
-    @staticmethod
-    def _stack(rows: list[FloatArray | None]) -> FloatArray:
-        out = np.full((len(rows), len(BLAZEPOSE_33.joints), 4), np.nan)
-        for i, row in enumerate(rows):
-            if row is not None:
-                out[i] = row
-        return out
+    def arrays(self, dancer_id: int | None) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``t_ms`` (N,), and the dancer's landmarks and world (N, 33, 4), NaN where the
+        dancer is not in the frame."""
+        landmarks = np.full((len(self.t_ms), len(BLAZEPOSE_33.joints), 4), np.nan)
+        world = np.full_like(landmarks, np.nan)
+        for i, people in enumerate(self.people):
+            for person in people:
+                if person.id == dancer_id:
+                    landmarks[i] = person.pose.landmarks
+                    world[i] = person.pose.world
+        return np.asarray(self.t_ms, dtype=np.float64), landmarks, world
 
-    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return (
-            np.asarray(self.t_ms, dtype=np.float64),
-            self._stack(self.landmarks),
-            self._stack(self.world),
+    def needs_redraw(self, dancer_id: int | None) -> bool:
+        """Was any frame drawn with another dancer than the final one?"""
+        return any(
+            drawn != _present(people, dancer_id)
+            for drawn, people in zip(self.drawn, self.people, strict=True)
         )
+
+    def rows(self) -> Iterator[list[PersonRow]]:
+        for people in self.people:
+            yield [(p.id, p.box, p.score, p.pose.landmarks) for p in people]
+
+
+def _present(people: list[PersonPose], dancer_id: int | None) -> int | None:
+    """``dancer_id`` if that person is in the frame, else None."""
+    return dancer_id if any(person.id == dancer_id for person in people) else None
+
+
+def _hand_back(
+    frames: FrameProcess, frame: Frame, people: list[PersonPose], dancer_id: int | None
+) -> int | None:
+    """Give the frame back for drawing: ``dancer_id`` fully, everyone else faintly.
+    Returns the id drawn as the dancer (None: not in this frame)."""
+    dancer = next((person for person in people if person.id == dancer_id), None)
+    others = [person.pose.landmarks for person in people if person is not dancer]
+    frames.done(
+        frame,
+        None if dancer is None else dancer.pose.landmarks,
+        None if dancer is None else dancer.pose.world,
+        np.stack(others) if others else None,
+    )
+    return None if dancer is None else dancer.id
 
 
 def _estimate(
-    frames: FrameProcess, estimator: PoseEstimator, info: VideoInfo, progress: Progress
-) -> _Track:
-    track = _Track()
+    frames: FrameProcess,
+    estimator: PoseEstimator,
+    info: VideoInfo,
+    progress: Progress,
+    found: People,
+) -> _Gathered:
+    gathered = _Gathered()
     for frame in frames.frames():
         if progress.should_cancel():
             raise CanceledError()
-        pose = estimator.estimate(frame.image, frame.t_ms)
-        if pose is None:
-            frames.done(frame, None, None)
-        else:
-            frames.done(frame, pose.landmarks, pose.world)
-        track.add(frame, pose)
-        done = len(track.t_ms)
+        people = estimator.estimate_people(frame.image, frame.t_ms)
+        found.add(frame.t_ms, people)
+        drawn = _hand_back(frames, frame, people, found.leader())
+        gathered.add(frame, people, drawn)
+        done = len(gathered.t_ms)
         # The container's count can be wrong; progress must never pass 100 %.
         progress.on_frames(done, max(info.frame_count, done))
     frames.finish()
-    return track
+    return gathered
+
+
+def _redraw_overlay(
+    info: VideoInfo,
+    options: PipelineOptions,
+    overlay: OverlaySpec,
+    gathered: _Gathered,
+    dancer_id: int | None,
+    progress: Progress,
+) -> None:
+    """The overlay again, every frame drawn with the final dancer: decode, draw, encode
+    in the frame process as in the first pass, with the poses already found (no model)."""
+    with FrameProcess(info, options.limits, overlay) as frames:
+        for i, frame in enumerate(frames.frames()):
+            if progress.should_cancel():
+                raise CanceledError()
+            people = gathered.people[i] if i < len(gathered.people) else []
+            _hand_back(frames, frame, people, dancer_id)
+        frames.finish()
 
 
 def _pin_malloc_mmap_threshold() -> None:
@@ -260,6 +329,8 @@ def _header(
     music: Music,
     timing: Timing,
     feedback: list[dict[str, Any]],
+    found: People,
+    dancer_id: int | None,
 ) -> dict[str, Any]:
     from dance_analysis.artifacts import json_ready
 
@@ -282,10 +353,14 @@ def _header(
         "video": video,
         "model": model,
         "skeleton": BLAZEPOSE_33.to_dict(),
+        "dancer_id": dancer_id,
+        "people_seen": found.people_seen,
+        "people": found.summary(dancer_id),
         "options": {
             "cutoff_hz": options.analysis.cutoff_hz,
             "max_gap_s": options.analysis.max_gap_s,
             "visibility_min": options.analysis.visibility_min,
+            "dancer_id": options.dancer_id,
         },
         "coverage": analysis.pop("coverage"),
         "angles": {
@@ -334,6 +409,7 @@ def analyze_clip(
     started = time.perf_counter()
 
     get_style(options.style)  # a wrong name fails before any work (unknown_style)
+    resolve_backend(options.backend)  # likewise (unknown_backend)
     _pin_malloc_mmap_threshold()
     progress.on_stage(Stage.PROBE)
     info = probe(clip, options.limits)
@@ -364,19 +440,23 @@ def analyze_clip(
                 if options.overlay
                 else None
             )
+            found = People((info.width, info.height), options.dancer_id)
             # The child starts decoding while the model loads.
             with FrameProcess(info, options.limits, overlay) as frames:
                 estimator = create_estimator(
-                    options.backend, model_complexity=options.model_complexity
+                    options.backend,
+                    model_complexity=options.model_complexity,
+                    mock_people=options.mock_people,
                 )
                 try:
-                    track = _estimate(frames, estimator, info, progress)
+                    gathered = _estimate(frames, estimator, info, progress, found)
                 finally:
                     estimator.close()
             child_peak_mb = frames.peak_rss_mb
+            dancer_id = found.choose()  # no_such_dancer: before anything is measured
 
             progress.on_stage(Stage.MEASURE)
-            t_ms, landmarks, world = track.arrays()
+            t_ms, landmarks, world = gathered.arrays(dancer_id)
             end_ms = max(info.duration_s * 1000.0, float(t_ms[-1]) if len(t_ms) else 0.0)
             music = _within(music_future.result(), end_ms)
             if options.one_ms is not None:
@@ -392,7 +472,19 @@ def analyze_clip(
             timing, feedback = _timing(t_ms, series, music, info, options)
 
             progress.on_stage(Stage.WRITE)
-            names = ["landmarks_csv", "angles_csv", "coco17"]
+            names = ["landmarks_csv", "angles_csv", "coco17", "people"]
+            write_people(
+                staging / ARTIFACT_NAMES["people"],
+                {
+                    "dancer_id": dancer_id,
+                    "people_seen": found.people_seen,
+                    "people": found.summary(dancer_id),
+                },
+                t_ms,
+                gathered.rows(),
+                width=info.width,
+                height=info.height,
+            )
             write_landmarks_csv(
                 staging / ARTIFACT_NAMES["landmarks_csv"],
                 t_ms,
@@ -426,11 +518,17 @@ def analyze_clip(
                 feedback=feedback,
             )
             names += ["keypoints_2d", "keypoints_3d", "analysis"]
+            overlay_passes = 0
             if overlay is not None:
                 from dance_analysis.video.writer import finalize_mp4
 
+                overlay_passes = 1
+                if gathered.needs_redraw(dancer_id):
+                    overlay = replace(overlay, path=staging / "overlay.redrawn.mp4")
+                    _redraw_overlay(info, options, overlay, gathered, dancer_id, progress)
+                    overlay_passes = 2
                 finalize_mp4(
-                    video_only,
+                    overlay.path,
                     staging / ARTIFACT_NAMES["overlay"],
                     audio_source=clip if info.has_audio else None,
                 )
@@ -438,7 +536,7 @@ def analyze_clip(
             names.append("result")
             header = _header(
                 info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
-                music, timing, feedback,
+                music, timing, feedback, found, dancer_id,
             )  # fmt: skip
             write_result(
                 staging / ARTIFACT_NAMES["result"],
@@ -458,15 +556,19 @@ def analyze_clip(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    found = int((~np.isnan(landmarks[:, :, 0]).all(axis=1)).sum())
+    with_dancer = int((~np.isnan(landmarks[:, :, 0]).all(axis=1)).sum())
     return AnalysisOutcome(
         out_dir=out_dir,
         artifacts=published,
         frame_count=len(t_ms),
-        frames_with_person=found,
+        frames_with_person=with_dancer,
         feedback_count=len(feedback),
         warnings=list(series.warnings),
         elapsed_s=time.perf_counter() - started,
         frame_process_peak_mb=child_peak_mb,
         music=music.to_dict(),
+        dancer_id=dancer_id,
+        people_seen=found.people_seen,
+        people_ids=sorted(found.tracks),
+        overlay_passes=overlay_passes,
     )

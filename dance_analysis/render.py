@@ -2,7 +2,9 @@
 
 Drawing happens in place on the upright RGB frame the reader produced (the pipeline
 owns it by then). Joints the model is unsure of (low visibility) are left out, so the
-overlay never shows a limb the analysis would not measure.
+overlay never shows a limb the analysis would not measure. The other people in the
+frame are drawn faintly (thin, grey, translucent, no labels): seen, but plainly not
+the dancer the numbers are about.
 """
 
 from __future__ import annotations
@@ -79,6 +81,45 @@ def draw_pose(
             offset = (-text_w - round(18 * scale), offset[1])
         origin = (int(points[b][0] + offset[0]), int(points[b][1] + offset[1]))
         _draw_label(image, text, origin, font_scale, _side_colour(name))
+
+
+FAINT_COLOUR = (200, 200, 200)
+FAINT_OPACITY = 0.45
+
+
+def draw_others(
+    image: npt.NDArray[np.uint8],
+    people: npt.NDArray[np.float64],
+    *,
+    visibility_min: float = 0.5,
+) -> None:
+    """Draw the other people ``(k, 33, 4)`` faintly onto ``image``, in place.
+
+    Thin grey bones blended at :data:`FAINT_OPACITY` over the picture, only inside the
+    box they cover (blending the whole frame would cost a full-frame pass per person).
+    """
+    height, width = image.shape[:2]
+    thickness = max(1, round(max(height, width) / 720))
+    for landmarks in people:
+        visible = landmarks[:, 3] >= visibility_min
+        if not visible.any():
+            continue
+        points = np.round(landmarks[:, :2] * (width, height)).astype(np.int32)
+        shown = points[visible]
+        pad = thickness + 2
+        x0, y0 = np.clip(shown.min(axis=0) - pad, 0, (width, height))
+        x1, y1 = np.clip(shown.max(axis=0) + pad + 1, 0, (width, height))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        region = image[y0:y1, x0:x1]
+        sketch = region.copy()
+        for a, b in _BONES:
+            if visible[a] and visible[b]:
+                cv2.line(
+                    sketch, tuple(points[a] - (x0, y0)), tuple(points[b] - (x0, y0)),
+                    FAINT_COLOUR, thickness, cv2.LINE_AA,
+                )  # fmt: skip
+        cv2.addWeighted(sketch, FAINT_OPACITY, region, 1 - FAINT_OPACITY, 0, dst=region)
 
 
 def _draw_label(

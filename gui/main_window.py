@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         self.compare_view.teacher.clip_failed.connect(self.banner.show_message)
         self.player.position_changed.connect(self._on_player_position_changed)
         self.player.clip_failed.connect(self.banner.show_message)
+        self.player.dancer_requested.connect(self.analyse_dancer)
         self.angles.seek_requested.connect(self.player.seek_ms)
         self.feedback.seek_requested.connect(self.player.seek_ms)
         self.player.ruler.one_requested.connect(self._on_ruler_one_requested)
@@ -378,6 +379,25 @@ class MainWindow(QMainWindow):
             self._report(error, f"“{view.filename}” was not analysed again")
 
         self.tasks.run(lambda: self._service.reanalyse(view.id), done, failed)
+
+    def analyse_dancer(self, dancer_id: int) -> None:
+        """The clip on screen analysed again about another person: a new job in the
+        library (the same service call a phone's ``POST …/dancer`` makes); the old one
+        stays, so each dancer keeps their own analysis."""
+        job_id = self._current_id
+        if job_id is None:
+            return
+        view = self.library.views.get(job_id)
+        name = view.filename if view is not None else "the clip"
+
+        def done(new_view: Any) -> None:
+            self._on_imported(new_view)
+            self.banner.show_message(f"Dancer {dancer_id} of “{name}” is being analysed.")
+
+        def failed(error: Exception) -> None:
+            self._report(error, f"Dancer {dancer_id} of “{name}” was not analysed")
+
+        self.tasks.run(lambda: self._service.analyse_dancer(job_id, dancer_id), done, failed)
 
     def _on_library_thumbnail_wanted(self, view: Any) -> None:
         def read() -> tuple[str, Any, float]:

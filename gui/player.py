@@ -1,5 +1,8 @@
 """The player: frame-accurate stepping, scrubbing, speed, A–B loop, mirror, live skeleton.
 
+The other people in the frame (people.json) are drawn faintly; clicking one offers
+"Analyse this dancer", which the window turns into a re-analysis about them.
+
 Frames come from :class:`gui.frames.FrameServer` (a decoder thread); the skeleton is
 drawn by :class:`VideoCanvas` from the result's landmarks each time a frame is
 painted, so it can be restyled or hidden without re-encoding anything. Playback is
@@ -18,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
     QKeySequence,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
@@ -33,6 +37,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -43,7 +48,7 @@ from PySide6.QtWidgets import (
 from dance_analysis.skeleton import SIDE_COLOURS, side_of
 from gui.counts import ClickTrack, CountRuler
 from gui.frames import FrameServer, open_decoder
-from gui.result import ClipResult
+from gui.result import ClipResult, OtherPerson
 
 if TYPE_CHECKING:
     from dance_analysis.video.frames import FrameDecoder
@@ -55,6 +60,9 @@ SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 SIDE_COLORS = {side: QColor(*rgb) for side, rgb in SIDE_COLOURS.items()}
 # A second dancer drawn over the first (the teacher's ghost): one colour far from both sides.
 GHOST_COLOR = QColor(60, 230, 120)
+# The other people in the frame: thin, grey and translucent, as in the overlay video.
+OTHERS_COLOR = QColor(200, 200, 200, 115)
+ANALYSE_DANCER = "Analyse this dancer"
 _TICK_MS = 10
 
 
@@ -65,7 +73,12 @@ def format_ms(t_ms: float) -> str:
 
 
 class VideoCanvas(QWidget):
-    """One picture, fitted to the widget, with the skeleton drawn over it."""
+    """One picture, fitted to the widget, with the skeleton drawn over it.
+
+    ``person_clicked(id, global position)``: a click on one of the other people.
+    """
+
+    person_clicked = Signal(int, QPoint)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +96,41 @@ class VideoCanvas(QWidget):
         self._ghost: npt.NDArray[np.float64] | None = None  # (k, 2), normalised, or None
         self.ghost_color = GHOST_COLOR
         self.drawn_ghost_points: list[QPointF] = []  # the ghost's joints at the last paint
+        self._others: tuple[OtherPerson, ...] = ()
+        self.drawn_other_points: list[QPointF] = []  # the others' joints at the last paint
+
+    def set_others(self, others: tuple[OtherPerson, ...]) -> None:
+        """The other people of the frame on screen, drawn faintly under the dancer."""
+        self._others = others
+        self.update()
+
+    def box_rect(self, box: tuple[float, float, float, float]) -> QRectF:
+        """A normalised box in widget coordinates (mirroring applied)."""
+        a, b = self.to_widget(box[0], box[1]), self.to_widget(box[2], box[3])
+        return QRectF(a, b).normalized()
+
+    def person_at(self, point: QPointF) -> int | None:
+        """The other person under ``point`` (widget coordinates); the smallest box wins
+        where boxes overlap (the person further back is the one clearly aimed at)."""
+        if not self.overlay or self._image is None:
+            return None
+        hits = [
+            (self.box_rect(person.box), person.id)
+            for person in self._others
+            if self.box_rect(person.box).contains(point)
+        ]
+        if not hits:
+            return None
+        return min(hits, key=lambda hit: hit[0].width() * hit[0].height())[1]
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            person = self.person_at(event.position())
+            if person is not None:
+                self.person_clicked.emit(person, event.globalPosition().toPoint())
+                event.accept()
+                return
+        super().mousePressEvent(event)
 
     def show_frame(
         self,
@@ -132,6 +180,7 @@ class VideoCanvas(QWidget):
         painter.fillRect(self.rect(), QColor(20, 20, 24))
         self.drawn_points = []
         self.drawn_ghost_points = []
+        self.drawn_other_points = []
         if self._image is None:
             painter.setPen(QColor(160, 160, 170))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
@@ -149,6 +198,12 @@ class VideoCanvas(QWidget):
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = max(2.0, rect.width() / 150.0)
+        for person in self._others:
+            faint = self._widget_points(person.points)
+            self._draw_skeleton(
+                painter, faint, max(1.0, width / 2.5), lambda _i: OTHERS_COLOR, OTHERS_COLOR
+            )
+            self.drawn_other_points += [p for p in faint if p is not None]
         if self._ghost is not None:
             ghost = self._widget_points(self._ghost)
             self._draw_skeleton(
@@ -250,6 +305,7 @@ class PlayerView(QWidget):
 
     position_changed = Signal(int, float)
     clip_failed = Signal(str)
+    dancer_requested = Signal(int)  # "Analyse this dancer" on another person: their id
 
     def __init__(
         self,
@@ -259,6 +315,7 @@ class PlayerView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.canvas = VideoCanvas(self)
+        self.canvas.person_clicked.connect(self._on_canvas_person_clicked)
         self._server = FrameServer(decoder_factory)
         self._generation = 0  # of the clip this player shows (see FrameServer)
         self._server.opened.connect(self._on_server_opened)
@@ -456,6 +513,7 @@ class PlayerView(QWidget):
         self._t_ms = np.zeros(0)
         self.index = self._requested = -1
         self.canvas.message = message
+        self.canvas.set_others(())
         self.canvas.show_frame(None, None, ())
         self._set_enabled(False)
         self._update_readout()
@@ -665,9 +723,12 @@ class PlayerView(QWidget):
         points = None
         bones: tuple[tuple[int, int], ...] = ()
         joints: tuple[str, ...] = ()
+        others: tuple[OtherPerson, ...] = ()
         if self._result is not None and index < self._result.frame_count:
             points = self._result.landmarks[index]
             bones, joints = self._result.bones, tuple(self._result.joints)
+            others = self._result.others_at(index)
+        self.canvas.set_others(others)
         self.canvas.show_frame(image, points, bones, joints)
         self.slider.blockSignals(True)
         self.slider.setValue(index)
@@ -683,6 +744,18 @@ class PlayerView(QWidget):
         self.canvas.message = "This clip cannot be played"
         self.canvas.update()
         self.clip_failed.emit(message)
+
+    def _on_canvas_person_clicked(self, person_id: int, where: QPoint) -> None:
+        """Offer to analyse the person clicked (the menu runs its own event loop)."""
+        self.pause()
+        menu = QMenu(self)
+        title = menu.addAction(f"Dancer {person_id}")
+        title.setEnabled(False)
+        analyse = menu.addAction(ANALYSE_DANCER)
+        analyse.setToolTip("Analyse the clip again about this person (a new item in the library)")
+        analyse.triggered.connect(lambda: self.dancer_requested.emit(person_id))
+        menu.exec(where)
+        menu.deleteLater()
 
     def _on_slider_value_changed(self, value: int) -> None:
         self.seek_frame(value)

@@ -1,4 +1,5 @@
-"""A finished analysis loaded from ``result.json`` into arrays the views draw from.
+"""A finished analysis loaded from ``result.json`` (and ``people.json`` beside it) into
+arrays the views draw from.
 
 Loading parses JSON and is done on a background thread (:mod:`gui.tasks`); the
 views receive the finished :class:`ClipResult`.
@@ -55,12 +56,48 @@ class Music:
 
 
 @dataclass(frozen=True, eq=False)
+class OtherPerson:
+    """Someone in a frame who is not the analysed dancer, as people.json has them.
+
+    ``points``: (33, 2) x, y normalised 0–1 to the displayed frame, NaN where the model
+    is unsure of the joint. ``box``: normalised ``(x0, y0, x1, y1)``.
+    """
+
+    id: int
+    points: FloatArray
+    box: tuple[float, float, float, float]
+
+
+def load_others(
+    data: dict[str, Any], dancer_id: int | None, visibility_min: float = 0.5
+) -> tuple[tuple[OtherPerson, ...], ...]:
+    """people.json's frames as the others in each frame (everyone but ``dancer_id``)."""
+    frames = []
+    for frame in data.get("frames") or []:
+        others = []
+        for person in frame.get("people") or []:
+            if person["id"] == dancer_id:
+                continue
+            raw = np.array(
+                [[np.nan if v is None else v for v in p] for p in person["landmarks"]],
+                dtype=np.float64,
+            )
+            points = raw[:, :2].copy()
+            points[~(raw[:, 2] >= visibility_min)] = np.nan
+            x0, y0, x1, y1 = (float(v) for v in person["box"])
+            others.append(OtherPerson(int(person["id"]), points, (x0, y0, x1, y1)))
+        frames.append(tuple(others))
+    return tuple(frames)
+
+
+@dataclass(frozen=True, eq=False)
 class ClipResult:
     """What the player and the analysis views need from one result.
 
     ``t_ms``: (n,) presentation times in ms. ``landmarks``: (n, k, 2) x, y normalised
     0–1 to the displayed frame, NaN where nothing was found. ``angles``: name → (n,)
-    degrees, NaN where unmeasured.
+    degrees, NaN where unmeasured. ``dancer_id``: whom the landmarks are of;
+    ``others``: per frame, everyone else found (from people.json; empty without it).
     """
 
     t_ms: FloatArray
@@ -74,6 +111,12 @@ class ClipResult:
     video: dict[str, Any] = field(default_factory=dict)
     music: Music = field(default_factory=lambda: Music.from_dict({}))
     timing: dict[str, Any] = field(default_factory=dict)
+    dancer_id: int | None = None
+    people_seen: int = 0
+    others: tuple[tuple[OtherPerson, ...], ...] = ()
+
+    def others_at(self, index: int) -> tuple[OtherPerson, ...]:
+        return self.others[index] if 0 <= index < len(self.others) else ()
 
     @property
     def frame_count(self) -> int:
@@ -81,11 +124,18 @@ class ClipResult:
 
     @classmethod
     def load(cls, path: Path) -> ClipResult:
+        """result.json at ``path``, with the people.json beside it when there is one."""
         with path.open(encoding="utf-8") as handle:
-            return cls.from_dict(json.load(handle))
+            data = json.load(handle)
+        people_name = (data.get("artifacts") or {}).get("people")
+        people = None
+        if people_name and (path.parent / people_name).is_file():
+            with (path.parent / people_name).open(encoding="utf-8") as handle:
+                people = json.load(handle)
+        return cls.from_dict(data, people)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClipResult:
+    def from_dict(cls, data: dict[str, Any], people: dict[str, Any] | None = None) -> ClipResult:
         frames = data.get("frames") or []
         skeleton = data.get("skeleton") or {}
         joints = tuple(skeleton.get("joints") or ())
@@ -116,6 +166,17 @@ class ClipResult:
             video=dict(data.get("video") or {}),
             music=Music.from_dict(data.get("music") or {}),
             timing=dict(data.get("timing") or {}),
+            dancer_id=data.get("dancer_id"),
+            people_seen=int(data.get("people_seen") or 0),
+            others=(
+                ()
+                if people is None
+                else load_others(
+                    people,
+                    data.get("dancer_id"),
+                    float((data.get("options") or {}).get("visibility_min", 0.5)),
+                )
+            ),
         )
 
     def frame_at(self, t_ms: float) -> int:

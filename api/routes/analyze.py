@@ -13,12 +13,15 @@ from api.errors import ApiError
 from api.links import upload_link
 from api.schemas import (
     CONTENT_TYPE_PATTERN,
+    DANCER_HELP,
+    MAX_DANCER_ID,
     REFERENCE_HELP,
     SHA256_PATTERN,
     STYLE_HELP,
     ConfirmCreate,
     CountsMove,
     CountsPublic,
+    DancerCreate,
     ErrorPublic,
     JobAcceptedPublic,
     JobDeletedPublic,
@@ -80,6 +83,29 @@ def finished_job(service: JobService, job_id: str) -> JobView:
             extra={"status": view.status, "progress": view.progress},
         )  # fmt: skip
     return view
+
+
+def people_fields(view: JobView) -> dict[str, Any]:
+    """A finished job's ``dancer_id``, ``people_seen`` and ``people`` (ids), or nulls."""
+    people = view.people or {}
+    return {
+        "dancer_id": people.get("dancer_id"),
+        "people_seen": people.get("people_seen"),
+        "people": people.get("ids"),
+    }
+
+
+def form_dancer_id(text: str | None) -> int | None:
+    """A multipart form's ``dancer_id`` (text): a whole number from 1, else 422."""
+    if text is None or text == "":
+        return None
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_DANCER_ID:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"dancer_id must be a whole number from 1 to {MAX_DANCER_ID} (a person's id).",
+        )
+    return int(text)
 
 
 def check_declared_length(request: Request, limit: int) -> None:
@@ -145,14 +171,18 @@ def confirm_upload(
     reference_job_id: Annotated[
         str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
     ] = None,
+    dancer_id: Annotated[int | None, Query(ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)] = None,
     body: Annotated[ConfirmCreate | None, Body()] = None,
 ) -> JobAcceptedPublic:
     if body is not None:
         job_id, s3_key, style = body.job_id, body.s3_key, body.style or style
         reference_job_id = body.reference_job_id or reference_job_id
+        dancer_id = body.dancer_id or dancer_id
     if not job_id or not s3_key:
         raise ApiError(422, "invalid_request", "job_id and s3_key are required.")
-    view = service.confirm(job_id, s3_key, style=style, reference_job_id=reference_job_id)
+    view = service.confirm(
+        job_id, s3_key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
+    )
     return _accepted(view, "Video confirmed and queued for analysis.")
 
 
@@ -172,6 +202,11 @@ _MULTIPART_BODY: dict[str, Any] = {
                             "type": "string",
                             "maxLength": 200,
                             "description": REFERENCE_HELP,
+                        },
+                        "dancer_id": {
+                            "type": "string",
+                            "pattern": "^[1-9][0-9]{0,5}$",
+                            "description": DANCER_HELP,
                         },
                         "file": {"type": "string", "format": "binary"},
                         "video": {"type": "string", "format": "binary"},
@@ -208,9 +243,10 @@ async def upload_multipart(
     reference_job_id: Annotated[
         str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
     ] = None,
+    dancer_id: Annotated[int | None, Query(ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)] = None,
 ) -> JobAcceptedPublic:
-    """``style`` and ``reference_job_id`` as form fields (before or after ``file``) or
-    query parameters."""
+    """``style``, ``reference_job_id`` and ``dancer_id`` as form fields (before or after
+    ``file``) or query parameters."""
     # The body is parsed here, after authentication, by a streaming parser: FastAPI's
     # own form handling would spool the whole file before any dependency ran.
     check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
@@ -226,6 +262,7 @@ async def upload_multipart(
             form.data(),
             style=lambda: form.fields.get("style") or style,
             reference_job_id=lambda: form.fields.get("reference_job_id") or reference_job_id,
+            dancer_id=lambda: form_dancer_id(form.fields.get("dancer_id")) or dancer_id,
         )
 
     view = await run_upload(request, submit)
@@ -248,13 +285,16 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
     outcome = (
         JobOutcomePublic(num_frames=view.num_frames) if view.status == JobStatus.FINISHED else None
     )
+    dancer_id = view.dancer_id
+    if dancer_id is None and view.people is not None:
+        dancer_id = view.people.get("dancer_id")
     return JobStatusPublic(
         job_id=view.id, status=view.status, stage=stage_of(view), progress=view.progress,
         message=view.message, error=error, created_at=view.created_at,
         started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
         style=view.style, kind=view.kind, student_job_id=view.student_job_id,
         reference_job_id=view.reference_job_id, comparison_job_id=view.comparison_job_id,
-        result=outcome,
+        dancer_id=dancer_id, result=outcome,
     )  # fmt: skip
 
 
@@ -279,7 +319,7 @@ def get_result(
     return JobResultPublic(
         job_id=view.id, num_frames=view.num_frames, music=music, downloads=links,
         s3_results=storage_keys(view), expires_in=expires_in, kind=view.kind,
-        comparison_job_id=view.comparison_job_id,
+        comparison_job_id=view.comparison_job_id, **people_fields(view),
     )  # fmt: skip
 
 
@@ -301,6 +341,28 @@ def move_counts(
         view = service.move_one(job_id, shift_beats=body.shift_beats)
     assert view.music is not None  # a move only succeeds on a result with music
     return CountsPublic(job_id=view.id, music=MusicSummaryPublic(**view.music))
+
+
+@router.post(
+    "/{job_id}/dancer",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAcceptedPublic,
+    responses={
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+    summary="Analyse the job's clip again about another dancer: a new job, no upload",
+)
+def analyse_dancer(
+    job_id: str, body: Annotated[DancerCreate, Body()], service: ServiceDep
+) -> JobAcceptedPublic:
+    """``{"dancer_id": N}``: a new job on the clip already stored (its style and "1" go
+    with it), answered like confirm; poll the new ``job_id``. The old job stays. 422
+    ``no_such_dancer`` when the finished job found nobody with that id (the message
+    lists the ids), 409 ``invalid_state`` while it runs or for a comparison."""
+    view = service.analyse_dancer(job_id, body.dancer_id)
+    return _accepted(view, f"Dancer {body.dancer_id} queued for analysis as a new job.")
 
 
 @router.delete(

@@ -107,6 +107,11 @@ def run_analysis(
                     "frames_with_person": outcome.frames_with_person,
                     "warnings": outcome.warnings,
                     "music": music_summary(outcome.music),
+                    "people": {
+                        "dancer_id": outcome.dancer_id,
+                        "people_seen": outcome.people_seen,
+                        "ids": outcome.people_ids,
+                    },
                     # what detection found, so the worker's next children skip torch
                     "device": os.environ.get(ENV_CACHE),
                 },

@@ -28,4 +28,5 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         overlay_crf=settings.overlay_crf,
         overlay_preset=settings.overlay_preset,
         style=settings.style,
+        mock_people=settings.mock_people,
     )

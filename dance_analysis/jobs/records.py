@@ -75,6 +75,10 @@ class JobRecord(Base):
     student_job_id: Mapped[str | None] = mapped_column(String(36))
     reference_job_id: Mapped[str | None] = mapped_column(String(36), index=True)
     comparison_job_id: Mapped[str | None] = mapped_column(String(36))
+    # Everyone in the frame (issue 11): the dancer the user asked for (None: by the
+    # rule), and once finished, who was found: {dancer_id, people_seen, ids}.
+    dancer_id: Mapped[int | None] = mapped_column(Integer)
+    people: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_jobs_status_lease", "status", "lease_expires_at"),)
 
@@ -104,12 +108,15 @@ _ADDED_JOB_COLUMNS = {
     "student_job_id": "VARCHAR(36)",
     "reference_job_id": "VARCHAR(36)",
     "comparison_job_id": "VARCHAR(36)",
+    "dancer_id": "INTEGER",
+    "people": "JSON",
 }
 
 
 def add_job_columns(database: Database) -> None:
-    """Give a jobs table from before issues 8 and 9 the columns added since (style, music,
-    one_ms; kind, student_job_id, reference_job_id, comparison_job_id)."""
+    """Give a jobs table from before issues 8, 9 and 11 the columns added since (style,
+    music, one_ms; kind, student_job_id, reference_job_id, comparison_job_id; dancer_id,
+    people)."""
 
     def missing() -> list[str]:
         have = {c["name"] for c in inspect(database.engine).get_columns("jobs")}

@@ -139,10 +139,14 @@ class JobService:
         *,
         style: str | None = None,
         reference_job_id: str | None = None,
+        dancer_id: int | None = None,
     ) -> JobView:
         """Queue an arrived upload. ``reference_job_id``: compare it with that teacher's
-        job once both have finished (the job's ``comparison_job_id`` names the comparison)."""
-        return self._uploads.confirm(job_id, key, style=style, reference_job_id=reference_job_id)
+        job once both have finished (the job's ``comparison_job_id`` names the comparison).
+        ``dancer_id``: the person to analyse (None: chosen by the rule, pose.people)."""
+        return self._uploads.confirm(
+            job_id, key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
+        )
 
     def submit(
         self,
@@ -151,9 +155,10 @@ class JobService:
         *,
         style: str | Callable[[], str | None] | None = None,
         reference_job_id: str | Callable[[], str | None] | None = None,
+        dancer_id: int | Callable[[], int | None] | None = None,
     ) -> JobView:
         return self._uploads.submit(
-            filename, chunks, style=style, reference_job_id=reference_job_id
+            filename, chunks, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
         )
 
     # --- comparisons ----------------------------------------------------------------
@@ -282,7 +287,7 @@ class JobService:
     def reanalyse(self, job_id: str) -> JobView:
         """Analyse an ended job's clip again as a new job, then delete the old job.
 
-        The style and a coach's "1" go with the clip to the new job.
+        The style, a coach's "1" and the dancer asked for go with the clip to the new job.
 
         The new job is created, filled and confirmed (size and SHA-256 checked against
         the old record) before the old one is touched: if any step fails, the new job
@@ -297,6 +302,19 @@ class JobService:
             raise InvalidState(
                 "A comparison is not analysed again: compare the two analyses again instead."
             )
+        view = self._copy_clip(old, old.dancer_id)
+        try:
+            self.delete(old.id)
+        except Exception:  # the new job runs; the old one stays listed, nothing is lost
+            log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
+        return view
+
+    def _copy_clip(self, old: JobView, dancer_id: int | None) -> JobView:
+        """A new queued job with ``old``'s clip, style and "1", about ``dancer_id``.
+
+        Created, filled and confirmed (size and SHA-256 checked against the old record);
+        if any step fails the new job is removed and ``old`` is untouched.
+        """
         ticket = self.create_upload(
             old.filename,
             content_type_for(old.filename),
@@ -310,16 +328,45 @@ class JobService:
                 self.receive_upload(ticket.job_id, old.filename, chunks)
             if old.one_ms is not None:  # the coach's "1" goes with the clip
                 self._keep_one(ticket.job_id, old.one_ms)
-            view = self.confirm(ticket.job_id, ticket.key)
+            return self.confirm(ticket.job_id, ticket.key, dancer_id=dancer_id)
         except BaseException:
             with contextlib.suppress(Exception):  # confirm may have removed it already
                 self.delete(ticket.job_id)
             raise
-        try:
-            self.delete(old.id)
-        except Exception:  # the new job runs; the old one stays listed, nothing is lost
-            log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
-        return view
+
+    def analyse_dancer(self, job_id: str, dancer_id: int) -> JobView:
+        """Analyse an ended job's clip again about another person: a new job, queued.
+
+        The clip is the one already stored (nobody uploads it again); its style and
+        "1" go with it. The old job stays, so each dancer of a group keeps their own
+        analysis. Raises InvalidRequest for what can never be an id, MediaError
+        ``no_such_dancer`` when the old job finished and found nobody with that id,
+        InvalidState (409) while the job runs, for a comparison, or when its clip never
+        arrived; JobNotFound (404).
+        """
+        from dance_analysis.jobs.uploads import check_dancer_id
+        from dance_analysis.pose.people import no_such_dancer
+
+        check_dancer_id(dancer_id)
+        old = self.get(job_id)
+        if old.is_comparison:
+            raise InvalidState(
+                "A comparison has no dancer of its own: choose the dancer in the student's "
+                "analysis, then compare again."
+            )
+        if old.status not in ENDED:
+            raise InvalidState(
+                f"The job is {old.status}; another dancer can be analysed once it ends."
+            )
+        if old.people is not None and dancer_id not in old.people.get("ids", []):
+            raise no_such_dancer(dancer_id, old.people.get("ids", []))
+        with storage_errors():
+            arrived = self.storage.stat(old.source_key) is not None
+        if not arrived:
+            raise InvalidState(
+                "The job's clip never arrived, so there is nothing to analyse: upload it again."
+            )
+        return self._copy_clip(old, dancer_id)
 
     def retry(self, job_id: str) -> JobView:
         """A failed or canceled analysis, run again: :meth:`reanalyse` (a new job with the

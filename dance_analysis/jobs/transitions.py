@@ -117,12 +117,16 @@ def finish(
     artifacts: dict[str, str],
     num_frames: int | None,
     music: dict[str, Any] | None = None,
+    people: dict[str, Any] | None = None,
 ) -> None:
-    """``started`` → ``finished`` with the published artifacts (and the music summary)."""
+    """``started`` → ``finished`` with the published artifacts (and the music and people
+    summaries)."""
     _end(record, JobStatus.FINISHED, None, None)
     record.artifacts = dict(artifacts)
     record.num_frames = num_frames
     record.music = music
+    if people is not None:  # a comparison keeps what its row was given
+        record.people = people
 
 
 def fail(record: JobRecord, reason: str | None, message: str | None) -> None:

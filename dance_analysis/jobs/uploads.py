@@ -220,13 +220,16 @@ class Uploads:
         *,
         style: str | None = None,
         reference_job_id: str | None = None,
+        dancer_id: int | None = None,
     ) -> JobView:
         """Queue an arrived upload; ``style`` (if given) replaces the one asked for before.
 
         ``reference_job_id``: a teacher's job to compare this clip with once both are
         analysed (checked now: 404 if unknown, 409 if it failed or is a comparison).
+        ``dancer_id``: the person to analyse (None: chosen by the rule, pose.people).
         """
         style = check_style(style)
+        dancer_id = check_dancer_id(dancer_id)
         self._check_reference(reference_job_id)
         record = self._get(job_id)
         if key != record.source_key:
@@ -242,7 +245,7 @@ class Uploads:
             measured_sha = self._verify_or_reject(record, info)
             return self._queue_upload(
                 job_id, info.size, measured_sha, version=info.version, style=style,
-                reference_job_id=reference_job_id,
+                reference_job_id=reference_job_id, dancer_id=dancer_id,
             )  # fmt: skip
 
     def _check_reference(self, reference_job_id: str | None) -> None:
@@ -297,6 +300,7 @@ class Uploads:
         version: str | None = None,
         style: str | None = None,
         reference_job_id: str | None = None,
+        dancer_id: int | None = None,
     ) -> JobView:
         def transition(session: Session) -> tuple[JobView, bool]:
             record = locked_job(session, job_id)
@@ -315,6 +319,8 @@ class Uploads:
                 record.style = style
             if reference_job_id is not None:
                 record.reference_job_id = reference_job_id
+            if dancer_id is not None:
+                record.dancer_id = dancer_id
             accepted = accept_upload(record, size, sha256)
             return JobView.of(record), accepted
 
@@ -333,14 +339,17 @@ class Uploads:
         *,
         style: str | Callable[[], str | None] | None = None,
         reference_job_id: str | Callable[[], str | None] | None = None,
+        dancer_id: int | Callable[[], int | None] | None = None,
     ) -> JobView:
         """Stream a clip straight into storage and queue it: one request, one job.
 
         ``style`` may be a callable, asked once the bytes are in: a form field sent
         after the file is known only then. A wrong name removes the job (unknown_style).
-        ``reference_job_id`` likewise (see :meth:`confirm`); a wrong one removes the job.
+        ``reference_job_id`` and ``dancer_id`` likewise (see :meth:`confirm`); a wrong one
+        removes the job.
         """
         chosen = None if callable(style) else check_style(style)
+        dancer = None if callable(dancer_id) else check_dancer_id(dancer_id)
         reference = None if callable(reference_job_id) else reference_job_id
         self._check_reference(reference)
         now = utcnow()
@@ -363,6 +372,8 @@ class Uploads:
             if callable(reference_job_id):
                 reference = reference_job_id()
                 self._check_reference(reference)
+            if callable(dancer_id):
+                dancer = check_dancer_id(dancer_id())
             earlier = self._recent_duplicate(job_id, record.filename, size, sha256)
             if earlier is not None:
                 self._discard(job_id)
@@ -374,7 +385,9 @@ class Uploads:
         except BaseException:
             self._discard(job_id)
             raise
-        return self._queue_upload(job_id, size, sha256, style=chosen, reference_job_id=reference)
+        return self._queue_upload(
+            job_id, size, sha256, style=chosen, reference_job_id=reference, dancer_id=dancer
+        )
 
     def _recent_duplicate(
         self, job_id: str, filename: str, size: int, sha256: str
@@ -471,6 +484,25 @@ def _already_confirmed() -> InvalidState:
         "This upload is already confirmed, so its file can no longer be replaced. "
         "To analyse other bytes, ask for a new upload link."
     )
+
+
+MAX_DANCER_ID = 100_000
+
+
+def check_dancer_id(dancer_id: int | None) -> int | None:
+    """A dancer id from a client: a whole number from 1 (None: chosen by the rule).
+
+    Whether that person is in the clip is known only once it is analysed
+    (``no_such_dancer``); this refuses what can never be an id, before anything is
+    stored or queued.
+    """
+    if dancer_id is None:
+        return None
+    if isinstance(dancer_id, bool) or not isinstance(dancer_id, int):
+        raise InvalidRequest("dancer_id must be a whole number from 1 (a person's id).")
+    if not 1 <= dancer_id <= MAX_DANCER_ID:
+        raise InvalidRequest(f"dancer_id must be from 1 to {MAX_DANCER_ID} (a person's id).")
+    return dancer_id
 
 
 def check_style(name: str | None) -> str | None:

@@ -43,6 +43,8 @@ class JobView:
     reference_job_id: str | None = None  # a comparison, or an analysis to compare: the teacher's
     comparison_job_id: str | None = None  # an analysis: its comparison, once queued
     worker_id: str | None = None  # the worker running the job, or that ran its last attempt
+    dancer_id: int | None = None  # the dancer asked for; None: chosen by the rule
+    people: dict[str, Any] | None = None  # once finished: {dancer_id, people_seen, ids}
 
     @property
     def is_comparison(self) -> bool:
@@ -80,6 +82,8 @@ class JobView:
             reference_job_id=record.reference_job_id,
             comparison_job_id=record.comparison_job_id,
             worker_id=record.worker_id,
+            dancer_id=record.dancer_id,
+            people=dict(record.people) if record.people else None,
         )
 
 

@@ -84,4 +84,3 @@ def _parse(name: str) -> tuple[str, int] | None:
     if not (pid_text.isdigit() and attempt_text.isdigit() and job_id):
         return None
     return job_id, int(attempt_text)
-

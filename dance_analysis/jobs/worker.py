@@ -101,6 +101,7 @@ class Ending:
     artifacts: dict[str, str] = field(default_factory=dict)
     num_frames: int | None = None
     music: dict[str, Any] | None = None  # the summary child.music_summary made
+    people: dict[str, Any] | None = None  # {dancer_id, people_seen, ids} (child.py)
 
 
 ABANDONED = Ending(Outcome.ABANDONED)
@@ -322,7 +323,10 @@ class JobWorker:
         relay = _ProgressRelay(self, view.id, attempt)
         # The job's own style (asked for at upload), else the server's setting.
         options = dataclasses.replace(
-            self._options, style=view.style or self._options.style, one_ms=view.one_ms
+            self._options,
+            style=view.style or self._options.style,
+            one_ms=view.one_ms,
+            dancer_id=view.dancer_id,
         )
         ending, done = self._run_child(
             source, workdir / "out", relay, heartbeat, shutdown, view.id, options
@@ -332,9 +336,12 @@ class JobWorker:
 
         relay.stage(Stage.PUBLISH)
         files = {name: Path(path_text) for name, path_text in done["artifacts"].items()}
-        return self._publish_files(
+        ending = self._publish_files(
             view.id, files, heartbeat, num_frames=int(done["frame_count"]), music=done.get("music")
         )
+        if ending.kind != Outcome.FINISHED:
+            return ending
+        return dataclasses.replace(ending, people=done.get("people"))
 
     def _publish_files(
         self,
@@ -503,7 +510,9 @@ class JobWorker:
         if ending.kind == Outcome.FINISHED and record.cancel_requested:
             ending = CANCELED_ENDING
         if ending.kind == Outcome.FINISHED:
-            transitions.finish(record, ending.artifacts, ending.num_frames, ending.music)
+            transitions.finish(
+                record, ending.artifacts, ending.num_frames, ending.music, ending.people
+            )
             if self._sync_results:
                 now = utcnow()
                 for key in ending.artifacts.values():

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dance_analysis.pose.base import ModelInfo, PoseObservation
+from dance_analysis.pose.base import ModelInfo, PersonPose, PoseObservation, one_person
 from dance_analysis.skeleton import BLAZEPOSE_33
 
 _MODEL_NAMES = {0: "blazepose_ghum_lite", 1: "blazepose_ghum_full", 2: "blazepose_ghum_heavy"}
@@ -34,7 +34,8 @@ def _as_array(landmark_list: Any) -> npt.NDArray[np.float64]:
 
 
 class MediaPipePose:
-    """One tracked dancer per clip; create one estimator per clip (tracking state)."""
+    """One tracked dancer per clip (a crowd gives whoever it locks on to); create one
+    estimator per clip (tracking state)."""
 
     skeleton = BLAZEPOSE_33
 
@@ -73,6 +74,10 @@ class MediaPipePose:
             landmarks=_as_array(result.pose_landmarks),
             world=_as_array(result.pose_world_landmarks),
         )
+
+    def estimate_people(self, image: npt.NDArray[np.uint8], t_ms: float) -> list[PersonPose]:
+        """MediaPipe's solution tracks one person: at most one, always id 1."""
+        return one_person(self.estimate(image, t_ms))
 
     def close(self) -> None:
         self._pose.close()

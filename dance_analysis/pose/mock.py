@@ -4,6 +4,14 @@ Produces the exact schema of the real backend from the timestamp alone: a figure
 standing in the middle of the frame that bends its knees (a 0.5 Hz squat), swings
 its arms (1 Hz) and sways its hips. No model is loaded, so a whole stack can be
 exercised in seconds. Nothing in a real analysis ever uses it.
+
+With ``people=2`` (``DANCE_MOCK_PEOPLE=2``) the scene has two dancers, to exercise
+everything that knows there can be several: id 1 is a small figure at the left of the
+frame (further back) from the first frame; id 2 is the main figure in the middle, who
+walks in at :data:`SECOND_DANCER_FROM_MS`. By the rule of
+:func:`dance_analysis.pose.people.choose_dancer` id 1 leads until id 2 arrives and id 2
+is the dancer of any clip longer than a second, so the overlay of the first frames has
+to be drawn again.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dance_analysis.pose.base import ModelInfo, PoseObservation
+from dance_analysis.pose.base import ModelInfo, PersonPose, PoseObservation, landmark_box
 from dance_analysis.skeleton import BLAZEPOSE_33
 
 # A standing figure in world coordinates (metres, hip-centred, y down, x to the
@@ -43,6 +51,10 @@ _LEGS = [
 _UPPER = [i for i in range(33) if i not in _LEGS]
 _ARM_PARTS = ("elbow", "wrist", "pinky", "index", "thumb")
 
+MOCK_PEOPLE = (1, 2)  # how many dancers the mock scene can hold
+SECOND_DANCER_FROM_MS = 400.0  # people=2: when the main dancer (id 2) walks in
+_BACK_DANCER = (0.2, 0.45, 1.0)  # people=2, id 1: centre x, size, phase (s) of the small figure
+
 
 def _pose_at(t_s: float) -> npt.NDArray[np.float64]:
     """World (33, 3) at time t: squat, arm swing and hip sway as smooth sines."""
@@ -65,33 +77,61 @@ def _pose_at(t_s: float) -> npt.NDArray[np.float64]:
     return xyz
 
 
+def _project(
+    world_xyz: npt.NDArray[np.float64], width: int, height: int, centre_x: float, size: float
+) -> PoseObservation:
+    """The figure on the picture: ~1.7 m tall filling ``size`` × 70 % of the frame height,
+    standing on the same floor line whatever its size."""
+    full = 0.7 * height / 1.7
+    scale = size * full
+    # A smaller figure is lowered so that its feet stay where the full-size one's are.
+    lowered = (1.0 - size) * (0.88 + 0.05) * full / height
+    landmarks = np.empty((33, 4))
+    landmarks[:, 0] = centre_x + world_xyz[:, 0] * scale / width
+    landmarks[:, 1] = 0.5 + (world_xyz[:, 1] + 0.05) * scale / height + lowered
+    landmarks[:, 2] = world_xyz[:, 2] * scale / width
+    landmarks[:, 3] = 0.99
+    world = np.empty((33, 4))
+    world[:, :3] = world_xyz
+    world[:, 3] = 0.99
+    return PoseObservation(landmarks=landmarks, world=world)
+
+
 class MockPose:
     """Synthetic, deterministic poses: the same timestamp always gives the same pose."""
 
     skeleton = BLAZEPOSE_33
 
-    def __init__(self) -> None:
+    def __init__(self, people: int = 1) -> None:
+        if people not in MOCK_PEOPLE:
+            raise ValueError(f"the mock scene holds {' or '.join(map(str, MOCK_PEOPLE))} people")
+        self.people = people
+        scene = "synthetic poses" if people == 1 else "two synthetic dancers"
         self.info = ModelInfo(
             backend="mock",
-            model="synthetic_dancer",
+            model="synthetic_dancer" if people == 1 else "synthetic_dancers_2",
             device="cpu",
-            note="mock mode (USE_MOCK_ANALYSIS=true): synthetic poses, not a real analysis",
+            note=f"mock mode (USE_MOCK_ANALYSIS=true): {scene}, not a real analysis",
         )
 
     def estimate(self, image: npt.NDArray[np.uint8], t_ms: float) -> PoseObservation | None:
+        """The main dancer (the only one with ``people=1``); None before it walks in."""
         height, width = image.shape[:2]
-        world_xyz = _pose_at(t_ms / 1000.0)
-        # Project: the figure is ~1.7 m tall and fills ~70 % of the frame height.
-        scale = 0.7 * height / 1.7
-        landmarks = np.empty((33, 4))
-        landmarks[:, 0] = 0.5 + world_xyz[:, 0] * scale / width
-        landmarks[:, 1] = 0.5 + (world_xyz[:, 1] + 0.05) * scale / height
-        landmarks[:, 2] = world_xyz[:, 2] * scale / width
-        landmarks[:, 3] = 0.99
-        world = np.empty((33, 4))
-        world[:, :3] = world_xyz
-        world[:, 3] = 0.99
-        return PoseObservation(landmarks=landmarks, world=world)
+        if self.people == 2 and t_ms < SECOND_DANCER_FROM_MS:
+            return None
+        return _project(_pose_at(t_ms / 1000.0), width, height, 0.5, 1.0)
+
+    def estimate_people(self, image: npt.NDArray[np.uint8], t_ms: float) -> list[PersonPose]:
+        height, width = image.shape[:2]
+        found = []
+        if self.people == 2:
+            centre_x, size, phase_s = _BACK_DANCER
+            back = _project(_pose_at(t_ms / 1000.0 + phase_s), width, height, centre_x, size)
+            found.append(PersonPose(1, back, landmark_box(back.landmarks), 0.9))
+        main = self.estimate(image, t_ms)
+        if main is not None:
+            found.append(PersonPose(self.people, main, landmark_box(main.landmarks), 0.99))
+        return found
 
     def close(self) -> None:
         pass

@@ -7,9 +7,10 @@ doing the same work on threads of the parent slowed MediaPipe by about 20 %.
 
 Frames travel through a ring of shared-memory slots: the child decodes straight
 into a free slot, tells the parent "frame i is in slot s", the parent runs the model
-on that slot (no copy) and answers with the pose; the child draws onto the same
-slot, encodes it and frees it. Only a few kilobytes of landmarks cross the pipe per
-frame, and memory is bounded by the ring, however long the clip.
+on that slot (no copy) and answers with the poses (the dancer's, and the other
+people's, drawn faintly); the child draws onto the same slot, encodes it and frees it.
+Only a few kilobytes of landmarks cross the pipe per frame, and memory is bounded by
+the ring, however long the clip.
 
 A crash of the decoder (a hostile or broken clip) ends only the child: the parent
 sees the pipe close and reports ``decoder_crashed``.
@@ -102,13 +103,17 @@ class FrameProcess:
         frame: Frame,
         landmarks: npt.NDArray[np.float64] | None,
         world: npt.NDArray[np.float64] | None,
+        others: npt.NDArray[np.float64] | None = None,
     ) -> None:
-        """Hand the frame back with its pose (None: no person), for drawing and encoding."""
+        """Hand the frame back with the chosen dancer's pose (None: not in this frame) and
+        ``others``, the other people's landmarks ``(k, 33, 4)`` (drawn faintly), for
+        drawing and encoding."""
         self._pipe.send(
             (
                 frame.index,
                 None if landmarks is None else landmarks.tobytes(),
                 None if world is None else world.tobytes(),
+                None if others is None or not len(others) else others.tobytes(),
             )
         )
 
@@ -219,9 +224,9 @@ def _run_child(
     from dance_analysis.video.reader import read_frames
 
     writer = None
-    draw = None
+    draw = draw_faint = None
     if overlay is not None:
-        from dance_analysis.render import draw_pose
+        from dance_analysis.render import draw_others, draw_pose
         from dance_analysis.video.writer import VideoWriter
 
         writer = VideoWriter(
@@ -232,7 +237,7 @@ def _run_child(
             crf=overlay.crf,
             preset=overlay.preset,
         )
-        draw = draw_pose
+        draw, draw_faint = draw_pose, draw_others
 
     free = deque(range(len(images)))
     in_flight: deque[tuple[int, int]] = deque()  # (slot, pts) in frame order
@@ -241,8 +246,14 @@ def _run_child(
         """Take the parent's answer for the oldest frame out: draw, encode, free."""
         reply = pipe.recv()
         slot, pts = in_flight.popleft()
-        if writer is not None and draw is not None:
-            _, landmarks, world = reply
+        if writer is not None and draw is not None and draw_faint is not None:
+            _, landmarks, world, others = reply
+            if others is not None:  # first, so the dancer is drawn over them
+                draw_faint(
+                    images[slot],
+                    np.frombuffer(others).reshape(-1, 33, 4),
+                    visibility_min=overlay.visibility_min if overlay else 0.5,
+                )
             if landmarks is not None:
                 draw(
                     images[slot],

@@ -36,6 +36,7 @@ TOKEN = _ACCESS.create_token("schemathesis")
 # as tests/api/test_strict.py and test_counts_api.py check.
 CONTENT_CHECKED = {
     ("POST", "/api/v1/analyze/{job_id}/counts"),
+    ("POST", "/api/v1/analyze/{job_id}/dancer"),
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/analyze/upload-url"),
     ("POST", "/api/v1/analyze/confirm"),

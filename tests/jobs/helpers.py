@@ -16,7 +16,8 @@ from tests.jobs.services import wait_for
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACT_FILES = sorted(
     ["result.json", "overlay.mp4", "landmarks.csv", "angles.csv", "coco17.json",
-     "keypoints_2d.json", "keypoints_3d.json", "analysis.json"]  # the last three: the seed's
+     "keypoints_2d.json", "keypoints_3d.json", "analysis.json",  # these three: the seed's
+     "people.json"]
 )  # fmt: skip
 
 

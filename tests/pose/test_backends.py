@@ -3,7 +3,8 @@ import sys
 import numpy as np
 import pytest
 
-from dance_analysis.pose import create_estimator
+from dance_analysis.errors import Reason
+from dance_analysis.pose import UnknownBackend, create_estimator, resolve_backend
 from dance_analysis.pose.devices import KINDS, detect_device
 
 
@@ -28,9 +29,39 @@ def test_mock_figure_is_upright() -> None:
     assert nose_y < hip_y < ankle_y  # image y points down
 
 
-def test_unknown_backend_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown pose backend"):
+def test_unknown_backend_is_refused_with_the_names_there_are() -> None:
+    with pytest.raises(UnknownBackend) as caught:
         create_estimator("openpose")
+    assert caught.value.reason is Reason.UNKNOWN_BACKEND
+    assert caught.value.message.endswith("Choose one of: auto, torch, litert, mediapipe, mock.")
+
+
+def test_auto_is_resolved_in_one_place() -> None:
+    assert resolve_backend("auto") == "mediapipe"  # for now; the lead makes it pick by device
+    assert resolve_backend("mock") == "mock"
+
+
+def test_mock_gives_one_person_with_id_1_and_a_box_around_the_landmarks() -> None:
+    image = np.zeros((1280, 720, 3), np.uint8)
+    estimator = create_estimator("mock")
+    (person,) = estimator.estimate_people(image, 500.0)
+    pose = estimator.estimate(image, 500.0)
+    assert person.id == 1 and pose is not None
+    np.testing.assert_array_equal(person.pose.landmarks, pose.landmarks)
+    x0, y0, x1, y1 = person.box
+    assert (x0, y0) == tuple(pose.landmarks[:, :2].min(axis=0))
+    assert (x1, y1) == tuple(pose.landmarks[:, :2].max(axis=0))
+
+
+def test_mock_two_person_scene_keeps_its_ids() -> None:
+    image = np.zeros((160, 90, 3), np.uint8)
+    estimator = create_estimator("mock", mock_people=2)
+    assert [p.id for p in estimator.estimate_people(image, 0.0)] == [1]
+    later = estimator.estimate_people(image, 1000.0)
+    assert [p.id for p in later] == [1, 2]
+    small, main = (p.box for p in later)
+    assert (small[3] - small[1]) < 0.6 * (main[3] - main[1])  # the back dancer is smaller
+    assert abs(small[3] - main[3]) < 0.02  # on the same floor
 
 
 def test_device_detection_asks_torch_and_tells_rocm_from_cuda(fresh: None) -> None:
