@@ -35,8 +35,8 @@ from dance_analysis.video.segments import Segment, plan_segments, read_segment
 
 #: Pictures each decoding thread may hold ready (bounds memory: 2.7 MB each at 720p).
 READ_AHEAD = 4
-#: A segment shorter than this is not worth its detector start (about 2 s at 30 fps).
-MIN_SEGMENT_FRAMES = 60
+#: A segment shorter than this is not worth its detector start and its fresh smoothing.
+MIN_SEGMENT_FRAMES = 16
 
 
 @dataclass(frozen=True)

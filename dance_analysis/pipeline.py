@@ -31,7 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -61,9 +61,9 @@ from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
-from dance_analysis.pose import create_estimator, resolve_backend
+from dance_analysis.pose import ACCELERATORS, create_estimator, resolve_backend
 from dance_analysis.pose.base import PersonPose, PoseEstimator
-from dance_analysis.pose.devices import Device, detect_device_in_background
+from dance_analysis.pose.devices import Device, detect_device_in_background, may_have_accelerator
 from dance_analysis.pose.people import People
 from dance_analysis.skeleton import BLAZEPOSE_33
 from dance_analysis.stages import Stage
@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+#: Segments tracked at once on an accelerator: 8 × the people in a frame crops a batch.
+GPU_SEGMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,11 @@ class PipelineOptions:
     one_ms: float | None = None  # a coach's "1" (ms): the counts start from the beat nearest
     dancer_id: int | None = None  # the dancer the user chose; None: by the rule (pose.people)
     mock_people: int = 1  # the mock backend's scene: 1 dancer, or 2 (the documented mock mode)
+    pose_threads: int = 1  # CPU threads for our own graph's networks
+    # Segments tracked at once (clip_poses): None picks (several on an accelerator, where
+    # the network would otherwise idle between tiny batches; 1 on the CPU, where one
+    # stream keeps the decoder and the encoder beside the model on their own core).
+    segments: int | None = None
 
 
 class Progress(Protocol):
@@ -128,6 +135,7 @@ class AnalysisOutcome:
     people_seen: int = 0  # the most people in one frame
     people_ids: list[int] = field(default_factory=list)  # everyone found, by id
     overlay_passes: int = 0  # 1; 2 when the final dancer differs from the one first drawn
+    segments: int = 1  # pieces of the clip tracked at once (clip_poses)
 
 
 # --- the pipeline ---------------------------------------------------------------------
@@ -191,6 +199,14 @@ def _hand_back(
     return None if dancer is None else dancer.id
 
 
+def _pose_device(backend: str, device: Callable[[], Device]) -> str:
+    """Where our graph runs: the detected device, waited for only when it can matter
+    (``auto`` or ``torch`` on a machine that may have a GPU)."""
+    if backend not in ("auto", "torch") or not may_have_accelerator():
+        return "cpu"
+    return device().kind
+
+
 def _estimate(
     frames: FrameProcess,
     estimator: PoseEstimator,
@@ -211,6 +227,47 @@ def _estimate(
         progress.on_frames(done, max(info.frame_count, done))
     frames.finish()
     return gathered
+
+
+def _segment_count(options: PipelineOptions, backend: str, device: str) -> int:
+    """How many segments to track at once: our own graph only (the others track one
+    stream); torch on an accelerator up to :data:`GPU_SEGMENTS` unless the caller says."""
+    if backend not in ("torch", "litert"):
+        return 1
+    if options.segments is not None:
+        return max(1, options.segments)
+    return GPU_SEGMENTS if backend == "torch" and device in ACCELERATORS else 1
+
+
+def _estimate_in_segments(
+    info: VideoInfo,
+    options: PipelineOptions,
+    estimator: PoseEstimator,
+    segments: int,
+    progress: Progress,
+    found: People,
+) -> tuple[_Gathered, int]:
+    """Every person in every picture, the clip cut at keyframes into up to ``segments``
+    pieces decoded on threads and tracked in lock-step, one network batch a step; and
+    how many pieces it was cut into."""
+    from dance_analysis.clip_poses import ClipJob, track_clip
+    from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
+
+    assert isinstance(estimator, BlazePoseGraph)  # _segment_count: our own graph only
+    total = max(info.frame_count, 1)
+    poses = track_clip(
+        ClipJob(info, segments, options.limits),
+        estimator.networks,
+        on_frames=lambda done: progress.on_frames(done, max(total, done)),
+        should_cancel=progress.should_cancel,
+    )
+    gathered = _Gathered()
+    for t_ms, people in zip(poses.t_ms, poses.people, strict=True):
+        found.add(t_ms, people)
+        gathered.t_ms.append(t_ms)
+        gathered.people.append(people)
+        gathered.drawn.append(None)
+    return gathered, poses.segments
 
 
 def _redraw_overlay(
@@ -441,18 +498,39 @@ def analyze_clip(
                 else None
             )
             found = People((info.width, info.height), options.dancer_id)
-            # The child starts decoding while the model loads.
-            with FrameProcess(info, options.limits, overlay) as frames:
-                estimator = create_estimator(
-                    options.backend,
+            pose_device = _pose_device(options.backend, device)
+            backend = resolve_backend(options.backend, pose_device)
+            segments = _segment_count(options, backend, pose_device)
+
+            def new_estimator() -> PoseEstimator:
+                return create_estimator(
+                    backend,
                     model_complexity=options.model_complexity,
                     mock_people=options.mock_people,
+                    device=pose_device,
+                    threads=options.pose_threads,
                 )
+
+            drawn_while_tracking = segments == 1
+            if not drawn_while_tracking:
+                # Every picture is tracked first, then drawn once with the final dancer.
+                estimator = new_estimator()
                 try:
-                    gathered = _estimate(frames, estimator, info, progress, found)
+                    gathered, segments = _estimate_in_segments(
+                        info, options, estimator, segments, progress, found
+                    )
                 finally:
                     estimator.close()
-            child_peak_mb = frames.peak_rss_mb
+                child_peak_mb = None
+            else:
+                # The child starts decoding while the model loads.
+                with FrameProcess(info, options.limits, overlay) as frames:
+                    estimator = new_estimator()
+                    try:
+                        gathered = _estimate(frames, estimator, info, progress, found)
+                    finally:
+                        estimator.close()
+                child_peak_mb = frames.peak_rss_mb
             dancer_id = found.choose()  # no_such_dancer: before anything is measured
 
             progress.on_stage(Stage.MEASURE)
@@ -523,7 +601,9 @@ def analyze_clip(
                 from dance_analysis.video.writer import finalize_mp4
 
                 overlay_passes = 1
-                if gathered.needs_redraw(dancer_id):
+                if not drawn_while_tracking:
+                    _redraw_overlay(info, options, overlay, gathered, dancer_id, progress)
+                elif gathered.needs_redraw(dancer_id):
                     overlay = replace(overlay, path=staging / "overlay.redrawn.mp4")
                     _redraw_overlay(info, options, overlay, gathered, dancer_id, progress)
                     overlay_passes = 2
@@ -571,4 +651,5 @@ def analyze_clip(
         people_seen=found.people_seen,
         people_ids=sorted(found.tracks),
         overlay_passes=overlay_passes,
+        segments=segments,
     )

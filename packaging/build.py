@@ -74,8 +74,8 @@ def analyze(command: list[str], clip: Path, out: Path, env: dict[str, str]) -> f
     if not with_landmarks:
         sys.exit(f"{out / 'result.json'} has no landmarks")
     model = result["model"]
-    if model["backend"] != "mediapipe":
-        sys.exit(f"analysed with the {model['backend']} backend, not mediapipe")
+    if model["backend"] not in ("litert", "mediapipe"):
+        sys.exit(f"analysed with the {model['backend']} backend, not our graph on LiteRT")
     print(
         f"   result.json: {len(frames)} frames, {len(with_landmarks)} with landmarks, "
         f"{model['model']}, detected device {model['detected_device']}"

@@ -95,6 +95,20 @@ def _ask_torch() -> Device:
     return Device("cpu", "CPU", version)
 
 
+def may_have_accelerator() -> bool:
+    """False only when this machine certainly has no GPU torch could use, decided in
+    microseconds without importing torch: Linux without NVIDIA's or AMD's device nodes.
+    Then ``auto`` starts the CPU backend at once instead of waiting for torch's answer."""
+    if os.environ.get(ENV_CACHE):
+        known = _from_environment()
+        return known is None or known.kind != "cpu"
+    if not _torch_installed():
+        return False
+    if sys.platform.startswith("linux"):
+        return any(os.path.exists(node) for node in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd"))
+    return True  # macOS (MPS) and Windows (CUDA): ask torch
+
+
 def remember_device(text: object) -> None:
     """Keep a device a child process detected (its :data:`ENV_CACHE` JSON), so the
     processes this one spawns next do not import torch again."""

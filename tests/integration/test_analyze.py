@@ -59,7 +59,7 @@ def test_result_follows_the_documented_schema(squats_result: Path) -> None:
     jsonschema.Draft202012Validator(schema).validate(result)
     assert result["skeleton"]["joints"] == list(BLAZEPOSE_33.joints)
     assert {k: result["model"][k] for k in ("backend", "model", "device")} == {
-        "backend": "mediapipe",
+        "backend": "litert",  # auto on a machine without a GPU: our own graph on LiteRT
         "model": "blazepose_ghum_full",
         "device": "cpu",
     }

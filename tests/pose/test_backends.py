@@ -36,8 +36,15 @@ def test_unknown_backend_is_refused_with_the_names_there_are() -> None:
     assert caught.value.message.endswith("Choose one of: auto, torch, litert, mediapipe, mock.")
 
 
-def test_auto_is_resolved_in_one_place() -> None:
-    assert resolve_backend("auto") == "mediapipe"  # for now; the lead makes it pick by device
+def test_auto_is_resolved_in_one_place_by_device() -> None:
+    # Our own graph everywhere: torch on an accelerator, LiteRT (the fastest measured) on
+    # the CPU. An explicit name is kept whatever the device.
+    assert resolve_backend("auto", "cuda") == "torch"
+    assert resolve_backend("auto", "rocm") == "torch"
+    assert resolve_backend("auto", "mps") == "torch"
+    assert resolve_backend("auto", "cpu") == "litert"
+    assert resolve_backend("auto") == "litert"
+    assert resolve_backend("mediapipe", "cuda") == "mediapipe"
     assert resolve_backend("mock") == "mock"
 
 

@@ -18,6 +18,7 @@ from dance_analysis.pose.blazepose import detection as det
 from dance_analysis.pose.blazepose import landmarks as lm
 from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
 from dance_analysis.pose.blazepose.litert_net import LitertNetworks
+from dance_analysis.pose.blazepose.networks import PoseNetworks
 from dance_analysis.pose.blazepose.roi import Rect, crop, crop_matrix, roi_from_points
 from dance_analysis.pose.blazepose.smoothing import LANDMARKS, OneEuro, OneEuroParams, PoseSmoother
 from dance_analysis.pose.blazepose.tracker import MultiPoseTracker, run_lockstep, run_step
@@ -117,11 +118,23 @@ def test_a_point_goes_into_the_crop_and_back() -> None:
 # --- one dancer: the same as MediaPipe's solution -------------------------------------
 
 
+@pytest.fixture(scope="module")
+def torch_networks() -> PoseNetworks:
+    """Our graph on torch on the CPU: the code a GPU runs (the same modules, the same
+    batched calls), checked where no GPU is."""
+    from dance_analysis.pose.blazepose.torch_net import TorchNetworks
+
+    return TorchNetworks("cpu")
+
+
+@pytest.mark.parametrize("runtime", ["litert", "torch"])
 def test_one_dancer_matches_mediapipe_and_the_reference(
-    squats: Frames, networks: LitertNetworks
+    squats: Frames, runtime: str, request: pytest.FixtureRequest
 ) -> None:
     from dance_analysis.pose.mediapipe_backend import MediaPipePose
 
+    networks = request.getfixturevalue("networks" if runtime == "litert" else "torch_networks")
+    assert networks.backend == runtime
     theirs, ours = MediaPipePose(), BlazePoseGraph(networks)
     a, b = [], []
     try:
@@ -155,14 +168,15 @@ def test_one_dancer_matches_mediapipe_and_the_reference(
     assert error.mean() <= 6.0  # measured 3.9 px (MediaPipe's solution: 4.0 px)
 
 
-def test_litert_backend_is_registered(squats: Frames) -> None:
-    estimator = create_estimator("litert")
+@pytest.mark.parametrize("backend", ["litert", "torch"])
+def test_our_backends_are_registered(squats: Frames, backend: str) -> None:
+    estimator = create_estimator(backend)
     try:
         pose = estimator.estimate(squats[0], 0.0)
     finally:
         estimator.close()
     assert pose is not None and pose.landmarks.shape == (33, 4) and pose.world.shape == (33, 4)
-    assert (estimator.info.backend, estimator.info.device) == ("litert", "cpu")
+    assert (estimator.info.backend, estimator.info.device) == (backend, "cpu")
     assert estimator.info.model == "blazepose_ghum_full"
 
 
