@@ -1,12 +1,15 @@
 """How fast is ``analyze`` next to a bare MediaPipe loop, and does memory stay flat?
 
     .venv/bin/python benchmarks/pipeline_speed.py [--repeat N] [--clip PATH ...]
+        [--backends auto,litert@2,mediapipe]
 
 For each clip, in one run on the same machine:
 
 (a) **bare**: a single-instance loop, OpenCV decode → RGB → ``Pose.process``, nothing else;
 (b) **analyze**: the full pipeline (probe, decode, pose, clean, measure, overlay drawn
-    and H.264-encoded with audio, CSV/JSON written, files published).
+    and H.264-encoded with audio, CSV/JSON written, files published), once per pose
+    backend in ``--backends`` (``auto``: what a user gets; ``litert@2``: our graph with
+    two XNNPACK threads; ``mediapipe``: MediaPipe's solution, as before issue 11).
 
 Each measurement runs in a fresh child process (so its peak RSS is its own) and times
 only the work, after imports: model creation counts in both. Prints frames per second
@@ -89,14 +92,17 @@ def _child_bare(clip: str) -> dict[str, float]:
     return {"frames": frames, "seconds": time.perf_counter() - started}
 
 
-def _child_analyze(clip: str) -> dict[str, float]:
+def _child_analyze(clip: str, backend: str) -> dict[str, float]:
+    """``backend``: a pose backend name, ``@N`` after it for N CPU threads (``litert@2``)."""
     import mediapipe  # noqa: F401  (imported before the clock, as in the bare loop)
 
-    from dance_analysis.pipeline import analyze_clip
+    from dance_analysis.pipeline import PipelineOptions, analyze_clip
 
+    name, _, threads = backend.partition("@")
+    options = PipelineOptions(backend=name, pose_threads=int(threads or 1))
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        outcome = analyze_clip(clip, out)
+        outcome = analyze_clip(clip, out, options)
         seconds = time.perf_counter() - started
     # The pipeline's decode/render child counts too: peak of both, added.
     child_mb = outcome.frame_process_peak_mb or 0.0
@@ -122,12 +128,17 @@ def main() -> int:
     parser.add_argument(
         "--clip", type=Path, action="append", help="clip(s) instead of the defaults"
     )
+    parser.add_argument(
+        "--backends",
+        default="auto,litert@2,mediapipe",
+        help="analyze with each (name, @N for N CPU threads), all against the same bare loop",
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "CLIP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         kind, clip = args.child
-        figures = _child_bare(clip) if kind == "bare" else _child_analyze(clip)
+        figures = _child_bare(clip) if kind == "bare" else _child_analyze(clip, kind)
         figures["peak_rss_mb"] = _peak_rss_mb() + figures.pop("child_peak_rss_mb", 0.0)
         print(json.dumps(figures))
         return 0
@@ -135,25 +146,28 @@ def main() -> int:
     source = SHARED / "pose_squats.mp4"
     clips = args.clip or [source, make_long_clip(source)]
     print(f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}, {args.repeat} run(s) each\n")
+    backends = args.backends.split(",")
     header = (
-        f"{'clip':<32}{'frames':>7}{'bare fps':>10}{'analyze fps':>13}"
+        f"{'clip':<32}{'frames':>7}{'analyze with':>14}{'bare fps':>10}{'analyze fps':>13}"
         f"{'ratio':>7}{'bare MB':>9}{'analyze MB':>12}"
     )
     print(header)
     print("-" * len(header))
     for clip in clips:
-        runs: dict[str, list[dict[str, float]]] = {"bare": [], "analyze": []}
-        for _ in range(args.repeat):  # interleaved, so drift hits both alike
+        runs: dict[str, list[dict[str, float]]] = {"bare": [], **{b: [] for b in backends}}
+        for _ in range(args.repeat):  # interleaved, so drift hits all alike
             for kind in runs:
                 runs[kind].append(_measure(kind, clip))
         fps = {k: statistics.median(r["frames"] / r["seconds"] for r in v) for k, v in runs.items()}
         peak = {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items()}
-        frames = int(runs["analyze"][0]["frames"])
-        print(
-            f"{clip.name:<32}{frames:>7}{fps['bare']:>10.1f}{fps['analyze']:>13.1f}"
-            f"{fps['analyze'] / fps['bare']:>7.2f}{peak['bare']:>9.0f}{peak['analyze']:>12.0f}",
-            flush=True,
-        )
+        frames = int(runs["bare"][0]["frames"])
+        for backend in backends:
+            print(
+                f"{clip.name:<32}{frames:>7}{backend:>14}{fps['bare']:>10.1f}"
+                f"{fps[backend]:>13.1f}{fps[backend] / fps['bare']:>7.2f}"
+                f"{peak['bare']:>9.0f}{peak[backend]:>12.0f}",
+                flush=True,
+            )
     return 0
 
 
