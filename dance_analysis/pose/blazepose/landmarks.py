@@ -42,8 +42,8 @@ def refine(landmarks: F64, heatmap: FloatArray, kernel: int = HEATMAP_KERNEL) ->
     """x, y moved to the confidence-weighted centre of the heatmap around them, where
     the heatmap is sure enough (its peak there at least 0.5).
 
-    All landmarks at once: the heatmap is padded with zero confidence, which is what
-    MediaPipe's kernel shrinking at the edges amounts to.
+    All landmarks at once: cells off the heatmap count with zero confidence, which is
+    what MediaPipe's kernel shrinking at the edges amounts to.
     """
     rows, cols, count = heatmap.shape
     half = (kernel - 1) // 2
@@ -54,17 +54,20 @@ def refine(landmarks: F64, heatmap: FloatArray, kernel: int = HEATMAP_KERNEL) ->
     row = np.floor(landmarks[:, 1] * rows).astype(np.int64)
     inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
     col, row = np.where(inside, col, 0), np.where(inside, row, 0)
-    padded = np.pad(
-        heatmap.astype(np.float64),
-        ((half, half), (half, half), (0, 0)),
-        constant_values=-np.inf,
-    )
-    offsets = np.arange(kernel)
-    window_rows = row[:, None] + offsets  # in padded coordinates
+    offsets = np.arange(kernel) - half
+    window_rows = row[:, None] + offsets  # (n, kernel), may run off the heatmap
     window_cols = col[:, None] + offsets
-    windows = padded[
-        window_rows[:, :, None], window_cols[:, None, :], np.arange(count)[:, None, None]
-    ]
+    # Only the n windows are read (not a padded copy of the whole heatmap); cells off the
+    # heatmap get no confidence, which is what MediaPipe's kernel shrinking amounts to.
+    on_rows = (window_rows >= 0) & (window_rows < rows)
+    on_cols = (window_cols >= 0) & (window_cols < cols)
+    windows = heatmap[
+        np.clip(window_rows, 0, rows - 1)[:, :, None],
+        np.clip(window_cols, 0, cols - 1)[:, None, :],
+        np.arange(count)[:, None, None],
+    ].astype(np.float64)
+    windows[~(on_rows[:, :, None] & on_cols[:, None, :])] = -np.inf
+    window_rows, window_cols = window_rows + half, window_cols + half  # as if padded
     confidence = sigmoid(windows)  # (n, kernel, kernel); 0 outside the heatmap
     total = confidence.sum(axis=(1, 2))
     peak = confidence.max(axis=(1, 2))

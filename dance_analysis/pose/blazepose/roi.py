@@ -121,14 +121,19 @@ def crop_matrix(rect: Rect, size: int = LANDMARK_SIZE) -> npt.NDArray[np.float64
 
 def crop(image: npt.NDArray[np.uint8], rect: Rect, size: int = LANDMARK_SIZE) -> FloatArray:
     """The (size, size, 3) landmark input in [0, 1]: a bilinear, border-replicating
-    perspective warp in 8 bits (MediaPipe's converter and defaults for this graph)."""
+    warp in 8 bits (MediaPipe's converter and defaults for this graph).
+
+    MediaPipe warps with ``warpPerspective``; the matrix is affine (last row 0, 0, 1), so
+    ``warpAffine`` samples the same points for less (measured on the squats: 0.68 px
+    mean against the solution either way, p95 2.1 instead of 2.0).
+    """
     import cv2
 
-    warped = cv2.warpPerspective(
+    warped = cv2.warpAffine(
         image,
-        crop_matrix(rect, size),
+        crop_matrix(rect, size)[:2],
         (size, size),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
-    return warped.astype(np.float32) * np.float32(1.0 / 255.0)
+    return np.multiply(warped, np.float32(1.0 / 255.0), dtype=np.float32)
