@@ -1,7 +1,8 @@
-"""How close our own BlazePose graph (LiteRT) comes to MediaPipe's pose solution and to
-the published reference on the squats clip.
+"""How close our own BlazePose graph comes to MediaPipe's pose solution and to the
+published reference on the squats clip, on LiteRT or on torch (any device).
 
-    .venv/bin/python benchmarks/blazepose_graph_parity.py
+    .venv/bin/python benchmarks/blazepose_graph_parity.py [--backend litert|torch]
+        [--device cpu|cuda|rocm|mps]
 
 Image landmarks in pixels of the 720x1280 frame, world landmarks in centimetres.
 """
@@ -18,14 +19,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.blazepose_graph_speed import frames
 from dance_analysis.pose.blazepose.estimator import BlazePoseGraph
-from dance_analysis.pose.blazepose.litert_net import LitertNetworks
 from dance_analysis.pose.mediapipe_backend import MediaPipePose
 from tests.conftest import SHARED_DATA
 
 
 def main() -> None:
+    import argparse
+
+    from dance_analysis.pose import create_networks
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="litert", choices=["litert", "torch"])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "rocm", "mps"])
+    args = parser.parse_args()
     clip = frames()
-    theirs, ours = MediaPipePose(), BlazePoseGraph(LitertNetworks(num_threads=1))
+    networks = create_networks(args.backend, args.device)
+    print(f"our graph on {networks.backend} {networks.device}")
+    theirs, ours = MediaPipePose(), BlazePoseGraph(networks)
     a, b, wa, wb = [], [], [], []
     for i, frame in enumerate(clip):
         x, y = theirs.estimate(frame, i * 200.0), ours.estimate(frame, i * 200.0)

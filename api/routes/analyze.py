@@ -46,6 +46,17 @@ from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.views import JobView
 
+#: How every route that queues a job answers: 202 with the job, or why not.
+JOB_ACCEPTED: dict[str, Any] = {
+    "status_code": status.HTTP_202_ACCEPTED,
+    "response_model": JobAcceptedPublic,
+    "responses": {
+        404: {"model": ErrorPublic},
+        409: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+}
+
 router = APIRouter(prefix="/analyze", tags=["analyze"])
 
 INSTRUCTIONS = (
@@ -154,13 +165,7 @@ def create_upload_url(
 
 @router.post(
     "/confirm",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobAcceptedPublic,
-    responses={
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-    },
+    **JOB_ACCEPTED,
     summary="Confirm an uploaded clip and queue its analysis (idempotent)",
 )
 def confirm_upload(
@@ -345,13 +350,7 @@ def move_counts(
 
 @router.post(
     "/{job_id}/dancer",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobAcceptedPublic,
-    responses={
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-    },
+    **JOB_ACCEPTED,
     summary="Analyse the job's clip again about another dancer: a new job, no upload",
 )
 def analyse_dancer(

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body
 
 from api.deps import ServiceDep
-from api.routes.analyze import stage_of
-from api.schemas import CompareCreate, ErrorPublic, JobAcceptedPublic
+from api.routes.analyze import JOB_ACCEPTED, stage_of
+from api.schemas import CompareCreate, JobAcceptedPublic
 
 router = APIRouter(prefix="/compare", tags=["compare"])
 
 
 @router.post(
     "",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobAcceptedPublic,
-    responses={
-        404: {"model": ErrorPublic},
-        409: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-    },
+    **JOB_ACCEPTED,
     summary="Compare a student's finished analysis with a teacher's (a job; no model runs)",
 )
 def create_comparison(
