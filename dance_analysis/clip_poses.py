@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from dance_analysis.errors import CanceledError
 from dance_analysis.pose.base import PersonPose
 from dance_analysis.pose.blazepose.networks import PoseNetworks
@@ -77,7 +75,7 @@ def track_clips(
         _Reader(job, segment) for job, plan in zip(jobs, plans, strict=True) for segment in plan
     ]
     trackers = [make_tracker() for _ in readers]
-    results: list[list[tuple[Frame, list[PersonPose]]]] = [[] for _ in readers]
+    results: list[list[tuple[float, list[PersonPose]]]] = [[] for _ in readers]
     done = 0
     try:
         for reader in readers:
@@ -86,21 +84,20 @@ def track_clips(
         while live:
             if should_cancel is not None and should_cancel():
                 raise CanceledError()
-            frames = {i: readers[i].next() for i in live}
-            live = [i for i in live if frames[i] is not None]
+            pulled = [(i, readers[i].next()) for i in live]
+            ready = [(i, frame) for i, frame in pulled if frame is not None]
+            live = [i for i, _ in ready]
             if not live:
                 break
             stepped = run_lockstep(
                 [trackers[i] for i in live],
-                [frames[i].image for i in live],  # type: ignore[union-attr]
-                [frames[i].t_ms for i in live],  # type: ignore[union-attr]
+                [frame.image for _, frame in ready],
+                [frame.t_ms for _, frame in ready],
                 networks,
             )
-            for i, people in zip(live, stepped, strict=True):
-                frame = frames[i]
-                assert frame is not None
-                # The picture is not kept: the people are all that is needed from here.
-                results[i].append((Frame(frame.index, frame.pts, frame.t_ms, _NO_IMAGE), people))
+            # The pictures are not kept: their times and people are all that is needed.
+            for (i, frame), people in zip(ready, stepped, strict=True):
+                results[i].append((frame.t_ms, people))
             done += len(live)
             if on_frames is not None:
                 on_frames(done)
@@ -113,7 +110,7 @@ def track_clips(
     for plan in plans:
         pieces = results[first : first + len(plan)]
         first += len(plan)
-        times = [frame.t_ms for piece in pieces for frame, _ in piece]
+        times = [t_ms for piece in pieces for t_ms, _ in piece]
         joined = stitch_segments([[people for _, people in piece] for piece in pieces])
         out.append(ClipPoses(times, joined, len(plan)))
     return out
@@ -130,9 +127,6 @@ def _plan(job: ClipJob) -> list[Segment | None]:
         return [None]
     planned = plan_segments(job.info, job.segments, min_frames=job.min_segment_frames)
     return list(planned) if len(planned) > 1 else [None]
-
-
-_NO_IMAGE = np.zeros((0, 0, 3), np.uint8)  # frames are kept for their index and time only
 
 
 class _Reader:

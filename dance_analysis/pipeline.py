@@ -270,7 +270,7 @@ def _estimate_in_segments(
     return gathered, poses.segments
 
 
-def _redraw_overlay(
+def _draw_overlay(
     info: VideoInfo,
     options: PipelineOptions,
     overlay: OverlaySpec,
@@ -278,8 +278,9 @@ def _redraw_overlay(
     dancer_id: int | None,
     progress: Progress,
 ) -> None:
-    """The overlay again, every frame drawn with the final dancer: decode, draw, encode
-    in the frame process as in the first pass, with the poses already found (no model)."""
+    """The overlay from poses already found (no model), every frame drawn with the final
+    dancer: decode, draw, encode in the frame process. The only pass after tracking in
+    segments; a second pass when the one drawn while tracking showed another dancer."""
     with FrameProcess(info, options.limits, overlay) as frames:
         for i, frame in enumerate(frames.frames()):
             if progress.should_cancel():
@@ -602,10 +603,10 @@ def analyze_clip(
 
                 overlay_passes = 1
                 if not drawn_while_tracking:
-                    _redraw_overlay(info, options, overlay, gathered, dancer_id, progress)
+                    _draw_overlay(info, options, overlay, gathered, dancer_id, progress)
                 elif gathered.needs_redraw(dancer_id):
                     overlay = replace(overlay, path=staging / "overlay.redrawn.mp4")
-                    _redraw_overlay(info, options, overlay, gathered, dancer_id, progress)
+                    _draw_overlay(info, options, overlay, gathered, dancer_id, progress)
                     overlay_passes = 2
                 finalize_mp4(
                     overlay.path,
