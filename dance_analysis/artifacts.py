@@ -42,6 +42,14 @@ ARTIFACT_NAMES = {
     "keypoints_2d": "keypoints_2d.json",
     "keypoints_3d": "keypoints_3d.json",
     "analysis": "analysis.json",
+    # Where an analysis goes next (issue 12): OpenSim markers and angles, Kinovea's
+    # annotations, a BVH skeleton for Blender, the student's report; the coach's marks.
+    "trc": "markers.trc",
+    "mot": "angles.mot",
+    "kva": "kinovea.kva",
+    "bvh": "skeleton.bvh",
+    "report": "report.html",
+    "marks": "marks.json",
 }
 # Other names for an artifact: the original backend's ``visualization`` is our overlay.
 # A job's downloads list both names; either opens the same file.

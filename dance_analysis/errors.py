@@ -55,6 +55,9 @@ class Reason(TextEnum):
     NO_SUCH_DANCER = "no_such_dancer"  # --dancer / dancer_id names no person in the clip
     UNKNOWN_BACKEND = "unknown_backend"  # --backend names no pose backend we have
     MODEL_UNAVAILABLE = "model_unavailable"  # the wheel's .tflite files are missing
+    # Where an analysis goes next (issue 12)
+    INVALID_MARKS = "invalid_marks"  # a coach's marks that are not angles, lines or notes
+    LINK_EXPIRED = "link_expired"  # a share link past its expiry
 
 
 class DanceAnalysisError(Exception):
@@ -239,4 +242,26 @@ class CannotCompare(DanceAnalysisError):
             Reason.CANNOT_COMPARE,
             f"The two clips cannot be compared: no dancer was found in the {whose} clip. "
             "Choose a clip where the whole body of the dancer can be seen.",
+        )
+
+
+# --- where an analysis goes next (issue 12) -------------------------------------------
+
+
+class InvalidMarks(DanceAnalysisError):
+    """A coach's marks that cannot be saved: an unknown kind, points off the picture, …"""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Reason.INVALID_MARKS, message)
+
+
+class LinkExpired(DanceAnalysisError):
+    """A share link whose time is up: the coach sends a new one."""
+
+    http_status = 410
+
+    def __init__(self) -> None:
+        super().__init__(
+            Reason.LINK_EXPIRED,
+            "This link has expired. Ask your coach to send a new one.",
         )
