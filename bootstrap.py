@@ -127,7 +127,10 @@ def run_tests(python: Path, args: list[str]) -> int:
         [str(bindir / "ruff"), "check", "."],
         [str(python), "-m", "mypy"],
         [str(bindir / "lint-imports")],
-        [str(python), "-m", "pytest", *args],
+        # Two worker processes, a module's tests on one of them (its fixtures built once):
+        # every test owns its data folder, database, queue name, bucket and ports, so the
+        # workers share nothing but the machine. ``-n 0`` after it runs in one process.
+        [str(python), "-m", "pytest", "-n", "2", "--dist", "loadscope", *args],
     ]
     for check in checks:
         print("+", " ".join(check), flush=True)
