@@ -127,7 +127,12 @@ def test_a_batch_equals_single_calls(
         singles = [nets.landmarks(crops[i : i + 1]) for i in range(len(crops))]
         for field, batched in zip(LandmarkOutputs._fields, batch, strict=True):
             stacked = np.concatenate([getattr(single, field) for single in singles])
-            np.testing.assert_allclose(batched, stacked, rtol=0, atol=2e-4, err_msg=field)
+            # A batch sums in another order than one crop does (more so with another thread
+            # count): float32 rounding, a few millionths of the field's scale. Landmarks are
+            # crop pixels (up to ~260), so theirs is ~1e-3 px; the 0–1 fields keep 2e-4.
+            scale = float(np.nanmax(np.abs(stacked)))
+            atol = max(2e-4, 4e-6 * scale)
+            np.testing.assert_allclose(batched, stacked, rtol=0, atol=atol, err_msg=field)
 
 
 def test_detector_batch_equals_single_calls(
