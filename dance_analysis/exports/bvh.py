@@ -55,8 +55,9 @@ CM_PER_M = 100.0
 ROOT_CHANNELS = ("Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation")
 JOINT_CHANNELS = ("Zrotation", "Xrotation", "Yrotation")
 _X, _Y, _Z = np.eye(3)
-_FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel")
-_FEET += ("left_foot_index", "right_foot_index")
+_FEET = (
+    "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
 
 
 def _mid(a: str, b: str) -> Callable[[Mapping[str, FloatArray]], FloatArray]:
@@ -232,7 +233,9 @@ def _lengths(points: Mapping[str, FloatArray], seen: npt.NDArray[np.bool_]) -> d
             vectors = points[joint.bone][seen] - points[joint.at][seen]
             lengths[joint.name] = float(np.median(np.linalg.norm(vectors, axis=-1)))
         else:
-            lengths[joint.name] = _DEFAULT_LENGTHS[joint.name.removeprefix("Left").removeprefix("Right")]
+            lengths[joint.name] = _DEFAULT_LENGTHS[
+                joint.name.removeprefix("Left").removeprefix("Right")
+            ]
     return lengths
 
 

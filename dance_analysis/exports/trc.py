@@ -4,7 +4,8 @@ The layout is the Track Row Column format as OpenSim's ``TRCFileAdapter`` reads 
 Pose2Sim writes it, tab-separated::
 
     PathFileType  4  (X/Y/Z)  markers.trc
-    DataRate  CameraRate  NumFrames  NumMarkers  Units  OrigDataRate  OrigDataStartFrame  OrigNumFrames
+    DataRate  CameraRate  NumFrames  NumMarkers  Units  OrigDataRate  OrigDataStartFrame
+        OrigNumFrames   (one line)
     30  30  65  33  m  30  0  65
     Frame#  Time  nose  <tab><tab>  left_eye_inner …
     <tab><tab>  X1  Y1  Z1  X2 …

@@ -21,9 +21,11 @@ SQUATS_FRAME_MS = 200.0  # the squats clip is 5 fps
 #: One mark of each kind, on frames of the mock analysis.
 MARKS = parse_marks(
     [
-        {"id": "a1", "kind": "angle", "t_ms": 400.0, "points": [[0.4, 0.3], [0.5, 0.5], [0.6, 0.3]]},
+        {"id": "a1", "kind": "angle", "t_ms": 400.0,
+         "points": [[0.4, 0.3], [0.5, 0.5], [0.6, 0.3]]},
         {"id": "l1", "kind": "line", "t_ms": 400.0, "points": [[0.1, 0.9], [0.9, 0.9]]},
-        {"id": "n1", "kind": "note", "t_ms": 1000.0, "points": [[0.2, 0.2]], "text": "Knees <soft> & over toes"},
+        {"id": "n1", "kind": "note", "t_ms": 1000.0, "points": [[0.2, 0.2]],
+         "text": "Knees <soft> & over toes"},
     ]
 )  # fmt: skip
 

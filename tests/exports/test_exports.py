@@ -27,9 +27,9 @@ EXPORTS = {"trc": "markers.trc", "mot": "angles.mot", "kva": "kinovea.kva", "bvh
 
 def _world(result: dict[str, Any]) -> np.ndarray:
     frames = result["frames"]
-    return np.array(
-        [f["world_landmarks"] or [[math.nan] * 4] * 33 for f in frames], dtype=float
-    )[:, :, :3]
+    return np.array([f["world_landmarks"] or [[math.nan] * 4] * 33 for f in frames], dtype=float)[
+        :, :, :3
+    ]
 
 
 # --- analyze writes them ---------------------------------------------------------------
@@ -149,7 +149,9 @@ def test_kva_is_what_kinoveas_reader_expects(
     per_frame = int(root.findtext("AverageTimeStampsPerFrame") or "")  # an integer
     assert per_frame == round(float(ticks_per_s) / video["fps"])
     assert int(root.findtext("FirstTimeStamp") or "") == first
-    frame_ticks = [first + round(Fraction(f["t_ms"]) / 1000 * ticks_per_s) for f in mock_result["frames"]]
+    frame_ticks = [
+        first + round(Fraction(f["t_ms"]) / 1000 * ticks_per_s) for f in mock_result["frames"]
+    ]
 
     # A keyframe per feedback item (items on one frame share it), with its message.
     keyframes = root.findall("Keyframes/Keyframe")
@@ -183,7 +185,9 @@ def test_kva_is_what_kinoveas_reader_expects(
     assert pixels(line.findtext("End")) == pytest.approx((0.9 * width, 0.9 * height), abs=0.01)
     label = drawings["Label"]
     assert label.findtext("Text") == "Knees <soft> & over toes"
-    assert pixels(label.findtext("Position")) == pytest.approx((0.2 * width, 0.2 * height), abs=0.01)
+    assert pixels(label.findtext("Position")) == pytest.approx(
+        (0.2 * width, 0.2 * height), abs=0.01
+    )
     mark_frame = next(k for k in keyframes if k.find("Drawings/Label") is not None)
     assert int(mark_frame.findtext("Position") or "") == frame_ticks[5]  # 1000 ms at 5 fps
 
@@ -253,7 +257,9 @@ def fk_errors(bvh_path: Path, world_m: np.ndarray, names: list[str]) -> dict[str
     assert np.allclose(lift[:, [0, 2]], 0, atol=0.02) and np.ptp(lift[:, 1]) < 0.02
     assert lift[0, 1] > 50  # the hips well above the floor
     return {
-        joint: np.linalg.norm((fk[:, bvh.index(joint)] - root) - (seen[point] - seen["mid_hip"]), axis=1)
+        joint: np.linalg.norm(
+            (fk[:, bvh.index(joint)] - root) - (seen[point] - seen["mid_hip"]), axis=1
+        )
         for joint, (point, _) in AT.items()
     }
 
@@ -316,7 +322,9 @@ def test_bvh_holds_the_last_pose_without_a_dancer(real_motion: Motion, tmp_path:
     world[20:25] = np.nan
     motion = Motion(real_motion.t_ms, real_motion.landmarks, world, {}, real_motion.header)
     bvh = read_bvh(write_exports(motion, tmp_path, names=("bvh",))["bvh"])
-    assert np.array_equal(bvh.motion[0], bvh.motion[3]) and np.array_equal(bvh.motion[2], bvh.motion[3])
+    assert np.array_equal(bvh.motion[0], bvh.motion[3]) and np.array_equal(
+        bvh.motion[2], bvh.motion[3]
+    )
     assert all(np.array_equal(bvh.motion[i], bvh.motion[19]) for i in range(20, 25))
     assert not np.array_equal(bvh.motion[19], bvh.motion[25])
 
