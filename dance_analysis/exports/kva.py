@@ -4,7 +4,8 @@ Kinovea, then File ▸ Load annotations (or name it like the clip, ``dance.kva``
 What Kinovea shows:
 
 - **A keyframe per feedback item**, on the analysed frame nearest its ``time_ms``: the
-  title names the topic and the count ("Timing · count 5 of phrase 3"), the comment is
+  title names the topic and the count ("Timing · count 5 of phrase 3"; the joints
+  without music), the comment is
   the message, the colour the severity (info green, warning orange, critical red).
   Items on the same frame share one keyframe, their messages one per line.
 - **The coach's marks** as Kinovea's own drawings on the keyframe of their frame (a
@@ -137,10 +138,15 @@ def _frame_nearest(t_ms: Any, frames_ms: np.ndarray) -> float:
 
 
 def _feedback_title(item: Mapping[str, Any]) -> str:
+    """The topic and the count ("Timing · count 5 of phrase 3"), or without music the
+    joints ("Movement · right elbow")."""
     title = str(item.get("topic") or "feedback").capitalize()
     count = item.get("count")
+    joints = [str(joint).replace("_", " ") for joint in item.get("joints") or []]
     if isinstance(count, Mapping) and count.get("label"):
         title += f" · {count['label']}"
+    elif joints:
+        title += f" · {', '.join(joints[:2])}"
     return title
 
 

@@ -26,10 +26,10 @@ EXPORTS = {"trc": "markers.trc", "mot": "angles.mot", "kva": "kinovea.kva", "bvh
 
 
 def _world(result: dict[str, Any]) -> np.ndarray:
-    frames = result["frames"]
-    return np.array([f["world_landmarks"] or [[math.nan] * 4] * 33 for f in frames], dtype=float)[
-        :, :, :3
-    ]
+    """result.json's world landmarks, (frames, 33, 3), NaN without a dancer."""
+    missing = [[math.nan] * 4] * 33
+    world = [f["world_landmarks"] or missing for f in result["frames"]]
+    return np.array(world, dtype=float)[:, :, :3]
 
 
 # --- analyze writes them ---------------------------------------------------------------
@@ -42,17 +42,12 @@ def test_analyze_writes_the_four_exports_and_lists_them(
 
     outcome, out = mock_analysis
     for name, file_name in EXPORTS.items():
-        assert result_lists(mock_result, name) == file_name
+        assert mock_result["artifacts"][name] == file_name
         assert outcome.artifacts[name] == out / file_name
         assert (out / file_name).stat().st_size > 0
     assert not list(out.glob(".partial-*"))
     schema = json.loads((REPO / "docs" / "result.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(mock_result)
-
-
-def result_lists(result: dict[str, Any], name: str) -> str:
-    listed: str = result["artifacts"][name]
-    return listed
 
 
 # --- markers.trc ------------------------------------------------------------------------
@@ -322,14 +317,16 @@ def test_bvh_holds_the_last_pose_without_a_dancer(real_motion: Motion, tmp_path:
     world[20:25] = np.nan
     motion = Motion(real_motion.t_ms, real_motion.landmarks, world, {}, real_motion.header)
     bvh = read_bvh(write_exports(motion, tmp_path, names=("bvh",))["bvh"])
-    assert np.array_equal(bvh.motion[0], bvh.motion[3]) and np.array_equal(
-        bvh.motion[2], bvh.motion[3]
-    )
+    assert all(np.array_equal(bvh.motion[i], bvh.motion[3]) for i in range(3))  # the first pose
     assert all(np.array_equal(bvh.motion[i], bvh.motion[19]) for i in range(20, 25))
     assert not np.array_equal(bvh.motion[19], bvh.motion[25])
 
-    nobody = Motion(real_motion.t_ms, real_motion.landmarks, np.full_like(world, np.nan), {},
-                    real_motion.header)  # fmt: skip
-    rest = read_bvh(write_exports(nobody, tmp_path, names=("bvh",))["bvh"])
+    nobody = Motion(real_motion.t_ms, np.full_like(world, np.nan), np.full_like(world, np.nan),
+                    {"trunk": np.full(65, np.nan)}, real_motion.header)  # fmt: skip
+    written = write_exports(nobody, tmp_path, names=("trc", "mot", "kva", "bvh"))
+    assert np.isnan(read_trc(written["trc"]).points).all()
+    assert np.isnan(read_mot(written["mot"]).table[:, 1]).all()
+    assert ET.parse(written["kva"]).getroot().find("Tracks") is None
+    rest = read_bvh(written["bvh"])
     assert len(rest.motion) == 65 and not rest.motion.any()  # the rest pose throughout
     assert np.linalg.norm(rest.joints[rest.index("LeftLeg")].offset) > 10  # cm
