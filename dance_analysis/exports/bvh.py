@@ -342,5 +342,4 @@ def write_bvh(motion: Motion, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write("\n".join(_hierarchy(lengths)) + "\n")
         out.write(f"MOTION\nFrames: {len(table)}\nFrame Time: {1.0 / motion.fps:.6f}\n")
-        for row in table:
-            out.write(" ".join(f"{v:.4f}" for v in row) + "\n")
+        np.savetxt(out, table, fmt="%.4f", delimiter=" ")

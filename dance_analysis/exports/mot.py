@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dance_analysis.exports import Motion
+from dance_analysis.exports.trc import tab_rows
 
 _DECIMALS = 3
 
@@ -33,7 +34,6 @@ def write_mot(motion: Motion, path: Path) -> None:
     """``angles.mot`` from ``motion``'s angle series."""
     names = list(motion.angles)
     frames = len(motion.t_ms)
-    table = np.column_stack([motion.angles[name] for name in names]) if names else None
     header = [
         path.stem,
         "version=1",
@@ -43,10 +43,8 @@ def write_mot(motion: Motion, path: Path) -> None:
         "endheader",
         "\t".join(["time", *names]),
     ]
+    table = np.column_stack([motion.t_ms / 1000.0, *(motion.angles[name] for name in names)])
+    formats = ["%.6f", *[f"%.{_DECIMALS}f"] * len(names)]
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write("\n".join(header) + "\n")
-        for index in range(frames):
-            cells = [f"{float(motion.t_ms[index]) / 1000.0:.6f}"]
-            if table is not None:
-                cells += ["NaN" if np.isnan(v) else f"{v:.{_DECIMALS}f}" for v in table[index]]
-            out.write("\t".join(cells) + "\n")
+        out.write(tab_rows(np.round(table, 6) + 0.0, formats))

@@ -24,10 +24,11 @@ OpenSim readers that collapse repeated tabs, so ``NaN`` is what we write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from dance_analysis.exports import Motion
 from dance_analysis.exports.axes import y_up
@@ -37,7 +38,7 @@ _DECIMALS = 5  # 0.01 mm
 _CHUNK_FRAMES = 512
 
 
-def rate_text(fps: float) -> str:
+def _rate_text(fps: float) -> str:
     """A frame rate as a header number: ``30``, ``29.97``."""
     return f"{round(float(fps), 3):g}"
 
@@ -45,7 +46,7 @@ def rate_text(fps: float) -> str:
 def _header(motion: Motion, name: str) -> list[str]:
     markers = BLAZEPOSE_33.joints
     frames = len(motion.t_ms)
-    rate = rate_text(motion.fps)
+    rate = _rate_text(motion.fps)
     return [
         f"PathFileType\t4\t(X/Y/Z)\t{name}",
         "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\t"
@@ -56,20 +57,24 @@ def _header(motion: Motion, name: str) -> list[str]:
     ]
 
 
-def _rows(motion: Motion) -> Iterator[str]:
-    points = y_up(motion.world)  # (n, 33, 3), NaN without a dancer
-    for start in range(0, len(motion.t_ms), _CHUNK_FRAMES):
-        block = np.round(points[start : start + _CHUNK_FRAMES], _DECIMALS) + 0.0  # no "-0.0"
-        for offset, frame in enumerate(block.reshape(len(block), -1)):
-            index = start + offset
-            seconds = float(motion.t_ms[index]) / 1000.0
-            cells = "\t".join("NaN" if np.isnan(v) else f"{v:.{_DECIMALS}f}" for v in frame)
-            yield f"{index + 1}\t{seconds:.6f}\t{cells}"
-
-
 def write_trc(motion: Motion, path: Path) -> None:
     """``markers.trc`` from ``motion``'s world landmarks (one row per analysed frame)."""
+    points = y_up(motion.world)  # (n, 33, 3), NaN without a dancer
+    count = len(motion.t_ms)
+    formats = ["%d", "%.6f", *[f"%.{_DECIMALS}f"] * (3 * points.shape[1])]
     with path.open("w", encoding="utf-8", newline="\n") as out:
         out.write("\n".join(_header(motion, path.name)) + "\n")
-        for row in _rows(motion):
-            out.write(row + "\n")
+        for start in range(0, count, _CHUNK_FRAMES):
+            stop = min(start + _CHUNK_FRAMES, count)
+            block = np.round(points[start:stop], _DECIMALS).reshape(stop - start, -1) + 0.0
+            frame = np.arange(start + 1, stop + 1)
+            table = np.column_stack([frame, motion.t_ms[start:stop] / 1000.0, block])
+            out.write(tab_rows(table, formats))
+
+
+def tab_rows(table: npt.NDArray[np.float64], formats: list[str]) -> str:
+    """Rows of ``table`` tab-separated with ``formats`` (one per column), NaN as ``NaN``
+    (the spelling OpenSim's and most readers' number parsers accept)."""
+    text = io.StringIO()
+    np.savetxt(text, table, fmt=formats, delimiter="\t")
+    return text.getvalue().replace("nan", "NaN")
