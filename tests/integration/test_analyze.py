@@ -260,8 +260,9 @@ def test_cli_writes_every_artifact_and_no_partial_folder(squats_clip: Path, tmp_
     done = _cli("analyze", squats_clip, "--out", out, "--backend", "mock")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "analysis.json", "angles.csv", "coco17.json", "keypoints_2d.json", "keypoints_3d.json",
-        "landmarks.csv", "overlay.mp4", "people.json", "result.json",
+        "analysis.json", "angles.csv", "angles.mot", "coco17.json", "keypoints_2d.json",
+        "keypoints_3d.json", "kinovea.kva", "landmarks.csv", "markers.trc", "overlay.mp4",
+        "people.json", "result.json", "skeleton.bvh",
     ]  # fmt: skip
 
 
