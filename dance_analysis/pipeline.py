@@ -59,6 +59,7 @@ from dance_analysis.artifacts import (
 )
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
+from dance_analysis.exports import Motion, write_exports
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
 from dance_analysis.pose import ACCELERATORS, create_estimator, resolve_backend
@@ -614,10 +615,18 @@ def analyze_clip(
                     audio_source=clip if info.has_audio else None,
                 )
                 names.append("overlay")
-            names.append("result")
+            names += ["report", "result"]
             header = _header(
                 info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
                 music, timing, feedback, found, dancer_id,
+            )  # fmt: skip
+            # The student's report (issue 12): its pictures from the finished overlay.
+            write_exports(
+                Motion(t_ms=t_ms, landmarks=landmarks, world=world, angles=series.angles,
+                       header=header),
+                staging,
+                video=staging / ARTIFACT_NAMES["overlay"] if "overlay" in names else clip,
+                names=("report",),
             )  # fmt: skip
             write_result(
                 staging / ARTIFACT_NAMES["result"],
