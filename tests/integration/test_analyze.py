@@ -261,7 +261,7 @@ def test_cli_writes_every_artifact_and_no_partial_folder(squats_clip: Path, tmp_
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "analysis.json", "angles.csv", "coco17.json", "keypoints_2d.json", "keypoints_3d.json",
-        "landmarks.csv", "overlay.mp4", "people.json", "result.json",
+        "landmarks.csv", "overlay.mp4", "people.json", "report.html", "result.json",
     ]  # fmt: skip
 
 
