@@ -178,8 +178,13 @@ def draw_marks(image: npt.NDArray[np.uint8], marks: Sequence[Mark]) -> None:
             (x, y) = points[0]
             cv2.circle(image, (x, y), max(3, round(5 * scale)), MARK_COLOUR, -1, cv2.LINE_AA)
             text = mark.text.encode("ascii", "replace").decode()[:60]
-            origin = (x + round(10 * scale), y + round(5 * scale))
             font = cv2.FONT_HERSHEY_SIMPLEX
             weight = max(1, round(2 * font_scale / 0.6))
+            (text_w, _), _ = cv2.getTextSize(text, font, font_scale, weight)
+            # Right of the dot, or left of it where the picture ends first.
+            left = x + round(10 * scale)
+            if left + text_w > width:
+                left = max(0, x - round(10 * scale) - text_w)
+            origin = (left, y + round(5 * scale))
             cv2.putText(image, text, origin, font, font_scale, (0, 0, 0), weight + 3, cv2.LINE_AA)
             cv2.putText(image, text, origin, font, font_scale, MARK_COLOUR, weight, cv2.LINE_AA)

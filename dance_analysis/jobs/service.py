@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -489,7 +489,7 @@ class JobService:
         check_job_id(job_id)
         return share_links.create_share(self.database, self.secret, job_id, expires_in_s, now=now)
 
-    def shares(self, job_id: str) -> list[share_links.Share]:
+    def shares(self, job_id: str) -> Sequence[share_links.Share]:
         """The job's share links, newest first, expired ones too."""
         self.get(job_id)
         return share_links.list_shares(self.database, self.secret, job_id)
