@@ -16,7 +16,7 @@ API's JSON error.
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -43,6 +43,8 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+# A refusal: JSON, or (Accept: text/html) a page a person reads.
+_AS_PAGE: dict[str, Any] = {"content": {"text/html": {}}}
 BAD_LINK = (
     "This link is not valid: check that it was copied whole, or ask your coach for a new one."
 )
@@ -100,12 +102,12 @@ def list_shares(
 
 @public_router.get(
     "/r/{share_id}",
-    response_class=HTMLResponse,
+    response_class=Response,
     responses={
         200: {"description": "The report (text/html)", "content": {"text/html": {}}},
-        403: {"model": ErrorPublic, "description": "bad_signature"},
-        404: {"model": ErrorPublic, "description": "object_missing: the job was deleted"},
-        410: {"model": ErrorPublic, "description": "link_expired"},
+        403: {"model": ErrorPublic, "description": "bad_signature", **_AS_PAGE},
+        404: {"model": ErrorPublic, "description": "object_missing: job deleted", **_AS_PAGE},
+        410: {"model": ErrorPublic, "description": "link_expired", **_AS_PAGE},
     },
     summary="Open a shared report (no token: the link's signature)",
 )

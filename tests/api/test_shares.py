@@ -82,7 +82,12 @@ async def _share_and_open(
 
     # Making one needs a token, a finished job and a lifetime from a minute to 90 days.
     assert (await stranger.post(f"{server.url}{share_path}")).status_code == 401
-    for bad in ({"expires_in_s": 59}, {"expires_in_s": 90 * DAY_S + 1}, {"expires_in_s": "7"}):
+    for bad in (
+        {"expires_in_s": 59},
+        {"expires_in_s": 90 * DAY_S + 1},
+        {"expires_in_s": "7"},
+        {"expires_in_s": 3600.0},
+    ):
         assert (await client.post(share_path, json=bad)).status_code == 422, bad
     unknown = "/api/v1/analyze/00000000-0000-4000-8000-000000000000/share"
     assert (await client.post(unknown)).status_code == 404
