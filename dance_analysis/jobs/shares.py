@@ -79,7 +79,7 @@ def _share(secret: bytes, record: ShareRecord) -> Share:
 
 
 def _at(seconds: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(seconds), dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
 def check_expiry(expires_in_s: int) -> None:
@@ -119,8 +119,8 @@ def create_share(
         record = ShareRecord(
             id=uuid.uuid4().hex,
             job_id=job_id,
-            created_at=_at(made),
-            expires_at=_at(made + expires_in_s),
+            created_at=_at(made),  # to the microsecond: the list's order
+            expires_at=_at(int(made + expires_in_s)),  # whole seconds, as the link carries it
         )
         session.add(record)
         return _share(secret, record)

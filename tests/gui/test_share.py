@@ -7,7 +7,7 @@ dialog shows is fetched without a token from the server the window started.
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,11 @@ from PySide6.QtWidgets import QApplication
 from api.links import share_link as api_share_link
 from gui.share import LIFETIMES, share_link
 from tests.media import make_clip
+
+
+def _lasts(share: Any) -> int:
+    """A share's lifetime in seconds (its expiry is cut to the second, its start is not)."""
+    return math.ceil((share.expires_at - share.created_at).total_seconds())
 
 
 def test_share_report_shows_a_link_that_opens_without_a_token(
@@ -42,7 +47,7 @@ def test_share_report_shows_a_link_that_opens_without_a_token(
     assert dialog.link_edit.text() == dialog.link
     assert not dialog.qr_label.pixmap().isNull()
     assert str(share.expires_at.astimezone().year) in dialog.expiry_label.text()
-    assert share.expires_at - share.created_at == dt.timedelta(days=7)
+    assert _lasts(share) == 7 * 86_400
 
     dialog.copy_button.click()
     assert QApplication.clipboard().text() == dialog.link
@@ -57,7 +62,8 @@ def test_share_report_shows_a_link_that_opens_without_a_token(
     dialog.lifetime.activated.emit(3)
     qtbot.waitUntil(lambda: dialog.link != first, timeout=10_000)
     newest = desktop.service.shares(job_id)[0]
-    assert newest.expires_at - newest.created_at == dt.timedelta(seconds=LIFETIMES[3][1])
+    assert dialog.link == share_link(window._api_url, newest)
+    assert _lasts(newest) == LIFETIMES[3][1]
     assert httpx.get(first, timeout=30).status_code == 200
     assert "service.create_share" in [call.name for call in desktop.calls]
     dialog.close()
