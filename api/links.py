@@ -5,8 +5,8 @@ when one is configured, else from the request's own scheme and ``Host`` header, 
 ``HostGuard`` has already checked against the allow-list (never from
 ``X-Forwarded-Host``, never from an internal host name). The engine signs (see
 :mod:`dance_analysis.storage.signing`: upload links for the local store, and
-download links so a ``<video src>`` on a phone can fetch them without a header);
-this module knows the routes and builds the URLs.
+download links so a ``<video src>`` on a phone can fetch them without a header, and
+share links to a student's report); this module knows the routes and builds the URLs.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 
 from dance_analysis.config import Settings
+from dance_analysis.jobs.shares import Share
 from dance_analysis.jobs.views import UploadTicket
 from dance_analysis.storage.keys import safe_filename
 from dance_analysis.storage.signing import sign_download, verify_download
 
 UPLOADS_PATH = "/api/v1/uploads"  # api/routes/uploads.py under the API prefix
 JOBS_PATH = "/api/v1/jobs"  # api/routes/jobs.py under the API prefix
+SHARES_PATH = "/r"  # api/routes/shares.py: a student's report by share link
 
 
 def base_url(request: Request, settings: Settings) -> str:
@@ -57,6 +59,13 @@ def signed_artifact_path(secret: bytes, job_id: str, name: str, expires_s: int) 
 def verify_artifact_link(secret: bytes, job_id: str, name: str, expires: str, sig: str) -> None:
     """Raise ``BadSignature`` / ``UploadExpired`` unless the download link is genuine."""
     verify_download(secret, job_id, name, expires, sig)
+
+
+def share_link(api_url: str, share: Share) -> str:
+    """A share link: the report route with the share's expiry and signature (the desktop
+    writes the same link, ``gui.share.share_link``)."""
+    query = urlencode({"expires": share.expires, "sig": share.signature})
+    return f"{api_url.rstrip('/')}{SHARES_PATH}/{quote(share.id, safe='')}?{query}"
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:

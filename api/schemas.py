@@ -345,3 +345,32 @@ class PairingCodePublic(BaseModel):
 class HealthPublic(BaseModel):
     status: Literal["ok", "degraded"]
     checks: dict[str, bool]
+
+
+# -- share links (issue 12) -----------------------------------------------------------
+
+SHARE_DAY_S = 86_400
+
+
+class ShareCreate(BaseModel):
+    """How long the link works, in seconds: 60 s to 90 days, 7 days by default."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    expires_in_s: int = Field(default=7 * SHARE_DAY_S, ge=60, le=90 * SHARE_DAY_S)
+
+
+class SharePublic(BaseModel):
+    url: str = Field(description="the report, for anyone with this link (no token)")
+    created_at: datetime
+    expires_at: datetime
+    expired: bool
+
+
+class ShareCreatedPublic(SharePublic):
+    qr_svg: str = Field(description="the link as a QR code, an inline SVG element")
+
+
+class SharesPublic(BaseModel):
+    data: list[SharePublic]
+    count: int

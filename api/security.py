@@ -46,6 +46,7 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/v1/"),
         ("POST", "/api/v1/pair"),
         ("PUT", "/api/v1/uploads/{job_id}/{filename}"),
+        ("GET", "/r/{share_id}"),  # a student's report: the share link's signature
     }
 )
 PUBLIC_PATHS: frozenset[str] = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json"})

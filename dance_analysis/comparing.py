@@ -7,7 +7,8 @@ dicts): the pose model never runs again.
 
 :func:`compare_results` is the maths on dicts; :func:`write_comparison` writes the
 student's result.json with the comparison in it and, given the clips, the comparison's videos
-(ghost.mp4 and practice.mp4, :mod:`dance_analysis.compare_videos`).
+(ghost.mp4 and practice.mp4, :mod:`dance_analysis.compare_videos`) and the student's
+report with the count sheet (report.html, :mod:`dance_analysis.exports.report`).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def write_comparison(
 
     result.json is written whole (a temporary file renamed into place), so a reader
     never sees half of it. ``student_clip`` (and ``teacher_clip``): the two videos, for
-    ghost.mp4 (and practice.mp4, when a segment was scored); None: result.json only.
+    ghost.mp4 (and practice.mp4, when a segment was scored) and report.html; None:
+    result.json only.
     ``progress``: see :data:`VideoProgress`; whatever it raises goes through unchanged,
     and the files written so far are removed.
     """
@@ -137,6 +139,7 @@ def write_comparison(
                 compared["comparison"], student_result, teacher_result, out_dir, artifacts,
                 student_clip, teacher_clip, progress,
             )  # fmt: skip
+            artifacts["report"] = _write_report(compared, out_dir, student_clip)
     except BaseException:
         for path in artifacts.values():
             path.unlink(missing_ok=True)
@@ -147,6 +150,17 @@ def write_comparison(
     write_client_analysis_from_result(analysis, compared)
     artifacts["analysis"] = analysis
     return artifacts
+
+
+def _write_report(compared: Mapping[str, Any], out_dir: Path, student_clip: Path) -> Path:
+    """The student's report with the comparison and its count sheet (issue 12); its
+    pictures from the student's clip, the skeleton drawn on them."""
+    from dance_analysis.exports import Motion, write_exports
+
+    written = write_exports(
+        Motion.from_result(compared), out_dir, video=student_clip, names=("report",)
+    )
+    return written["report"]
 
 
 def _write_videos(

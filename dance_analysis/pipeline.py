@@ -59,7 +59,7 @@ from dance_analysis.artifacts import (
 )
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
-from dance_analysis.exports import Motion, write_exports
+from dance_analysis.exports import EXPORT_ARTIFACTS, Motion, write_exports
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
 from dance_analysis.pose import ACCELERATORS, create_estimator, resolve_backend
@@ -615,17 +615,20 @@ def analyze_clip(
                     audio_source=clip if info.has_audio else None,
                 )
                 names.append("overlay")
-            # Issue 12's exports (TRC, MOT, KVA, BVH); the report joins at merge, when
-            # this becomes EXPORT_ARTIFACTS.
-            exports = ("trc", "mot", "kva", "bvh")
-            names += [*exports, "result"]
+            names += [*EXPORT_ARTIFACTS, "result"]
             header = _header(
                 info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
                 music, timing, feedback, found, dancer_id,
             )  # fmt: skip
-            motion = Motion(t_ms=t_ms, landmarks=landmarks, world=world,
-                            angles=series.angles, header=header)  # fmt: skip
-            write_exports(motion, staging, names=exports)
+            # Issue 12's exports: OpenSim, Kinovea, BVH and the student's report, whose
+            # pictures come from the finished overlay (or the clip without one).
+            write_exports(
+                Motion(t_ms=t_ms, landmarks=landmarks, world=world, angles=series.angles,
+                       header=header),
+                staging,
+                video=staging / ARTIFACT_NAMES["overlay"] if "overlay" in names else clip,
+                names=EXPORT_ARTIFACTS,
+            )  # fmt: skip
             write_result(
                 staging / ARTIFACT_NAMES["result"],
                 header,

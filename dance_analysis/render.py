@@ -1,4 +1,5 @@
-"""Draws the skeleton and a few joint-angle labels onto a frame, for the overlay video.
+"""Draws the skeleton and a few joint-angle labels onto a frame, for the overlay video,
+and a coach's marks (angle, line, note) onto a picture for the report.
 
 Drawing happens in place on the upright RGB frame the reader produced (the pipeline
 owns it by then). Joints the model is unsure of (low visibility) are left out, so the
@@ -9,11 +10,14 @@ the dancer the numbers are about.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from dance_analysis.analysis.angles import JOINT_ANGLES, angle_at
+from dance_analysis.marks import Mark
 from dance_analysis.skeleton import BLAZEPOSE_33, SIDE_COLOURS, bone_side, side_of
 
 _LABELLED = ("left_elbow", "right_elbow", "left_knee", "right_knee")
@@ -140,3 +144,47 @@ def _draw_label(
     ring_r = max(2, round(3 * font_scale / 0.6))
     cv2.circle(image, ring, ring_r, (0, 0, 0), weight + 2, cv2.LINE_AA)
     cv2.circle(image, ring, ring_r, colour, weight, cv2.LINE_AA)
+
+
+MARK_COLOUR = (255, 214, 10)  # RGB: a coach's yellow, apart from the skeleton's colours
+
+
+def draw_marks(image: npt.NDArray[np.uint8], marks: Sequence[Mark]) -> None:
+    """Draw a coach's marks onto ``image`` (h, w, 3) RGB, in place.
+
+    An angle: its two arms from the vertex and its degrees (measured on this picture's
+    width and height, as :meth:`Mark.degrees` says); a line; a note: a dot and its text.
+    OpenCV's fonts have only ASCII, so a note's other characters show as ``?`` here;
+    the report prints the text itself beside the picture.
+    """
+    height, width = image.shape[:2]
+    scale = max(height, width) / 720
+    thickness = max(2, round(2.5 * scale))
+    font_scale = 0.6 * scale
+    for mark in marks:
+        points = [(round(x * width), round(y * height)) for x, y in mark.points]
+        if mark.kind == "angle":
+            first, vertex, last = points
+            for end in (first, last):
+                cv2.line(image, vertex, end, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+                cv2.line(image, vertex, end, MARK_COLOUR, thickness, cv2.LINE_AA)
+            degrees = mark.degrees(width, height)
+            origin = (vertex[0] + round(10 * scale), vertex[1] - round(10 * scale))
+            _draw_label(image, f"{degrees:.0f}", origin, font_scale, MARK_COLOUR)
+        elif mark.kind == "line":
+            cv2.line(image, points[0], points[1], (0, 0, 0), thickness + 2, cv2.LINE_AA)
+            cv2.line(image, points[0], points[1], MARK_COLOUR, thickness, cv2.LINE_AA)
+        else:
+            (x, y) = points[0]
+            cv2.circle(image, (x, y), max(3, round(5 * scale)), MARK_COLOUR, -1, cv2.LINE_AA)
+            text = mark.text.encode("ascii", "replace").decode()[:60]
+            font = cv2.FONT_HERSHEY_SIMPLEX
+            weight = max(1, round(2 * font_scale / 0.6))
+            (text_w, _), _ = cv2.getTextSize(text, font, font_scale, weight)
+            # Right of the dot, or left of it where the picture ends first.
+            left = x + round(10 * scale)
+            if left + text_w > width:
+                left = max(0, x - round(10 * scale) - text_w)
+            origin = (left, y + round(5 * scale))
+            cv2.putText(image, text, origin, font, font_scale, (0, 0, 0), weight + 3, cv2.LINE_AA)
+            cv2.putText(image, text, origin, font, font_scale, MARK_COLOUR, weight, cv2.LINE_AA)

@@ -85,6 +85,7 @@ class LibraryView(QWidget):
     thumbnail_wanted = Signal(object)  # JobView: the window reads it in the background
     compare_requested = Signal(object)  # JobView: the student's; the window asks for the teacher
     comparison_open_requested = Signal(object)  # JobView: a finished comparison of the clip
+    share_requested = Signal(object)  # JobView: a finished job with a report (issue 12)
 
     COLUMNS = ("Clip", "Status", "Duration", "Added")
 
@@ -136,9 +137,13 @@ class LibraryView(QWidget):
             "Show this clip's latest comparison with a teacher (made here or by a phone)"
         )
         self.open_comparison_action.triggered.connect(self._on_open_comparison_triggered)
+        self.share_action = QAction("Share report…", self)
+        self.share_action.setToolTip("A link and QR code the student opens without pairing")
+        self.share_action.triggered.connect(lambda: self._emit_for_current(self.share_requested))
         self.context_menu = QMenu(self)
         self.context_menu.addAction(self.compare_action)
         self.context_menu.addAction(self.open_comparison_action)
+        self.context_menu.addAction(self.share_action)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
         buttons = QHBoxLayout()
@@ -291,6 +296,11 @@ class LibraryView(QWidget):
         self.compare_action.setEnabled(comparable)
         self.open_comparison_action.setEnabled(
             view is not None and self.comparison_of(view.id) is not None
+        )
+        self.share_action.setEnabled(
+            view is not None
+            and view.status == JobStatus.FINISHED
+            and "report" in (view.artifacts or {})
         )
 
 

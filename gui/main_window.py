@@ -43,6 +43,7 @@ from gui.phones import PhonesPanel, s3_status_of
 from gui.player import PlayerView
 from gui.result import ClipResult
 from gui.settings_view import SettingsView
+from gui.share import DEFAULT_LIFETIME_S, ShareDialog
 from gui.tasks import JobEventBridge, Tasks
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._settings = settings
         self._service = service
+        self._api_url = api_url
+        self.share_dialog: ShareDialog | None = None
         self._access = access
         self._closed = False
         self._current_id: str | None = None
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
         self.library.thumbnail_wanted.connect(self._on_library_thumbnail_wanted)
         self.library.compare_requested.connect(self._on_library_compare_requested)
         self.library.comparison_open_requested.connect(self.open_comparison)
+        self.library.share_requested.connect(self.share_report)
         self.compare_view.student.clip_failed.connect(self.banner.show_message)
         self.compare_view.teacher.clip_failed.connect(self.banner.show_message)
         self.player.position_changed.connect(self._on_player_position_changed)
@@ -495,6 +499,34 @@ class MainWindow(QMainWindow):
             self.compare_view.close_comparison(message)
 
     # --- events ---------------------------------------------------------------------
+
+    # --- share report (issue 12) ------------------------------------------------------
+
+    def share_report(self, view: Any) -> None:
+        """Make a link to the job's report and show it (QR code, link, expiry)."""
+        if self._api_url is None:
+            self.banner.show_message(
+                "The server is not running, so a phone cannot open a shared report."
+            )
+            return
+        dialog = ShareDialog(view.filename, self._api_url, self)
+        dialog.lifetime_changed.connect(lambda seconds: self._new_share(view.id, seconds))
+        self.share_dialog = dialog
+        self._new_share(view.id, DEFAULT_LIFETIME_S)
+
+    def _new_share(self, job_id: str, seconds: int) -> None:
+        dialog = self.share_dialog
+
+        def shown(share: Any) -> None:
+            if dialog is not None and dialog is self.share_dialog:
+                dialog.set_share(share)
+                dialog.show()
+
+        self.tasks.run(
+            lambda: self._service.create_share(job_id, seconds),
+            shown,
+            lambda error: self._report(error, "The report could not be shared"),
+        )
 
     def _on_bridge_job_changed(self, view: Any) -> None:
         if self._closed:

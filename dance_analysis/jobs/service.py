@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from dance_analysis.errors import (
     ObjectMissing,
     StorageUnavailable,
 )
+from dance_analysis.jobs import shares as share_links
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import music_summary
 from dance_analysis.jobs.consumer import Consumer
@@ -264,6 +265,7 @@ class JobService:
             if record is None:
                 raise JobNotFound(job_id)
             session.delete(record)
+            share_links.delete_shares(session, job_id)
             session.flush()
             made.extend(JobView.of(new) for new in follow_ups(session, None, job_id))
             if self._sync_target is not None:
@@ -472,6 +474,35 @@ class JobService:
                 self.storage.put_file(key, temp, "application/json")
         finally:
             temp.unlink(missing_ok=True)
+
+    # --- share links (issue 12) ----------------------------------------------------
+
+    def create_share(
+        self,
+        job_id: str,
+        expires_in_s: int = share_links.DEFAULT_SHARE_S,
+        *,
+        now: float | None = None,
+    ) -> share_links.Share:
+        """A signed link to a finished job's report, valid ``expires_in_s`` (60 s to 90
+        days; ``now``: the clock, for tests). InvalidRequest, JobNotFound, InvalidState."""
+        check_job_id(job_id)
+        return share_links.create_share(self.database, self.secret, job_id, expires_in_s, now=now)
+
+    def shares(self, job_id: str) -> Sequence[share_links.Share]:
+        """The job's share links, newest first, expired ones too."""
+        self.get(job_id)
+        return share_links.list_shares(self.database, self.secret, job_id)
+
+    def shared_report(
+        self, share_id: str, expires: int | str, sig: str, *, now: float | None = None
+    ) -> bytes:
+        """The report a share link opens: BadSignature, LinkExpired (410) past its time,
+        ObjectMissing once the job was deleted."""
+        job_id = share_links.shared_job(self.database, self.secret, share_id, expires, sig, now=now)
+        handle = self.open_artifact(job_id, share_links.SHARED_ARTIFACT)
+        with storage_errors():
+            return b"".join(self.storage.open_range(handle.key, 0, None))
 
     def source_path(self, job_id: str) -> Path | None:
         """The job's clip as a file on this computer, or None (S3 only, or gone)."""

@@ -6,7 +6,9 @@ here. One function signs them all (:func:`sign`): HMAC-SHA256 over the link's fi
 and its expiry, joined by ``|``, with a key from the server's secret. An upload link
 signs ``job_id|filename|content_type|expires`` with the secret itself; a download
 link signs ``job_id|name|GET|expires`` with a key derived from it, so an upload
-signature can never pass as a download one. The engine only signs and verifies:
+signature can never pass as a download one; a share link (a student's report, issue 12)
+signs ``share_id|report|expires`` with a third derived key, so it opens that report and
+nothing else, and no other signature opens it. The engine only signs and verifies:
 the routes a link points at are the API's business.
 
 The secret comes from settings or is generated once into ``{data_dir}/secret.key``
@@ -25,11 +27,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dance_analysis.config import Settings
-from dance_analysis.errors import BadSignature, UploadExpired
+from dance_analysis.errors import BadSignature, LinkExpired, UploadExpired
 
 SECRET_FILE = "secret.key"
 _DOWNLOAD_METHOD = "GET"
 _DOWNLOAD_KEY_LABEL = b"dance-analysis download links"
+_SHARE_KEY_LABEL = b"dance-analysis share links"
+_SHARE_PURPOSE = "report"
 
 
 def sign(key: bytes, fields: Sequence[str], expires: int) -> str:
@@ -92,6 +96,27 @@ def verify_download(
 
 def _download_key(secret: bytes) -> bytes:
     return hmac.new(secret, _DOWNLOAD_KEY_LABEL, hashlib.sha256).digest()
+
+
+# --- share links: one student's report, for whoever holds the link, until it expires ---
+
+
+def sign_share(secret: bytes, share_id: str, expires: int) -> str:
+    return sign(_share_key(secret), (share_id, _SHARE_PURPOSE), expires)
+
+
+def verify_share(
+    secret: bytes, share_id: str, expires: int | str, sig: str, *, now: float | None = None
+) -> None:
+    """Raise :class:`BadSignature`, or :class:`LinkExpired` for a genuine link past its time."""
+    try:
+        verify(_share_key(secret), (share_id, _SHARE_PURPOSE), expires, sig, now=now)
+    except UploadExpired:
+        raise LinkExpired() from None
+
+
+def _share_key(secret: bytes) -> bytes:
+    return hmac.new(secret, _SHARE_KEY_LABEL, hashlib.sha256).digest()
 
 
 # --- the secret ----------------------------------------------------------------------------

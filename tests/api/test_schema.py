@@ -33,10 +33,11 @@ TOKEN = _ACCESS.create_token("schemathesis")
 # (403), a filename given neither as a query parameter nor in the body (the original
 # backend's query form and the JSON form are both optional, one is required), and
 # strict bodies: JSON Schema calls 36.0 an integer, our strict bodies refuse it (422),
-# as tests/api/test_strict.py and test_counts_api.py check.
+# as tests/api/test_strict.py, test_counts_api.py and test_shares.py check.
 CONTENT_CHECKED = {
     ("POST", "/api/v1/analyze/{job_id}/counts"),
     ("POST", "/api/v1/analyze/{job_id}/dancer"),
+    ("POST", "/api/v1/analyze/{job_id}/share"),
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/analyze/upload-url"),
     ("POST", "/api/v1/analyze/confirm"),

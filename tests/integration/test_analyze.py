@@ -262,7 +262,7 @@ def test_cli_writes_every_artifact_and_no_partial_folder(squats_clip: Path, tmp_
     assert sorted(p.name for p in out.iterdir()) == [
         "analysis.json", "angles.csv", "angles.mot", "coco17.json", "keypoints_2d.json",
         "keypoints_3d.json", "kinovea.kva", "landmarks.csv", "markers.trc", "overlay.mp4",
-        "people.json", "result.json", "skeleton.bvh",
+        "people.json", "report.html", "result.json", "skeleton.bvh",
     ]  # fmt: skip
 
 

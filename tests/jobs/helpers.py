@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACT_FILES = sorted(
     ["result.json", "overlay.mp4", "landmarks.csv", "angles.csv", "coco17.json",
      "keypoints_2d.json", "keypoints_3d.json", "analysis.json",  # these three: the seed's
-     "people.json"]
+     "people.json", "report.html"]
 )  # fmt: skip
 
 
