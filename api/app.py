@@ -21,7 +21,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import analyze, compare, health, jobs, jobs_page, pairing, phone, uploads, videos
+from api.routes import (
+    analyze,
+    compare,
+    health,
+    jobs,
+    jobs_page,
+    pairing,
+    phone,
+    students,
+    uploads,
+    videos,
+)
 from api.schemas import ErrorPublic
 from api.security import (
     PUBLIC_PAGES,
@@ -104,7 +115,10 @@ def create_app(settings: Settings, service: JobService, access: AccessService) -
     app.include_router(pairing.public_router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(uploads.router, prefix=API_PREFIX, responses=_PUBLIC_RESPONSES)
     app.include_router(jobs.downloads_router, prefix=API_PREFIX, responses=_AUTH_RESPONSES)
-    for router in (analyze.router, compare.router, jobs.router, pairing.router, videos.router):
+    for router in (
+        analyze.router, compare.router, jobs.router, pairing.router, videos.router,
+        students.router,
+    ):  # fmt: skip
         app.include_router(
             router, prefix=API_PREFIX, dependencies=protected, responses=_AUTH_RESPONSES
         )
