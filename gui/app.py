@@ -111,7 +111,7 @@ def _capture_views_and_quit(window: MainWindow, folder: Path) -> None:
         "studio": lambda: window.tabs.setCurrentIndex(0),
         "feedback": show_feedback,
         "summary": show_summary,
-        "students": lambda: window.show_student(window.library.students()[0]),
+        "students": lambda: window.tabs.setCurrentWidget(window.student_view),
         "phones": lambda: window.tabs.setCurrentWidget(window.phones),
         "settings": lambda: window.tabs.setCurrentWidget(window.settings_view),
     }

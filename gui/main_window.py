@@ -534,11 +534,13 @@ class MainWindow(QMainWindow):
         self._load_students(name)
 
     def _load_students(self, name: str | None) -> None:
-        """Read the students and ``name``'s progress (the first student's without one)."""
+        """Read the students and ``name``'s progress (without one: the student with the
+        most lessons)."""
 
         def read() -> tuple[list[Any], str | None, list[Any]]:
             students = self._service.students()
-            chosen = name or (students[0].name if students else None)
+            busiest = max(students, key=lambda s: s.lessons, default=None)
+            chosen = name or (busiest.name if busiest else None)
             return students, chosen, self._service.progress(chosen) if chosen else []
 
         def done(loaded: tuple[list[Any], str | None, list[Any]]) -> None:

@@ -39,6 +39,7 @@ DEFAULT_ANGLE = "left_knee"
 STATISTICS = {"range": "range of motion", "min": "lowest", "max": "highest", "mean": "mean"}
 POINT_COLOURS = {"score": "#1a5fb4", "timing": "#c64600", "angle": "#26a269"}
 AXIS_WIDTH_PX = 58
+DAY_S = 86_400.0
 _JOB_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -66,7 +67,15 @@ class ProgressPlot(pg.PlotWidget):
 
     point_clicked = Signal(str)
 
-    def __init__(self, title: str, units: str, colour: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        units: str,
+        colour: str,
+        parent: QWidget | None = None,
+        *,
+        y_range: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(parent, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.setBackground("w")
         self.setMinimumHeight(140)
@@ -83,6 +92,7 @@ class ProgressPlot(pg.PlotWidget):
         self.empty = pg.TextItem("", color="#666666", anchor=(0.5, 0.5))
         item.addItem(self.empty, ignoreBounds=True)
         self.job_ids: list[str] = []  # the points', in date order
+        self.y_range = y_range  # fixed (a score's 0–100), or None: fitted to the points
 
     def set_points(self, points: Sequence[tuple[float, float | None, str]], empty: str) -> None:
         """``points``: (timestamp s, value or None, job id) in date order; a lesson
@@ -92,9 +102,15 @@ class ProgressPlot(pg.PlotWidget):
         self.line.setData([x for x, _, _ in points], [_nan(y) for _, y, _ in points])
         self.points.setData([{"pos": (x, y), "data": job} for x, y, job in shown])
         self.empty.setText("" if shown else empty)
+        view_box = self.getPlotItem().getViewBox()
+        low, high = self.y_range or ((0.0, 1.0) if not shown else (None, None))
+        if low is None or high is None:
+            view_box.enableAutoRange(axis=pg.ViewBox.YAxis)
+        else:
+            view_box.setYRange(low, high, padding=0.05)
         if not shown and points:
-            self.empty.setPos(points[0][0], 0)
-        self.getPlotItem().enableAutoRange()
+            middle = (points[0][0] + points[-1][0]) / 2
+            self.empty.setPos(middle, ((low or 0.0) + (high or 1.0)) / 2)
 
     def values(self) -> list[float]:
         """The values drawn, in date order (for the tests and a reader's check)."""
@@ -133,13 +149,16 @@ class StudentView(QWidget):
         self.about = QLabel("Name a clip's student in the library (right click → Student…).")
         self.about.setStyleSheet("color: #555")
         self.angle_picker = QComboBox()
+        self.angle_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.angle_picker.currentIndexChanged.connect(self._on_angle_changed)
         self.statistic_picker = QComboBox()
         for key, label in STATISTICS.items():
             self.statistic_picker.addItem(label, key)
         self.statistic_picker.currentIndexChanged.connect(self._on_angle_changed)
 
-        self.score_plot = ProgressPlot("Overall score", "", POINT_COLOURS["score"])
+        self.score_plot = ProgressPlot(
+            "Overall score", "", POINT_COLOURS["score"], y_range=(0.0, 100.0)
+        )
         self.timing_plot = ProgressPlot("Timing offset", "ms", POINT_COLOURS["timing"])
         self.angle_plot = ProgressPlot("Angle", "°", POINT_COLOURS["angle"])
         for plot in (self.timing_plot, self.angle_plot):
@@ -270,6 +289,9 @@ class StudentView(QWidget):
 
     def _plot(self) -> None:
         times = [_timestamp(lesson.created_at) for lesson in self.lessons]
+        if times:  # the lessons' dates with a margin; a day or more, so one lesson reads too
+            margin = max((times[-1] - times[0]) * 0.06, DAY_S)
+            self.score_plot.setXRange(times[0] - margin, times[-1] + margin, padding=0)
         ids = [lesson.job_id for lesson in self.lessons]
         scores = [lesson.overall_score for lesson in self.lessons]
         self.score_plot.set_points(
