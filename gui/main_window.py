@@ -573,6 +573,8 @@ class MainWindow(QMainWindow):
                 self.compare_view.show_progress(view.stage, view.progress)
         known = self.library.views.get(view.id)
         self.library.update_job(view)
+        if view.student and view.status in ENDED and self.tabs.currentWidget() is self.student_view:
+            self._load_students(self.student_view.shown_student)  # a new lesson, or its score
         if view.status == JobStatus.FAILED and (known is None or known.status != JobStatus.FAILED):
             self.banner.show_message(
                 f"“{view.filename}” could not be analysed: {view.message or view.reason}"
