@@ -30,6 +30,7 @@ from api.routes import (
     pairing,
     phone,
     shares,
+    students,
     uploads,
     videos,
 )
@@ -118,6 +119,7 @@ def create_app(settings: Settings, service: JobService, access: AccessService) -
     app.include_router(shares.public_router, responses=_PUBLIC_RESPONSES)  # signed report links
     for router in (
         analyze.router, compare.router, jobs.router, pairing.router, videos.router, shares.router,
+        students.router,
     ):  # fmt: skip
         app.include_router(
             router, prefix=API_PREFIX, dependencies=protected, responses=_AUTH_RESPONSES

@@ -53,6 +53,14 @@ DANCER_HELP = (
     "centrality). An id nobody has in the clip fails the job with no_such_dancer"
 )
 MAX_DANCER_ID = 100_000
+STUDENT_HELP = (
+    "whose lesson the clip is (up to 80 characters, trimmed); the library groups clips "
+    "by it and GET /api/v1/students/{name}/progress plots them"
+)
+CLASS_HELP = "the student's class or group (up to 80 characters, trimmed)"
+# Loose here on purpose: the engine trims the name first, then refuses what is still
+# too long with a sentence that says so (422 invalid_request).
+NAME_MAX_CHARS = 1000
 STYLE_HELP = (
     "dance style that keeps the tempo search in its range (default auto); an unknown "
     "name is refused with 422 unknown_style"
@@ -69,6 +77,8 @@ class UploadUrlCreate(BaseModel):
     size: int | None = Field(default=None, ge=1, description="bytes; verified at confirm")
     sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
     style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
+    student: str | None = Field(default=None, max_length=NAME_MAX_CHARS, description=STUDENT_HELP)
+    class_name: str | None = Field(default=None, max_length=NAME_MAX_CHARS, description=CLASS_HELP)
 
 
 class UploadUrlPublic(BaseModel):
@@ -87,6 +97,17 @@ class ConfirmCreate(BaseModel):
     style: str | None = Field(default=None, max_length=64, description=STYLE_HELP)
     reference_job_id: str | None = Field(default=None, max_length=200, description=REFERENCE_HELP)
     dancer_id: int | None = Field(default=None, ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)
+    student: str | None = Field(default=None, max_length=NAME_MAX_CHARS, description=STUDENT_HELP)
+    class_name: str | None = Field(default=None, max_length=NAME_MAX_CHARS, description=CLASS_HELP)
+
+
+class StudentSet(BaseModel):
+    """Name (or, with null, clear) the student and class of a clip's job."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    student: str | None = Field(max_length=NAME_MAX_CHARS, description=STUDENT_HELP)
+    class_name: str | None = Field(default=None, max_length=NAME_MAX_CHARS, description=CLASS_HELP)
 
 
 class DancerCreate(BaseModel):
@@ -171,6 +192,8 @@ class JobStatusPublic(BaseModel):
     result: JobOutcomePublic | None = Field(
         default=None, description="once finished: {num_frames, status: complete}; else null"
     )
+    student: str | None = Field(default=None, description="whose lesson it is, or null")
+    class_name: str | None = Field(default=None, description="the student's class, or null")
 
 
 class MusicSummaryPublic(BaseModel):
@@ -294,11 +317,87 @@ class JobPublic(BaseModel):
         default=None,
         description="the worker running the job, or that ran its last attempt (host:pid:id)",
     )
+    student: str | None = Field(default=None, description=STUDENT_HELP)
+    class_name: str | None = Field(default=None, description=CLASS_HELP)
 
 
 class JobsPublic(BaseModel):
     data: list[JobPublic]
     count: int
+
+
+# -- students -------------------------------------------------------------------------
+
+
+class StudentPublic(BaseModel):
+    name: str = Field(description="as the student's newest clip spells it")
+    class_name: str | None
+    clips: int = Field(description="every clip of theirs (analyses)")
+    lessons: int = Field(description="finished analyses: the points of their progress")
+    last_lesson_at: datetime | None = Field(description="when the newest lesson's clip came in")
+
+
+class StudentsPublic(BaseModel):
+    data: list[StudentPublic]
+    count: int
+
+
+class AngleRangePublic(BaseModel):
+    min: float | None
+    max: float | None
+    range: float | None = Field(description="range of motion over the clip, degrees")
+    mean: float | None
+
+
+class LessonPublic(BaseModel):
+    job_id: str
+    created_at: datetime = Field(description="when the clip came in: the lesson's date")
+    filename: str
+    class_name: str | None
+    overall_score: float | None = Field(
+        description="0–100, the newest finished comparison of this lesson with a teacher's clip"
+    )
+    comparison_job_id: str | None
+    timing_offset_ms: float | None = Field(
+        description="mean offset of the dancer's accents to the beat (negative: ahead)"
+    )
+    tempo_bpm: float | None
+    coverage: float | None = Field(description="share of frames with the dancer found, 0–1")
+    angles: dict[str, AngleRangePublic] = Field(description="per joint angle, degrees")
+
+
+class ProgressPublic(BaseModel):
+    student: str
+    lessons: list[LessonPublic] = Field(description="in time order, oldest first")
+
+
+class MyJobPublic(BaseModel):
+    """One job in a phone's own history."""
+
+    job_id: str
+    kind: Literal["analysis", "comparison"]
+    filename: str
+    status: JobStatus
+    created_at: datetime
+    ended_at: datetime | None
+    student: str | None
+    class_name: str | None
+    overall_score: float | None = Field(description="a finished comparison's score, 0–100")
+    downloads: dict[str, str] = Field(
+        description="a finished job's videos and report (overlay, ghost, practice, report, "
+        "result): links that work without a token until they expire"
+    )
+    links: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="the coach's share links to the job's report that still open, newest "
+        "first: {kind, title, url, expires_at}",
+    )
+
+
+class MyJobsPublic(BaseModel):
+    data: list[MyJobPublic]
+    count: int
+    expires_in: int = Field(description="seconds the download links stay valid")
 
 
 # -- devices and pairing ------------------------------------------------------------

@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from dance_analysis import __version__
 from dance_analysis.analysis.angles import JOINT_ANGLES
+from dance_analysis.analysis.progress import lesson_summary
 from dance_analysis.analysis.series import AnalysisOptions, analyze_series
 from dance_analysis.analysis.timing import Timing, analyze_timing, timing_feedback, with_counts
 from dance_analysis.artifacts import (
@@ -137,6 +138,7 @@ class AnalysisOutcome:
     people_ids: list[int] = field(default_factory=list)  # everyone found, by id
     overlay_passes: int = 0  # 1; 2 when the final dancer differs from the one first drawn
     segments: int = 1  # pieces of the clip tracked at once (clip_poses)
+    summary: dict[str, Any] | None = None  # the lesson's numbers (analysis.progress)
 
 
 # --- the pipeline ---------------------------------------------------------------------
@@ -663,4 +665,5 @@ def analyze_clip(
         people_ids=sorted(found.tracks),
         overlay_passes=overlay_passes,
         segments=segments,
+        summary=lesson_summary(header),
     )

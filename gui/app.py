@@ -86,7 +86,7 @@ def run_app(
     return int(code)
 
 
-SCREENSHOTS = ("studio", "feedback", "summary", "phones", "settings")
+SCREENSHOTS = ("studio", "feedback", "summary", "students", "phones", "settings")
 
 
 def _capture_views_and_quit(window: MainWindow, folder: Path) -> None:
@@ -111,10 +111,12 @@ def _capture_views_and_quit(window: MainWindow, folder: Path) -> None:
         "studio": lambda: window.tabs.setCurrentIndex(0),
         "feedback": show_feedback,
         "summary": show_summary,
+        "students": lambda: window.tabs.setCurrentWidget(window.student_view),
         "phones": lambda: window.tabs.setCurrentWidget(window.phones),
         "settings": lambda: window.tabs.setCurrentWidget(window.settings_view),
     }
-    pending = list(SCREENSHOTS)
+    # The students' page once a clip names a student (a library of lessons, as in the docs).
+    pending = [n for n in SCREENSHOTS if n != "students" or window.library.students()]
 
     def next_view() -> None:
         if not pending:

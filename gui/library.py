@@ -1,6 +1,9 @@
 """The library: every clip and its job, live status, thumbnail, duration, date.
 
-The job service's list is the only store; this view mirrors it. It is filled once
+Clips are grouped by student (and class) once any clip names one: a header per
+student, newest clips first under it, and "No student" for the rest; "Group by
+student" turns the grouping off. The job service's list is the only store; this view
+mirrors it. It is filled once
 from :meth:`JobService.list` (on a background thread) and then kept current by job
 events (:class:`gui.tasks.JobEventBridge`), so a clip a phone uploads appears by
 itself. Thumbnails and durations are read from the stored clip in the background.
@@ -15,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -33,6 +37,8 @@ THUMB_PX = 64
 MINIMUM_WIDTH_PX = 440
 HIDDEN_STATES = frozenset({JobStatus.AWAITING_UPLOAD})  # an upload on its way: not a clip yet
 _ID_ROLE = Qt.ItemDataRole.UserRole
+_GROUP_ROLE = Qt.ItemDataRole.UserRole + 1  # a student header's key (name_key; "": nobody)
+NO_STUDENT = "No student"
 _STAGES: dict[str, str] = {
     Stage.PROBE: "reading", Stage.POSE: "finding the dancer", Stage.MEASURE: "measuring",
     Stage.WRITE: "writing results",
@@ -86,6 +92,8 @@ class LibraryView(QWidget):
     compare_requested = Signal(object)  # JobView: the student's; the window asks for the teacher
     comparison_open_requested = Signal(object)  # JobView: a finished comparison of the clip
     share_requested = Signal(object)  # JobView: a finished job with a report (issue 12)
+    student_edit_requested = Signal(object)  # JobView: the window asks whose lesson it is
+    student_page_requested = Signal(str)  # a student's name: show their progress
 
     COLUMNS = ("Clip", "Status", "Duration", "Added")
 
@@ -96,10 +104,14 @@ class LibraryView(QWidget):
         # the desktop's own): not listed, opened with "Open comparison".
         self.comparisons: dict[str, Any] = {}
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._headers: dict[str, QTreeWidgetItem] = {}  # name_key ("": no student) → header
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search clips by name")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._on_search_text_changed)
+        self.group_toggle = QCheckBox("Group by student")
+        self.group_toggle.setChecked(True)
+        self.group_toggle.toggled.connect(self._on_group_toggle_toggled)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(list(self.COLUMNS))
@@ -144,6 +156,18 @@ class LibraryView(QWidget):
         self.context_menu.addAction(self.compare_action)
         self.context_menu.addAction(self.open_comparison_action)
         self.context_menu.addAction(self.share_action)
+        self.student_action = QAction("Student…", self)
+        self.student_action.setToolTip("Name the student (and class) whose lesson this clip is")
+        self.student_action.triggered.connect(
+            lambda: self._emit_for_current(self.student_edit_requested)
+        )
+        self.progress_action = QAction("Show progress", self)
+        self.progress_action.setToolTip("This student's lessons over time, as plots")
+        self.progress_action.triggered.connect(self._on_progress_action_triggered)
+        self.context_menu.addSeparator()
+        self.context_menu.addAction(self.student_action)
+        self.context_menu.addAction(self.progress_action)
+        self.tree.itemDoubleClicked.connect(self._on_tree_item_double_clicked)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
         buttons = QHBoxLayout()
@@ -154,7 +178,10 @@ class LibraryView(QWidget):
         buttons.addWidget(self.delete_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.search)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.group_toggle)
+        layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         self._update_buttons()
@@ -163,9 +190,13 @@ class LibraryView(QWidget):
 
     def set_jobs(self, views: list[Any]) -> None:
         for view in sorted(views, key=lambda v: v.created_at):
-            self.update_job(view)
+            self._update_job(view, arrange=False)
+        self._arrange()  # once for the whole list
 
     def update_job(self, view: Any) -> None:
+        self._update_job(view, arrange=True)
+
+    def _update_job(self, view: Any, *, arrange: bool) -> None:
         # A comparison job (made by a phone or the API) is not a clip of its own: it plays
         # the student's clip, which is listed already; the Compare tab shows comparisons.
         if getattr(view, "is_comparison", False):
@@ -174,19 +205,24 @@ class LibraryView(QWidget):
         if view.status in HIDDEN_STATES:
             return
         item = self._items.get(view.id)
+        known = self.views.get(view.id)
+        self.views[view.id] = view
         if item is None:
             item = QTreeWidgetItem()
             item.setData(0, _ID_ROLE, view.id)
-            self.tree.insertTopLevelItem(0, item)  # newest first
             self._items[view.id] = item
             self.thumbnail_wanted.emit(view)
-        self.views[view.id] = view
         item.setText(0, view.filename)
-        item.setToolTip(0, view.filename)
+        item.setToolTip(0, _clip_tooltip(view))
         item.setText(1, status_text(view))
         item.setToolTip(1, status_detail(view))
         item.setText(3, _local_time(view.created_at))
         item.setHidden(not self._matches(view))
+        renamed = known is not None and (known.student, known.class_name) != (
+            view.student, view.class_name,
+        )  # fmt: skip
+        if arrange and (renamed or not self._placed_new(item, view)):
+            self._arrange()
         self._update_buttons()  # another clip finishing can make "Compare with…" possible
 
     def set_thumbnail(self, job_id: str, image: QImage, duration_s: float) -> None:
@@ -224,7 +260,8 @@ class LibraryView(QWidget):
         self.views.pop(job_id, None)
         self.comparisons.pop(job_id, None)
         if item is not None:
-            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+            self._detach(item)
+            self._arrange()
         self._update_buttons()
 
     def select_job(self, job_id: str) -> None:
@@ -246,13 +283,158 @@ class LibraryView(QWidget):
         return sorted(views, key=lambda v: v.created_at, reverse=True)
 
     def visible_names(self) -> list[str]:
-        items = (self.tree.topLevelItem(row) for row in range(self.tree.topLevelItemCount()))
-        return [item.text(0) for item in items if item is not None and not item.isHidden()]
+        return [item.text(0) for item in self._clip_items() if not item.isHidden()]
+
+    @property
+    def grouped(self) -> bool:
+        """Whether clips are shown under student headers now."""
+        return self.group_toggle.isChecked() and any(v.student for v in self.views.values())
+
+    def groups(self) -> dict[str, list[str]]:
+        """Header text → the clip names under it, as shown (empty when not grouped)."""
+        return {
+            header.text(0): [child.text(0) for child in _children(header)]
+            for header in self._top_items()
+            if header.data(0, _GROUP_ROLE) is not None
+        }
+
+    def header_for(self, student: str | None) -> QTreeWidgetItem | None:
+        return self._headers.get(_group_key(student))
+
+    def students(self) -> list[str]:
+        """Every student's name the clips carry (their newest clip's spelling)."""
+        names: dict[str, str] = {}
+        for view in sorted(self.views.values(), key=lambda v: v.created_at):
+            if view.student:
+                names[_group_key(view.student)] = view.student
+        return sorted(names.values(), key=str.casefold)
 
     def item_for(self, job_id: str) -> QTreeWidgetItem | None:
         return self._items.get(job_id)
 
     # --- internals ------------------------------------------------------------------
+
+    def _top_items(self) -> list[QTreeWidgetItem]:
+        items = (self.tree.topLevelItem(row) for row in range(self.tree.topLevelItemCount()))
+        return [item for item in items if item is not None]
+
+    def _clip_items(self) -> list[QTreeWidgetItem]:
+        """Every clip's row, top to bottom."""
+        rows: list[QTreeWidgetItem] = []
+        for item in self._top_items():
+            if item.data(0, _GROUP_ROLE) is None:
+                rows.append(item)
+            else:
+                rows.extend(_children(item))
+        return rows
+
+    def _detach(self, item: QTreeWidgetItem) -> None:
+        parent = item.parent()
+        if parent is not None:
+            parent.removeChild(item)
+        elif item.treeWidget() is not None:
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+
+    def _placed_new(self, item: QTreeWidgetItem, view: Any) -> bool:
+        """A new clip put on top of its place, when that place is there already (the
+        common case: a phone's upload); False when the tree must be arranged anew."""
+        if item.treeWidget() is not None:
+            return True
+        if not self.grouped:
+            if self._headers:
+                return False  # the grouping just ended (cannot happen by a new clip)
+            self.tree.insertTopLevelItem(0, item)  # newest first
+            return True
+        header = self._headers.get(_group_key(view.student))
+        if header is None:
+            return False
+        header.insertChild(0, item)
+        header.setText(0, _header_text([self.views[i] for i in self._ids_under(header)]))
+        if not item.isHidden():
+            header.setHidden(False)
+        return True
+
+    def _arrange(self) -> None:
+        """Put every clip where it belongs: under its student's header (newest first,
+        students by name, "No student" last) or, not grouped, in one list, newest first.
+
+        Items move without a word to the window: the clip that was current stays current
+        and no ``job_selected`` is emitted for a move.
+        """
+        current = self.current_job()
+        grouped = self.grouped
+        self.tree.blockSignals(True)
+        try:
+            for item in self._items.values():
+                self._detach(item)
+            for header in self._headers.values():
+                self._detach(header)
+            clips = sorted(self.views.values(), key=lambda v: v.created_at, reverse=True)
+            clips = [view for view in clips if view.id in self._items]
+            if not grouped:
+                self._headers.clear()
+                self.tree.addTopLevelItems([self._items[view.id] for view in clips])
+            else:
+                self._group(clips)
+            self.tree.setRootIsDecorated(grouped)
+            if current is not None and current.id in self._items:
+                self.tree.setCurrentItem(self._items[current.id])
+        finally:
+            self.tree.blockSignals(False)
+
+    def _group(self, clips: list[Any]) -> None:
+        members: dict[str, list[Any]] = {}
+        for view in clips:
+            members.setdefault(_group_key(view.student), []).append(view)
+        for key in list(self._headers):
+            if key not in members:
+                del self._headers[key]
+        order = sorted(members, key=lambda key: (key == "", key))
+        for key in order:
+            header = self._headers.get(key)
+            if header is None:
+                header = QTreeWidgetItem()
+                header.setData(0, _GROUP_ROLE, key)
+                header.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                font = header.font(0)
+                font.setBold(True)
+                header.setFont(0, font)
+                self._headers[key] = header
+            views = members[key]
+            header.setText(0, _header_text(views))
+            self.tree.addTopLevelItem(header)
+            header.setFirstColumnSpanned(True)
+            header.addChildren([self._items[view.id] for view in views])
+            header.setExpanded(True)
+            header.setHidden(all(self._items[view.id].isHidden() for view in views))
+
+    def _header_student(self, item: QTreeWidgetItem | None) -> str | None:
+        """The student a row stands for: a header's, or a clip's own."""
+        if item is None:
+            return None
+        key = item.data(0, _GROUP_ROLE)
+        if key is not None:
+            views = [self.views[i] for i in self._ids_under(item)]  # newest first
+            return next((v.student for v in views if v.student), None)
+        view = self.views.get(item.data(0, _ID_ROLE))
+        return None if view is None else view.student
+
+    def _ids_under(self, header: QTreeWidgetItem) -> list[str]:
+        return [str(child.data(0, _ID_ROLE)) for child in _children(header)]
+
+    def _on_group_toggle_toggled(self, _checked: bool) -> None:
+        self._arrange()
+
+    def _on_progress_action_triggered(self) -> None:
+        name = self._header_student(self.tree.currentItem())
+        if name:
+            self.student_page_requested.emit(name)
+
+    def _on_tree_item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, _GROUP_ROLE):
+            name = self._header_student(item)
+            if name:
+                self.student_page_requested.emit(name)
 
     def _matches(self, view: Any) -> bool:
         words = self.search.text().lower().split()
@@ -262,6 +444,8 @@ class LibraryView(QWidget):
     def _on_search_text_changed(self, _text: str) -> None:
         for job_id, item in self._items.items():
             item.setHidden(not self._matches(self.views[job_id]))
+        for header in self._headers.values():
+            header.setHidden(all(child.isHidden() for child in _children(header)))
 
     def _on_tree_current_item_changed(
         self, current: QTreeWidgetItem | None, _previous: Any
@@ -302,6 +486,37 @@ class LibraryView(QWidget):
             and view.status == JobStatus.FINISHED
             and "report" in (view.artifacts or {})
         )
+        self.student_action.setEnabled(view is not None)
+        self.progress_action.setEnabled(bool(self._header_student(self.tree.currentItem())))
+
+
+def _children(header: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    children = (header.child(i) for i in range(header.childCount()))
+    return [child for child in children if child is not None]
+
+
+def _group_key(student: str | None) -> str:
+    """A student's header key: the name without case or repeated spaces; "": nobody."""
+    return " ".join(student.split()).casefold() if student else ""
+
+
+def _header_text(views: list[Any]) -> str:
+    """``Anna Lee · Juniors (3 clips)``, as the newest clip names them (newest first)."""
+    named = next((v for v in views if v.student), None)
+    if named is None:
+        name = NO_STUDENT
+    else:
+        class_name = next((v.class_name for v in views if v.class_name), None)
+        name = named.student if not class_name else f"{named.student} · {class_name}"
+    count = len(views)
+    return f"{name} ({count} clip{'s' if count != 1 else ''})"
+
+
+def _clip_tooltip(view: Any) -> str:
+    if not view.student:
+        return str(view.filename)
+    whose = view.student if not view.class_name else f"{view.student}, {view.class_name}"
+    return f"{view.filename}\n{whose}"
 
 
 def _local_time(moment: dt.datetime) -> str:

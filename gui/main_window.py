@@ -44,6 +44,7 @@ from gui.player import PlayerView
 from gui.result import ClipResult
 from gui.settings_view import SettingsView
 from gui.share import DEFAULT_LIFETIME_S, ShareDialog
+from gui.student_view import StudentDialog, StudentView
 from gui.tasks import JobEventBridge, Tasks
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._comparing: tuple[str, str] | None = None  # (student, teacher) asked for last
         self._comparison_job: str | None = None  # its comparison job, until shown
         self.teacher_chooser: TeacherChooser | None = None
+        self.student_dialog: StudentDialog | None = None
         self.tasks = Tasks(self)
         self.bridge = JobEventBridge()
         self.bridge.job_changed.connect(self._on_bridge_job_changed)
@@ -163,9 +165,11 @@ class MainWindow(QMainWindow):
         )
         self.settings_view = SettingsView(settings, settings_path)
         self.compare_view = CompareView()
+        self.student_view = StudentView()
         self.tabs = QTabWidget()
         self.tabs.addTab(studio, "Studio")
         self.tabs.addTab(self.compare_view, "Compare")
+        self.tabs.addTab(self.student_view, "Students")
         self.tabs.addTab(self.phones, "Phones")
         self.tabs.addTab(self.settings_view, "Settings")
         central = QWidget()
@@ -189,6 +193,11 @@ class MainWindow(QMainWindow):
         self.library.compare_requested.connect(self._on_library_compare_requested)
         self.library.comparison_open_requested.connect(self.open_comparison)
         self.library.share_requested.connect(self.share_report)
+        self.library.student_edit_requested.connect(self.edit_student)
+        self.library.student_page_requested.connect(self.show_student)
+        self.student_view.student_chosen.connect(self.show_student)
+        self.student_view.lesson_open_requested.connect(self.open_lesson)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.compare_view.student.clip_failed.connect(self.banner.show_message)
         self.compare_view.teacher.clip_failed.connect(self.banner.show_message)
         self.player.position_changed.connect(self._on_player_position_changed)
@@ -528,6 +537,64 @@ class MainWindow(QMainWindow):
             lambda error: self._report(error, "The report could not be shared"),
         )
 
+    # --- students -------------------------------------------------------------------
+
+    def edit_student(self, view: Any) -> StudentDialog:
+        """Ask whose lesson a clip is (the library's "Student…"); OK names it."""
+        dialog = StudentDialog(view.student, view.class_name, self.library.students(), self)
+        dialog.accepted.connect(lambda: self.set_student(view.id, *dialog.names()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.student_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def set_student(self, job_id: str, student: str | None, class_name: str | None) -> None:
+        def done(view: Any) -> None:
+            self.library.update_job(view)
+            if self.tabs.currentWidget() is self.student_view:
+                self._load_students(self.student_view.shown_student)
+
+        self.tasks.run(
+            lambda: self._service.set_student(job_id, student, class_name),
+            done,
+            lambda error: self._report(error, "The student could not be named"),
+        )
+
+    def show_student(self, name: str) -> None:
+        """The Students tab with ``name``'s progress."""
+        self.tabs.setCurrentWidget(self.student_view)
+        self._load_students(name)
+
+    def _load_students(self, name: str | None) -> None:
+        """Read the students and ``name``'s progress (without one: the student with the
+        most lessons)."""
+
+        def read() -> tuple[list[Any], str | None, list[Any]]:
+            students = self._service.students()
+            busiest = max(students, key=lambda s: s.lessons, default=None)
+            chosen = name or (busiest.name if busiest else None)
+            return students, chosen, self._service.progress(chosen) if chosen else []
+
+        def done(loaded: tuple[list[Any], str | None, list[Any]]) -> None:
+            students, chosen, lessons = loaded
+            self.student_view.set_students(students)
+            if chosen is not None:
+                self.student_view.show_progress(chosen, lessons)
+
+        self.tasks.run(read, done, self._report)
+
+    def open_lesson(self, job_id: str) -> None:
+        """A point of a student's plots: that lesson's clip in the studio."""
+        if self.library.item_for(job_id) is None:
+            self.banner.show_message("That lesson's clip is no longer in the library.")
+            return
+        self.tabs.setCurrentIndex(0)
+        self.library.select_job(job_id)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.student_view and not self._closed:
+            self._load_students(self.student_view.shown_student)
+
     def _on_bridge_job_changed(self, view: Any) -> None:
         if self._closed:
             return
@@ -538,6 +605,8 @@ class MainWindow(QMainWindow):
                 self.compare_view.show_progress(view.stage, view.progress)
         known = self.library.views.get(view.id)
         self.library.update_job(view)
+        if view.student and view.status in ENDED and self.tabs.currentWidget() is self.student_view:
+            self._load_students(self.student_view.shown_student)  # a new lesson, or its score
         if view.status == JobStatus.FAILED and (known is None or known.status != JobStatus.FAILED):
             self.banner.show_message(
                 f"“{view.filename}” could not be analysed: {view.message or view.reason}"
@@ -569,6 +638,7 @@ class MainWindow(QMainWindow):
         self.tasks.close()  # first: a pool thread may be subscribing the bridge
         self.bridge.close()
         self.angles.release()
+        self.student_view.release()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

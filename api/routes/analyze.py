@@ -8,15 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, status
 
-from api.deps import ServiceDep, SettingsDep
+from api.deps import CurrentDevice, ServiceDep, SettingsDep
 from api.errors import ApiError
 from api.links import upload_link
 from api.schemas import (
+    CLASS_HELP,
     CONTENT_TYPE_PATTERN,
     DANCER_HELP,
     MAX_DANCER_ID,
+    NAME_MAX_CHARS,
     REFERENCE_HELP,
     SHA256_PATTERN,
+    STUDENT_HELP,
     STYLE_HELP,
     ConfirmCreate,
     CountsMove,
@@ -27,10 +30,12 @@ from api.schemas import (
     JobDeletedPublic,
     JobError,
     JobOutcomePublic,
+    JobPublic,
     JobResultPublic,
     JobStatusPublic,
     MusicSummaryPublic,
     OneAt,
+    StudentSet,
     UploadUrlCreate,
     UploadUrlPublic,
 )
@@ -41,9 +46,11 @@ from api.streaming import (
     multipart_boundary,
     run_upload,
 )
+from dance_analysis.access import Device
 from dance_analysis.errors import UploadTooLarge
 from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.students import Whose
 from dance_analysis.jobs.views import JobView
 
 #: How every route that queues a job answers: 202 with the job, or why not.
@@ -119,6 +126,16 @@ def form_dancer_id(text: str | None) -> int | None:
     return int(text)
 
 
+StudentQuery = Annotated[str | None, Query(max_length=NAME_MAX_CHARS, description=STUDENT_HELP)]
+ClassQuery = Annotated[str | None, Query(max_length=NAME_MAX_CHARS, description=CLASS_HELP)]
+
+
+def whose(student: str | None, class_name: str | None, device: Device | None) -> Whose:
+    """The student and class a client named, and the paired device asking (its phone's
+    history lists the job; None when authentication is off)."""
+    return Whose(student, class_name, None if device is None else device.id)
+
+
 def check_declared_length(request: Request, limit: int) -> None:
     """An honest Content-Length over the cap is refused before a byte is read."""
     declared = request.headers.get("content-length")
@@ -136,24 +153,29 @@ def create_upload_url(
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
+    device: CurrentDevice,
     filename: Annotated[str | None, Query(min_length=1, max_length=16_000)] = None,
     content_type: Annotated[str | None, Query(pattern=CONTENT_TYPE_PATTERN)] = None,
     size: Annotated[int | None, Query(ge=1)] = None,
     sha256: Annotated[str | None, Query(pattern=SHA256_PATTERN)] = None,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
+    student: StudentQuery = None,
+    class_name: ClassQuery = None,
     body: Annotated[UploadUrlCreate | None, Body()] = None,
 ) -> UploadUrlPublic:
     """Query parameters as the original backend took them, or the same fields as JSON."""
     if body is not None:
         filename, content_type = body.filename, body.content_type
         size, sha256, style = body.size, body.sha256, body.style or style
+        student, class_name = body.student or student, body.class_name or class_name
     if not filename:
         raise ApiError(422, "invalid_request", "filename is required.")
     if size is not None and size > settings.max_upload_bytes:
         raise UploadTooLarge(settings.max_upload_bytes)
     ticket = service.create_upload(
-        filename, (content_type or "video/mp4").lower(), size=size, sha256=sha256, style=style
-    )
+        filename, (content_type or "video/mp4").lower(), size=size, sha256=sha256, style=style,
+        whose=whose(student, class_name, device),
+    )  # fmt: skip
     return UploadUrlPublic(
         job_id=ticket.job_id,
         upload_url=upload_link(request, settings, ticket),
@@ -170,6 +192,7 @@ def create_upload_url(
 )
 def confirm_upload(
     service: ServiceDep,
+    device: CurrentDevice,
     job_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     s3_key: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
@@ -177,17 +200,21 @@ def confirm_upload(
         str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
     ] = None,
     dancer_id: Annotated[int | None, Query(ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)] = None,
+    student: StudentQuery = None,
+    class_name: ClassQuery = None,
     body: Annotated[ConfirmCreate | None, Body()] = None,
 ) -> JobAcceptedPublic:
     if body is not None:
         job_id, s3_key, style = body.job_id, body.s3_key, body.style or style
         reference_job_id = body.reference_job_id or reference_job_id
         dancer_id = body.dancer_id or dancer_id
+        student, class_name = body.student or student, body.class_name or class_name
     if not job_id or not s3_key:
         raise ApiError(422, "invalid_request", "job_id and s3_key are required.")
     view = service.confirm(
-        job_id, s3_key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
-    )
+        job_id, s3_key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id,
+        whose=whose(student, class_name, device),
+    )  # fmt: skip
     return _accepted(view, "Video confirmed and queued for analysis.")
 
 
@@ -213,6 +240,8 @@ _MULTIPART_BODY: dict[str, Any] = {
                             "pattern": "^[1-9][0-9]{0,5}$",
                             "description": DANCER_HELP,
                         },
+                        "student": {"type": "string", "description": STUDENT_HELP},
+                        "class_name": {"type": "string", "description": CLASS_HELP},
                         "file": {"type": "string", "format": "binary"},
                         "video": {"type": "string", "format": "binary"},
                     },
@@ -244,14 +273,17 @@ async def upload_multipart(
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
+    device: CurrentDevice,
     style: Annotated[str | None, Query(max_length=64, description=STYLE_HELP)] = None,
     reference_job_id: Annotated[
         str | None, Query(min_length=1, max_length=200, description=REFERENCE_HELP)
     ] = None,
     dancer_id: Annotated[int | None, Query(ge=1, le=MAX_DANCER_ID, description=DANCER_HELP)] = None,
+    student: StudentQuery = None,
+    class_name: ClassQuery = None,
 ) -> JobAcceptedPublic:
-    """``style``, ``reference_job_id`` and ``dancer_id`` as form fields (before or after
-    ``file``) or query parameters."""
+    """``style``, ``reference_job_id``, ``dancer_id``, ``student`` and ``class_name`` as
+    form fields (before or after ``file``) or query parameters."""
     # The body is parsed here, after authentication, by a streaming parser: FastAPI's
     # own form handling would spool the whole file before any dependency ran.
     check_declared_length(request, settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES)
@@ -268,6 +300,11 @@ async def upload_multipart(
             style=lambda: form.fields.get("style") or style,
             reference_job_id=lambda: form.fields.get("reference_job_id") or reference_job_id,
             dancer_id=lambda: form_dancer_id(form.fields.get("dancer_id")) or dancer_id,
+            whose=lambda: whose(
+                form.fields.get("student") or student,
+                form.fields.get("class_name") or class_name,
+                device,
+            ),
         )
 
     view = await run_upload(request, submit)
@@ -299,7 +336,7 @@ def get_status(job_id: str, service: ServiceDep) -> JobStatusPublic:
         started_at=view.started_at, ended_at=view.ended_at, tempo_bpm=view.tempo_bpm,
         style=view.style, kind=view.kind, student_job_id=view.student_job_id,
         reference_job_id=view.reference_job_id, comparison_job_id=view.comparison_job_id,
-        dancer_id=dancer_id, result=outcome,
+        dancer_id=dancer_id, result=outcome, student=view.student, class_name=view.class_name,
     )  # fmt: skip
 
 
@@ -362,6 +399,22 @@ def analyse_dancer(
     lists the ids), 409 ``invalid_state`` while it runs or for a comparison."""
     view = service.analyse_dancer(job_id, body.dancer_id)
     return _accepted(view, f"Dancer {body.dancer_id} queued for analysis as a new job.")
+
+
+@router.put(
+    "/{job_id}/student",
+    response_model=JobPublic,
+    responses={code: {"model": ErrorPublic} for code in (404, 409, 422)},
+    summary="Name the student (and class) whose lesson a clip is, or clear them",
+)
+def set_student(job_id: str, body: Annotated[StudentSet, Body()], service: ServiceDep) -> JobPublic:
+    """``{"student": "Anna Lee", "class_name": "Tuesday juniors"}``; ``null`` clears. Names
+    are trimmed (inner runs of spaces made one); longer than 80 characters, or holding a
+    control or invisible character: 422 ``invalid_request`` saying which. The job's
+    comparisons follow; a comparison itself answers 409 ``invalid_state``."""
+    from api.routes.jobs import to_public
+
+    return to_public(service.set_student(job_id, body.student, body.class_name))
 
 
 @router.delete(

@@ -36,6 +36,7 @@ def to_public(view: JobView) -> JobPublic:
         num_frames=view.num_frames, artifacts=sorted(view.artifacts), kind=view.kind,
         student_job_id=view.student_job_id, reference_job_id=view.reference_job_id,
         comparison_job_id=view.comparison_job_id, worker_id=view.worker_id,
+        student=view.student, class_name=view.class_name,
     )  # fmt: skip
 
 
@@ -80,8 +81,11 @@ def list_jobs(
     status: Annotated[JobStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    student: Annotated[
+        str | None, Query(max_length=1000, description="only this student's jobs (any case)")
+    ] = None,
 ) -> JobsPublic:
-    views = service.list(status=status, limit=limit, offset=offset)
+    views = service.list(status=status, limit=limit, offset=offset, student=student)
     return JobsPublic(data=[to_public(view) for view in views], count=len(views))
 
 

@@ -3,7 +3,9 @@
 // may be compared with a teacher's (picked at upload, or later from "Your clips"): the
 // page then shows the score, the count sheet, the ghost and the practice video. The
 // clips and comparisons this phone asked for are remembered (localStorage) and listed
-// after a reload. Plain JavaScript, no framework, nothing fetched from outside this server.
+// after a reload. "My lessons" lists what the studio keeps of this phone's clips (GET
+// /me/jobs), with their videos, reports and the links the phone was sent.
+// Plain JavaScript, no framework, nothing fetched from outside this server.
 (function () {
   "use strict";
 
@@ -343,6 +345,7 @@
         if (getToken()) {
           showHistory();
           loadTeachers();  // a clip that just finished may be someone's teacher
+          loadLessons();
         }
       });
   }
@@ -422,6 +425,90 @@
     showError("");
     showHistory();
     loadTeachers();
+    loadLessons();
+  }
+
+  // -- my lessons (the studio's record of this phone's clips) -------------------------
+
+  function lessonState(job) {
+    if (job.status === "finished") {
+      return job.overall_score === null || job.overall_score === undefined
+        ? "Ready" : "Score " + Math.round(job.overall_score);
+    }
+    return describe({ status: job.status, kind: job.kind, progress: 0 });
+  }
+
+  function addLink(parent, className, text, href) {
+    var link = document.createElement("a");
+    link.className = className;
+    link.textContent = text;
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener";
+    parent.appendChild(link);
+  }
+
+  function lessonItem(job) {
+    var li = document.createElement("li");
+    li.dataset.jobId = job.job_id;
+    li.dataset.status = job.status;
+    li.dataset.kind = job.kind;
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = job.kind === "comparison" ? "Compared: " + job.filename : job.filename;
+    var when = document.createElement("span");
+    when.className = "when";
+    when.textContent = sentAt(Date.parse(job.created_at)) +
+      (job.student ? " · " + job.student + (job.class_name ? " (" + job.class_name + ")" : "") : "");
+    var state = document.createElement("span");
+    state.className = "state";
+    state.textContent = lessonState(job);
+    li.appendChild(name);
+    li.appendChild(when);
+    li.appendChild(state);
+    var downloads = job.downloads || {};
+    var actions = document.createElement("span");
+    actions.className = "actions";
+    var video = downloads.ghost || downloads.overlay;
+    if (video) { addLink(actions, "video-link", "Video", video); }
+    if (downloads.practice) { addLink(actions, "practice-link", "Practice", downloads.practice); }
+    if (downloads.report) { addLink(actions, "report-link", "Report", downloads.report); }
+    if (job.status === "finished") {
+      var watch = document.createElement("button");
+      watch.type = "button";
+      watch.className = "link watch";
+      watch.textContent = "Watch here";
+      watch.addEventListener("click", function () { openResult(job.job_id); });
+      actions.appendChild(watch);
+    }
+    if (actions.children.length) { li.appendChild(actions); }
+    // The links this phone was sent for the job (share links): listed as they come.
+    var sent = Array.isArray(job.links) ? job.links : [];
+    if (sent.length) {
+      var list = document.createElement("ul");
+      list.className = "sent-links";
+      sent.forEach(function (shared) {
+        var item = document.createElement("li");
+        addLink(item, "sent-link", shared.title || shared.kind || "Shared link", shared.url);
+        list.appendChild(item);
+      });
+      li.appendChild(list);
+    }
+    return li;
+  }
+
+  function loadLessons() {
+    return api("GET", API + "/me/jobs").then(
+      function (body) {
+        var jobs = (body && Array.isArray(body.data)) ? body.data : [];
+        var list = $("lessons");
+        list.textContent = "";
+        jobs.forEach(function (job) { list.appendChild(lessonItem(job)); });
+        show("no-lessons", jobs.length === 0);
+        show("lessons-section", true);
+      },
+      function (failure) { if (failure.status === 401) { handleFailure(failure); } }
+    );
   }
 
   function setState(text, percent) {
@@ -490,7 +577,9 @@
     setState("Preparing the upload…", 0);
     var query = "?filename=" + encodeURIComponent(filename) +
       "&content_type=" + encodeURIComponent(contentType) + "&size=" + file.size +
-      "&style=" + encodeURIComponent($("style").value || "auto");
+      "&style=" + encodeURIComponent($("style").value || "auto") +
+      "&student=" + encodeURIComponent($("student").value.trim()) +
+      "&class_name=" + encodeURIComponent($("class-name").value.trim());
     api("POST", API + "/analyze/upload-url" + query)
       .then(function (ticket) {
         remember(ticket.job_id, filename, sentWith);

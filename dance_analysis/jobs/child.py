@@ -107,6 +107,7 @@ def run_analysis(
                     "frames_with_person": outcome.frames_with_person,
                     "warnings": outcome.warnings,
                     "music": music_summary(outcome.music),
+                    "summary": outcome.summary,
                     "people": {
                         "dancer_id": outcome.dancer_id,
                         "people_seen": outcome.people_seen,

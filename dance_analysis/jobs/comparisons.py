@@ -91,6 +91,9 @@ def new_comparison(student: JobRecord, reference_id: str, reference: JobRecord |
         updated_at=now,
         artifacts={},
         style=student.style,
+        student=student.student,  # a comparison is one of the student's lessons
+        class_name=student.class_name,
+        device_id=student.device_id,
         kind=COMPARISON,
         student_job_id=student.id,
         reference_job_id=reference_id,
@@ -182,6 +185,7 @@ class Compared:
     artifacts: dict[str, Path]  # artifact name → file to publish
     num_frames: int | None
     music: dict[str, Any] | None  # the student's music summary
+    summary: dict[str, Any] | None = None  # the lesson's numbers with the overall score
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,15 @@ def run_comparison(
         teacher_clip=teacher_clip,
         progress=progress,
     )
-    return Compared(artifacts=artifacts, num_frames=student.num_frames, music=student.music)
+    from dance_analysis.analysis.progress import lesson_summary
+
+    compared = json.loads(artifacts["result"].read_text(encoding="utf-8"))
+    return Compared(
+        artifacts=artifacts,
+        num_frames=student.num_frames,
+        music=student.music,
+        summary=lesson_summary(compared),
+    )
 
 
 def _ext(analysed: Analysed) -> str:

@@ -79,6 +79,13 @@ class JobRecord(Base):
     # rule), and once finished, who was found: {dancer_id, people_seen, ids}.
     dancer_id: Mapped[int | None] = mapped_column(Integer)
     people: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Students (issue 12): whose lesson the clip is, their class, and the paired device
+    # that uploaded it (None: the desktop, a script with auth off). ``summary``: once
+    # finished, the numbers a student's progress plots (analysis.progress).
+    student: Mapped[str | None] = mapped_column(String(80), index=True)
+    class_name: Mapped[str | None] = mapped_column(String(80))
+    device_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_jobs_status_lease", "status", "lease_expires_at"),)
 
@@ -110,13 +117,17 @@ _ADDED_JOB_COLUMNS = {
     "comparison_job_id": "VARCHAR(36)",
     "dancer_id": "INTEGER",
     "people": "JSON",
+    "student": "VARCHAR(80)",
+    "class_name": "VARCHAR(80)",
+    "device_id": "VARCHAR(36)",
+    "summary": "JSON",
 }
 
 
 def add_job_columns(database: Database) -> None:
-    """Give a jobs table from before issues 8, 9 and 11 the columns added since (style,
+    """Give a jobs table from before issues 8, 9, 11 and 12 the columns added since (style,
     music, one_ms; kind, student_job_id, reference_job_id, comparison_job_id; dancer_id,
-    people)."""
+    people; student, class_name, device_id, summary)."""
 
     def missing() -> list[str]:
         have = {c["name"] for c in inspect(database.engine).get_columns("jobs")}

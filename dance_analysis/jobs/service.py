@@ -8,7 +8,9 @@ on the consumer's threads and child processes.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dance_analysis.artifacts import ARTIFACT_ALIASES, ARTIFACT_NAMES
@@ -40,6 +42,7 @@ from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord, OutboxRecord, add_job_columns
 from dance_analysis.jobs.recovery import sweep
 from dance_analysis.jobs.states import ENDED, JobStatus
+from dance_analysis.jobs.students import UNNAMED, Lesson, Student, Whose
 from dance_analysis.jobs.transitions import locked_job
 from dance_analysis.jobs.uploads import Uploads, check_job_id
 from dance_analysis.jobs.views import (
@@ -113,16 +116,19 @@ class JobService:
         sha256: str | None = None,
         job_id: str | None = None,
         style: str | None = None,
+        whose: Whose = UNNAMED,
     ) -> UploadTicket:
         """A job awaiting its upload, and where to PUT it.
 
         Asking again for the same upload (the same ``job_id``, or the same name, size
         and SHA-256 while it is still awaited) renews the link instead of making a
-        second job.
+        second job. ``whose``: the student and class it is a lesson of, and the paired
+        device asking (its phone's history lists the job).
         """
         return self._uploads.create(
-            filename, content_type, size=size, sha256=sha256, job_id=job_id, style=style
-        )
+            filename, content_type, size=size, sha256=sha256, job_id=job_id, style=style,
+            whose=whose,
+        )  # fmt: skip
 
     def verify_upload_link(
         self, job_id: str, filename: str, content_type: str, expires: int | str, sig: str
@@ -141,13 +147,16 @@ class JobService:
         style: str | None = None,
         reference_job_id: str | None = None,
         dancer_id: int | None = None,
+        whose: Whose = UNNAMED,
     ) -> JobView:
         """Queue an arrived upload. ``reference_job_id``: compare it with that teacher's
         job once both have finished (the job's ``comparison_job_id`` names the comparison).
-        ``dancer_id``: the person to analyse (None: chosen by the rule, pose.people)."""
+        ``dancer_id``: the person to analyse (None: chosen by the rule, pose.people).
+        ``whose``: a student or class named now replaces those named with the link."""
         return self._uploads.confirm(
-            job_id, key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
-        )
+            job_id, key, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id,
+            whose=whose,
+        )  # fmt: skip
 
     def submit(
         self,
@@ -157,10 +166,12 @@ class JobService:
         style: str | Callable[[], str | None] | None = None,
         reference_job_id: str | Callable[[], str | None] | None = None,
         dancer_id: int | Callable[[], int | None] | None = None,
+        whose: Whose | Callable[[], Whose] = UNNAMED,
     ) -> JobView:
         return self._uploads.submit(
-            filename, chunks, style=style, reference_job_id=reference_job_id, dancer_id=dancer_id
-        )
+            filename, chunks, style=style, reference_job_id=reference_job_id,
+            dancer_id=dancer_id, whose=whose,
+        )  # fmt: skip
 
     # --- comparisons ----------------------------------------------------------------
 
@@ -202,8 +213,17 @@ class JobService:
         return view
 
     def list(
-        self, *, status: JobStatus | str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        student: str | None = None,
+        device_id: str | None = None,
     ) -> list[JobView]:
+        """Jobs, newest first; ``student``: only that student's (any spelling of the
+        name, comparisons included); ``device_id``: only those that paired device sent
+        (and their comparisons)."""
         if status is not None:
             try:
                 status = JobStatus(status)
@@ -215,10 +235,81 @@ class JobService:
         query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
         if status is not None:
             query = query.where(JobRecord.status == status)
+        if device_id is not None:
+            query = query.where(JobRecord.device_id == device_id)
+        if student is not None:
+            return self._list_student(query, student, limit, offset)
         query = query.limit(limit).offset(offset)
         return self.database.read(
             lambda session: [JobView.of(record) for record in session.scalars(query)]
         )
+
+    def _list_student(
+        self, query: Select[JobRecord], student: str, limit: int, offset: int
+    ) -> builtins.list[JobView]:
+        from dance_analysis.jobs.students import name_key
+
+        key = name_key(student)  # a name nobody can have matches nobody: no error
+        query = query.where(JobRecord.student.is_not(None))
+
+        def read(session: Session) -> builtins.list[JobView]:
+            # Matched by name_key here: SQL's lower() knows ASCII letters only (SQLite).
+            found = (r for r in session.scalars(query) if name_key(r.student or "") == key)
+            page = itertools.islice(found, offset, offset + limit)
+            return [JobView.of(record) for record in page]
+
+        return self.database.read(read)
+
+    # --- students -------------------------------------------------------------------
+
+    def set_student(
+        self, job_id: str, student: str | None, class_name: str | None = None
+    ) -> JobView:
+        """Name (or with None, clear) the student and class of a clip's job.
+
+        Its comparisons follow (they are the same lesson's). Names are trimmed; too long
+        or holding control characters: InvalidRequest (``invalid_request``). A comparison
+        takes its student from its analysis: InvalidState (409). JobNotFound (404).
+        """
+        from dance_analysis.jobs.students import check_name
+
+        check_job_id(job_id)
+        student = check_name(student)
+        class_name = check_name(class_name, "class")
+
+        def name(session: Session) -> builtins.list[JobView]:
+            record = locked_job(session, job_id)
+            if record is None:
+                raise JobNotFound(job_id)
+            if record.kind == "comparison":
+                raise InvalidState(
+                    "A comparison is the student's lesson: set the student on their clip."
+                )
+            comparisons = session.scalars(
+                select(JobRecord).where(JobRecord.student_job_id == job_id).with_for_update()
+            ).all()
+            for row in (record, *comparisons):
+                row.student, row.class_name = student, class_name
+                row.updated_at = utcnow()
+            return [JobView.of(row) for row in (record, *comparisons)]
+
+        views = self.database.write(name)
+        for view in views:
+            self._events.publish(view)
+        return views[0]
+
+    def students(self) -> builtins.list[Student]:
+        """Every student with a clip, by name: their class, clips, lessons, last lesson."""
+        from dance_analysis.jobs.students import list_students
+
+        return self.database.read(list_students)
+
+    def progress(self, student: str) -> builtins.list[Lesson]:
+        """The student's lessons in time order (see :mod:`dance_analysis.jobs.students`);
+        [] for a name with no finished lesson (a name nobody can have included)."""
+        from dance_analysis.jobs.students import student_progress
+
+        return self.database.read(lambda session: student_progress(session, student))
 
     # --- control --------------------------------------------------------------------
 
@@ -323,6 +414,7 @@ class JobService:
             size=old.size_bytes,
             sha256=old.sha256,
             style=old.style,
+            whose=Whose(old.student, old.class_name, old.device_id),
         )
         try:
             with storage_errors():
@@ -407,6 +499,7 @@ class JobService:
         to writing it back, so two coaches' moves apply one after the other. The overlay
         video has no counts drawn in it and stays as it is.
         """
+        from dance_analysis.analysis.progress import lesson_summary
         from dance_analysis.music.recount import first_one_ms, move_one
 
         check_job_id(job_id)
@@ -435,6 +528,7 @@ class JobService:
                 self._replace_client_analysis(client_key, moved)
             record.music = music_summary(moved["music"])
             record.one_ms = first_one_ms(moved["music"])
+            record.summary = lesson_summary(moved)  # the timing offset follows the "1"
             return JobView.of(record)
 
         view = self.database.write(rewrite)

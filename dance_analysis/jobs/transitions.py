@@ -118,13 +118,16 @@ def finish(
     num_frames: int | None,
     music: dict[str, Any] | None = None,
     people: dict[str, Any] | None = None,
+    *,
+    summary: dict[str, Any] | None = None,
 ) -> None:
     """``started`` → ``finished`` with the published artifacts (and the music and people
-    summaries)."""
+    summaries, and the lesson's numbers a student's progress plots)."""
     _end(record, JobStatus.FINISHED, None, None)
     record.artifacts = dict(artifacts)
     record.num_frames = num_frames
     record.music = music
+    record.summary = summary
     if people is not None:  # a comparison keeps what its row was given
         record.people = people
 

@@ -48,6 +48,7 @@ from dance_analysis.jobs.comparisons import announce, follow_ups
 from dance_analysis.jobs.queue import JobQueue
 from dance_analysis.jobs.records import JobRecord
 from dance_analysis.jobs.states import JobStatus
+from dance_analysis.jobs.students import UNNAMED, Whose
 from dance_analysis.jobs.transitions import accept_upload, enqueue_job, locked_job
 from dance_analysis.jobs.views import JobView, UploadTicket
 from dance_analysis.storage.base import ObjectInfo, Storage, sha256_of_object
@@ -106,8 +107,10 @@ class Uploads:
         sha256: str | None = None,
         job_id: str | None = None,
         style: str | None = None,
+        whose: Whose = UNNAMED,
     ) -> UploadTicket:
         style = check_style(style)
+        whose = whose.checked()
         content_type = _check_content_type(content_type)
         size = self._check_size(size)
         sha256 = _check_sha256(sha256)
@@ -126,6 +129,7 @@ class Uploads:
             record.content_type = content_type
             if style is not None:
                 record.style = style
+            whose.apply(record)
             record.upload_expires_at = expires_at
             record.updated_at = now
             return record
@@ -221,8 +225,10 @@ class Uploads:
         style: str | None = None,
         reference_job_id: str | None = None,
         dancer_id: int | None = None,
+        whose: Whose = UNNAMED,
     ) -> JobView:
-        """Queue an arrived upload; ``style`` (if given) replaces the one asked for before.
+        """Queue an arrived upload; ``style`` (if given) replaces the one asked for before,
+        as the student and class of ``whose`` do.
 
         ``reference_job_id``: a teacher's job to compare this clip with once both are
         analysed (checked now: 404 if unknown, 409 if it failed or is a comparison).
@@ -230,6 +236,7 @@ class Uploads:
         """
         style = check_style(style)
         dancer_id = check_dancer_id(dancer_id)
+        whose = whose.checked()
         self._check_reference(reference_job_id)
         record = self._get(job_id)
         if key != record.source_key:
@@ -245,7 +252,7 @@ class Uploads:
             measured_sha = self._verify_or_reject(record, info)
             return self._queue_upload(
                 job_id, info.size, measured_sha, version=info.version, style=style,
-                reference_job_id=reference_job_id, dancer_id=dancer_id,
+                reference_job_id=reference_job_id, dancer_id=dancer_id, whose=whose,
             )  # fmt: skip
 
     def _check_reference(self, reference_job_id: str | None) -> None:
@@ -301,6 +308,7 @@ class Uploads:
         style: str | None = None,
         reference_job_id: str | None = None,
         dancer_id: int | None = None,
+        whose: Whose = UNNAMED,
     ) -> JobView:
         def transition(session: Session) -> tuple[JobView, bool]:
             record = locked_job(session, job_id)
@@ -321,6 +329,7 @@ class Uploads:
                 record.reference_job_id = reference_job_id
             if dancer_id is not None:
                 record.dancer_id = dancer_id
+            whose.apply(record)
             accepted = accept_upload(record, size, sha256)
             return JobView.of(record), accepted
 
@@ -340,17 +349,19 @@ class Uploads:
         style: str | Callable[[], str | None] | None = None,
         reference_job_id: str | Callable[[], str | None] | None = None,
         dancer_id: int | Callable[[], int | None] | None = None,
+        whose: Whose | Callable[[], Whose] = UNNAMED,
     ) -> JobView:
         """Stream a clip straight into storage and queue it: one request, one job.
 
         ``style`` may be a callable, asked once the bytes are in: a form field sent
         after the file is known only then. A wrong name removes the job (unknown_style).
-        ``reference_job_id`` and ``dancer_id`` likewise (see :meth:`confirm`); a wrong one
-        removes the job.
+        ``reference_job_id``, ``dancer_id`` and ``whose`` likewise (see :meth:`confirm`);
+        a wrong one removes the job.
         """
         chosen = None if callable(style) else check_style(style)
         dancer = None if callable(dancer_id) else check_dancer_id(dancer_id)
         reference = None if callable(reference_job_id) else reference_job_id
+        named = UNNAMED if callable(whose) else whose.checked()
         self._check_reference(reference)
         now = utcnow()
         job_id = str(uuid.uuid4())
@@ -374,6 +385,8 @@ class Uploads:
                 self._check_reference(reference)
             if callable(dancer_id):
                 dancer = check_dancer_id(dancer_id())
+            if callable(whose):
+                named = whose().checked()
             earlier = self._recent_duplicate(job_id, record.filename, size, sha256)
             if earlier is not None:
                 self._discard(job_id)
@@ -386,8 +399,9 @@ class Uploads:
             self._discard(job_id)
             raise
         return self._queue_upload(
-            job_id, size, sha256, style=chosen, reference_job_id=reference, dancer_id=dancer
-        )
+            job_id, size, sha256, style=chosen, reference_job_id=reference, dancer_id=dancer,
+            whose=named,
+        )  # fmt: skip
 
     def _recent_duplicate(
         self, job_id: str, filename: str, size: int, sha256: str

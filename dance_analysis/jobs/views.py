@@ -45,6 +45,10 @@ class JobView:
     worker_id: str | None = None  # the worker running the job, or that ran its last attempt
     dancer_id: int | None = None  # the dancer asked for; None: chosen by the rule
     people: dict[str, Any] | None = None  # once finished: {dancer_id, people_seen, ids}
+    student: str | None = None  # whose lesson it is (None: nobody's yet)
+    class_name: str | None = None  # the student's class
+    device_id: str | None = None  # the paired device that uploaded it (None: not a phone)
+    summary: dict[str, Any] | None = None  # once finished: the lesson's numbers
 
     @property
     def is_comparison(self) -> bool:
@@ -84,6 +88,10 @@ class JobView:
             worker_id=record.worker_id,
             dancer_id=record.dancer_id,
             people=dict(record.people) if record.people else None,
+            student=record.student,
+            class_name=record.class_name,
+            device_id=record.device_id,
+            summary=dict(record.summary) if record.summary else None,
         )
 
 

@@ -102,6 +102,7 @@ class Ending:
     num_frames: int | None = None
     music: dict[str, Any] | None = None  # the summary child.music_summary made
     people: dict[str, Any] | None = None  # {dancer_id, people_seen, ids} (child.py)
+    summary: dict[str, Any] | None = None  # the lesson's numbers (analysis.progress)
 
 
 ABANDONED = Ending(Outcome.ABANDONED)
@@ -341,7 +342,7 @@ class JobWorker:
         )
         if ending.kind != Outcome.FINISHED:
             return ending
-        return dataclasses.replace(ending, people=done.get("people"))
+        return dataclasses.replace(ending, people=done.get("people"), summary=done.get("summary"))
 
     def _publish_files(
         self,
@@ -402,10 +403,13 @@ class JobWorker:
             text = "The comparison failed because of an internal error."
             return Ending(Outcome.FAILED, Reason.INTERNAL_ERROR.value, text)
         relay.stage(Stage.PUBLISH)
-        return self._publish_files(
+        ending = self._publish_files(
             view.id, compared.artifacts, heartbeat,
             num_frames=compared.num_frames, music=compared.music,
         )  # fmt: skip
+        if ending.kind != Outcome.FINISHED:
+            return ending
+        return dataclasses.replace(ending, summary=compared.summary)
 
     def _cancel_seen(self, job_id: str, heartbeat: _Heartbeat) -> bool:
         return heartbeat.cancel.is_set() or job_id in self._local_cancels
@@ -511,8 +515,9 @@ class JobWorker:
             ending = CANCELED_ENDING
         if ending.kind == Outcome.FINISHED:
             transitions.finish(
-                record, ending.artifacts, ending.num_frames, ending.music, ending.people
-            )
+                record, ending.artifacts, ending.num_frames, ending.music, ending.people,
+                summary=ending.summary,
+            )  # fmt: skip
             if self._sync_results:
                 now = utcnow()
                 for key in ending.artifacts.values():

@@ -43,6 +43,9 @@ CONTENT_CHECKED = {
     ("POST", "/api/v1/analyze/confirm"),
     ("POST", "/api/v1/pair"),
     ("PUT", "/api/v1/uploads/{job_id}/{filename}"),
+    # A student's name is trimmed first, then refused past 80 characters or with a
+    # control character, with a sentence saying which (422 invalid_request).
+    ("PUT", "/api/v1/analyze/{job_id}/student"),
 }
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_SETTINGS, _SERVICE, _ACCESS))
 # Every call below carries a valid token, so a case that schemathesis made "negative"
