@@ -31,6 +31,7 @@ from dance_analysis.errors import (
     ObjectMissing,
     StorageUnavailable,
 )
+from dance_analysis.exports import MARKED_ARTIFACTS
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import music_summary
 from dance_analysis.jobs.consumer import Consumer
@@ -47,6 +48,7 @@ from dance_analysis.jobs.views import (
     UploadTicket,
 )
 from dance_analysis.jobs.worker import JobWorker
+from dance_analysis.marks import Mark, marks_document, parse_marks
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes
@@ -472,6 +474,103 @@ class JobService:
                 self.storage.put_file(key, temp, "application/json")
         finally:
             temp.unlink(missing_ok=True)
+
+    # --- the coach's marks (issue 12) ------------------------------------------------
+
+    def marks(self, job_id: str) -> list[Mark]:
+        """A finished job's marks (marks.json), by time; none saved yet: an empty list."""
+        view = self.get(job_id)
+        if view.status != JobStatus.FINISHED:
+            raise InvalidState(f"The job is {view.status}; it can be marked once it has finished.")
+        key = view.artifacts.get("marks")
+        if key is None:
+            return []
+        with storage_errors():
+            if self.storage.stat(key) is None:
+                return []
+            data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
+        return parse_marks(data)
+
+    def save_marks(self, job_id: str, marks: Iterable[Mark]) -> list[Mark]:
+        """Replace a finished job's marks with ``marks``; returns them as saved, by time.
+
+        marks.json goes beside result.json (artifact ``marks``), and the exports that
+        carry marks (:data:`~dance_analysis.exports.MARKED_ARTIFACTS`) which the job
+        already has are written again from its result.json. A comparison keeps marks of
+        its own, like any finished job: they are not the student's job's marks.
+
+        The exports are rendered before the row is locked (the report may decode key
+        frames: seconds, and SQLite would hold every writer meanwhile); the locked
+        transaction then puts marks.json and them in place together, so whichever of
+        two saves commits last leaves all its files, never a mix.
+        """
+        check_job_id(job_id)
+        saved = parse_marks([mark.to_dict() for mark in marks])  # a GUI's marks checked too
+        view = self.get(job_id)
+        if view.status != JobStatus.FINISHED:
+            raise InvalidState(f"The job is {view.status}; it can be marked once it has finished.")
+        marked = [name for name in MARKED_ARTIFACTS if name in view.artifacts]
+        with tempfile.TemporaryDirectory(dir=self.settings.data_dir) as folder:
+            exports = self._marked_exports(view, saved, marked, Path(folder)) if marked else {}
+
+            def store(session: Session) -> JobView:
+                record = locked_job(session, job_id)
+                if record is None:
+                    raise JobNotFound(job_id)
+                if record.status != JobStatus.FINISHED:
+                    raise InvalidState(
+                        f"The job is {record.status}; it can be marked once it has finished."
+                    )
+                artifacts = dict(record.artifacts or {})
+                result_key = artifacts.get("result")
+                if result_key is None:
+                    raise ObjectMissing("The job has no result.json to mark.")
+                key = f"{result_key.rsplit('/', 1)[0]}/{ARTIFACT_NAMES['marks']}"
+                self._replace_json(key, marks_document(saved))
+                written = [key]
+                for name, path in exports.items():
+                    if name in artifacts:
+                        with storage_errors():
+                            self.storage.put_file(
+                                artifacts[name], path, content_type_for(path.name)
+                            )
+                        written.append(artifacts[name])
+                record.artifacts = {**artifacts, "marks": key}
+                if self._sync_target is not None:
+                    now = utcnow()
+                    for written_key in written:
+                        session.add(
+                            OutboxRecord(op="put", key=written_key, job_id=job_id,
+                                         next_attempt_at=now, created_at=now)
+                        )  # fmt: skip
+                return JobView.of(record)
+
+            view = self.database.write(store)
+        self._events.publish(view)
+        return saved
+
+    def _marked_exports(
+        self, view: JobView, marks: list[Mark], names: list[str], folder: Path
+    ) -> dict[str, Path]:
+        """The exports ``names`` written again with ``marks`` into ``folder``, from the
+        job's result.json; the report's pictures come from the overlay on this computer,
+        else the clip, else none."""
+        from dance_analysis.exports import Motion, write_exports
+
+        with storage_errors():
+            result_key = view.artifacts["result"]
+            if self.storage.stat(result_key) is None:
+                raise ObjectMissing("The result file result.json is missing from storage.")
+            result = json.loads(b"".join(self.storage.open_range(result_key, 0, None)))
+        video = None
+        for key in (view.artifacts.get("overlay"), view.source_key):
+            path = self.storage.local_path(key) if key else None
+            if path is not None and path.is_file():
+                video = path
+                break
+        return write_exports(
+            Motion.from_result(result), folder, marks=marks, video=video, names=names
+        )
 
     def source_path(self, job_id: str) -> Path | None:
         """The job's clip as a file on this computer, or None (S3 only, or gone)."""
