@@ -37,6 +37,7 @@ TOKEN = _ACCESS.create_token("schemathesis")
 CONTENT_CHECKED = {
     ("POST", "/api/v1/analyze/{job_id}/counts"),
     ("POST", "/api/v1/analyze/{job_id}/dancer"),
+    ("PUT", "/api/v1/analyze/{job_id}/marks"),  # a mark is checked by the job service
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/analyze/upload-url"),
     ("POST", "/api/v1/analyze/confirm"),
