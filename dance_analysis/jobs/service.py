@@ -8,6 +8,7 @@ on the consumer's threads and child processes.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import logging
@@ -477,7 +478,7 @@ class JobService:
 
     # --- the coach's marks (issue 12) ------------------------------------------------
 
-    def marks(self, job_id: str) -> list[Mark]:
+    def marks(self, job_id: str) -> builtins.list[Mark]:
         """A finished job's marks (marks.json), by time; none saved yet: an empty list."""
         view = self.get(job_id)
         if view.status != JobStatus.FINISHED:
@@ -491,7 +492,7 @@ class JobService:
             data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
         return parse_marks(data)
 
-    def save_marks(self, job_id: str, marks: Iterable[Mark]) -> list[Mark]:
+    def save_marks(self, job_id: str, marks: Iterable[Mark]) -> builtins.list[Mark]:
         """Replace a finished job's marks with ``marks``; returns them as saved, by time.
 
         marks.json goes beside result.json (artifact ``marks``), and the exports that
@@ -550,7 +551,7 @@ class JobService:
         return saved
 
     def _marked_exports(
-        self, view: JobView, marks: list[Mark], names: list[str], folder: Path
+        self, view: JobView, marks: builtins.list[Mark], names: builtins.list[str], folder: Path
     ) -> dict[str, Path]:
         """The exports ``names`` written again with ``marks`` into ``folder``, from the
         job's result.json; the report's pictures come from the overlay on this computer,
