@@ -47,6 +47,7 @@ HOLD_MS = 1000.0
 #: Faintest a mark gets before it goes (its opacity at the end of HOLD_MS).
 _FAINTEST = 0.25
 MARK_COLOR = QColor(255, 214, 10)  # far from the skeleton's warm/cool sides and the ghost
+OUTLINE = QColor(20, 20, 24, 170)
 NOTE_BACKGROUND = QColor(20, 20, 24, 200)
 KIND_NAMES = {"angle": "Angle", "line": "Line", "note": "Note"}
 TOOL_TIPS = {
@@ -242,13 +243,18 @@ class MarksEditor(QObject):
 
     @staticmethod
     def _paint_lines(painter: QPainter, points: list[QPointF], width: float) -> None:
-        painter.setPen(QPen(MARK_COLOR, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        for a, b in pairwise(points):
-            painter.drawLine(a, b)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(MARK_COLOR)
-        for point in points:
-            painter.drawEllipse(point, width * 1.6, width * 1.6)
+        """Segments through ``points`` with a dot on each, edged in dark so they stay
+        apart from the skeleton's bright bones and from a light picture."""
+        for color, extra in ((OUTLINE, width), (MARK_COLOR, 0.0)):
+            pen = QPen(color, width + extra, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            for a, b in pairwise(points):
+                painter.drawLine(a, b)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            for point in points:
+                radius = width * 1.6 + extra / 2
+                painter.drawEllipse(point, radius, radius)
 
     @staticmethod
     def _paint_angle(
@@ -259,16 +265,19 @@ class MarksEditor(QObject):
         radius = max(12.0, 0.3 * min(_length(a, vertex), _length(c, vertex)))
         start = _screen_degrees(vertex, a)
         span = (_screen_degrees(vertex, c) - start + 540.0) % 360.0 - 180.0
-        painter.setPen(QPen(MARK_COLOR, max(1.0, width / 2)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         box = QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius)
-        painter.drawArc(box, round(start * 16), round(span * 16))
-        middle = math.radians(start + span / 2)  # the label sits on the far side of the arc
+        for color, pen_width in ((OUTLINE, width * 1.5), (MARK_COLOR, max(1.0, width / 2))):
+            painter.setPen(QPen(color, pen_width))
+            painter.drawArc(box, round(start * 16), round(span * 16))
+        # The degrees sit opposite the opening, clear of both arms (and of a line
+        # drawn through the angle, as a plumb line from a knee is).
+        away = math.radians(start + span / 2 + 180.0)
+        distance = radius * 0.6 + painter.fontMetrics().horizontalAdvance("000°") * 0.6
         label = QPointF(
-            vertex.x() + (radius + 6) * math.cos(middle),
-            vertex.y() - (radius + 6) * math.sin(middle),
+            vertex.x() + distance * math.cos(away), vertex.y() - distance * math.sin(away)
         )
-        _paint_label(painter, label, f"{degrees:.0f}°")
+        _paint_label(painter, label, f"{degrees:.0f}°", centred=True)
 
     @staticmethod
     def _paint_note(painter: QPainter, point: QPointF, text: str, width: float) -> None:
@@ -288,11 +297,13 @@ def _screen_degrees(origin: QPointF, to: QPointF) -> float:
     return math.degrees(math.atan2(origin.y() - to.y(), to.x() - origin.x()))
 
 
-def _paint_label(painter: QPainter, at: QPointF, text: str) -> None:
-    """``text`` in a dark box whose left middle is ``at``, kept readable over any picture."""
+def _paint_label(painter: QPainter, at: QPointF, text: str, *, centred: bool = False) -> None:
+    """``text`` in a dark box, readable over any picture: centred on ``at``, or with its
+    left middle there."""
     metrics = painter.fontMetrics()
     box = QRectF(metrics.boundingRect(text)).adjusted(-5, -3, 5, 3)
-    box.moveTopLeft(QPointF(at.x(), at.y() - box.height() / 2))
+    left = at.x() - box.width() / 2 if centred else at.x()
+    box.moveTopLeft(QPointF(left, at.y() - box.height() / 2))
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(NOTE_BACKGROUND)
     painter.drawRoundedRect(box, 4, 4)

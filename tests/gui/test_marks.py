@@ -96,7 +96,7 @@ def test_a_coach_draws_marks_that_are_saved_and_shown_on_replay(
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=widget_point(canvas, 85, 60))
     (angle,) = marks.marks
     assert angle.kind == "angle" and angle.t_ms == frame_ms and marks.tool == ""
-    assert abs(marks.degrees(angle) - 45.0) < 1.0  # type: ignore[operator]
+    assert abs((marks.degrees(angle) or 0.0) - 45.0) < 1.0
     (x, y) = angle.points[1]
     assert abs(x - 0.5) < 0.02 and abs(y - 100 / HEIGHT) < 0.02
 
