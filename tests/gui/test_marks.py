@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from gui.marks import HOLD_MS, MARK_COLOR, MarksToolbar
+from gui.player import VideoCanvas
 from tests.media import SMALL, make_clip
 
 WIDTH, HEIGHT = SMALL  # the clip's picture: 90x160
@@ -139,9 +140,25 @@ def test_a_coach_draws_marks_that_are_saved_and_shown_on_replay(
     rows = [window.marks_list.list.item(i).text() for i in range(window.marks_list.list.count())]
     at = f"00:00.{frame_ms:03.0f}"
     assert sorted(rows) == [f"{at}  Angle 45°", f"{at}  Note: Knees over toes"]
+    player.seek_frame(0)
+    qtbot.waitUntil(lambda: player.index == 0, timeout=10_000)
     first = window.marks_list.list.item(0)
-    window.marks_list.list.itemClicked.emit(first)
+    qtbot.mouseClick(
+        window.marks_list.list.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.marks_list.list.visualItemRect(first).center(),
+    )
     qtbot.waitUntil(lambda: player.index == 3, timeout=10_000)
+    # Delete the one selected; Clear all; Undo brings them back (and each is saved).
+    window.marks_list.list.setCurrentItem(first)
+    qtbot.mouseClick(window.marks_list.delete_button, Qt.MouseButton.LeftButton)
+    assert len(marks.marks) == 1
+    qtbot.mouseClick(window.marks_list.clear_button, Qt.MouseButton.LeftButton)
+    assert marks.marks == [] and not window.marks_list.clear_button.isEnabled()
+    qtbot.mouseClick(tools.undo_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.marks_saved, timeout=10_000):
+        qtbot.mouseClick(tools.undo_button, Qt.MouseButton.LeftButton)
+    assert {m.id for m in desktop.service.marks(job_id)} == {angle.id, note.id}
 
     # Reopened, the job shows the same marks.
     desktop.close()
@@ -159,3 +176,20 @@ def _near(color: QColor, target: QColor, tolerance: int = 40) -> bool:
         abs(a - b) <= tolerance
         for a, b in zip(color.getRgb()[:3], target.getRgb()[:3], strict=True)
     )
+
+
+def test_a_click_maps_to_the_picture_through_its_bars_and_the_mirror(qtbot: Any) -> None:
+    canvas = VideoCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 200)
+    picture = QImage(100, 100, QImage.Format.Format_RGB888)
+    canvas.show_frame(picture, None, ())
+    # A square picture in a 400x200 widget: 200x200 from x = 100, bars left and right.
+    assert canvas.to_picture(QPointF(150, 50)) == (0.25, 0.25)
+    assert canvas.to_picture(QPointF(300, 200)) == (1.0, 1.0)
+    assert canvas.to_picture(QPointF(50, 50)) is None  # on the left bar
+    assert canvas.to_picture(QPointF(350, 100)) is None  # on the right bar
+    canvas.mirrored = True
+    assert canvas.to_picture(QPointF(150, 50)) == (0.75, 0.25)
+    point = canvas.to_widget(0.75, 0.25)  # and back where it was clicked
+    assert (point.x(), point.y()) == (150.0, 50.0)
