@@ -95,5 +95,8 @@ def test_marks_are_put_and_read_back_over_http(client: httpx.Client, tiny_clip: 
     unknown = f"/api/v1/analyze/{'0' * 32}/marks"
     assert refusal(client.put(unknown, json={"marks": [NOTE]})) == (404, "job_not_found")
     assert refusal(client.get(unknown)) == (404, "job_not_found")
+    # Both methods are named where one is not allowed (two routes share the path).
+    wrong = client.post(url, json={"marks": []})
+    assert refusal(wrong) == (405, "method_not_allowed") and wrong.headers["Allow"] == "GET, PUT"
     # No token, no marks.
     assert client.get(url, headers={"Authorization": ""}).status_code == 401
