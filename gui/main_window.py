@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.player.add_tools(MarksToolbar(self.marks))
         self.analysis_tabs.addTab(self.marks_list, "Marks")
         self._marks_to_save: tuple[str, list[Any]] | None = None  # the latest set, not yet sent
-        self._saving_marks = False
+        self._saving_marks: str | None = None  # the job whose marks are being saved
         self._marks_edits = 0  # a load asked for before an edit must not undo it
 
         right = QWidget()
@@ -364,7 +364,8 @@ class MainWindow(QMainWindow):
         edits = self._marks_edits
 
         def done(marks: list[Any]) -> None:
-            unsaved = self._saving_marks or self._marks_to_save is not None
+            waiting = self._marks_to_save is not None and self._marks_to_save[0] == job_id
+            unsaved = waiting or self._saving_marks == job_id
             if job_id == self._current_id and edits == self._marks_edits and not unsaved:
                 self.marks.set_marks(marks)
 
@@ -384,14 +385,14 @@ class MainWindow(QMainWindow):
         self._save_next_marks()
 
     def _save_next_marks(self) -> None:
-        if self._saving_marks or self._marks_to_save is None:
+        if self._saving_marks is not None or self._marks_to_save is None:
             return
         job_id, marks = self._marks_to_save
         self._marks_to_save = None
-        self._saving_marks = True
+        self._saving_marks = job_id
 
         def finish() -> None:
-            self._saving_marks = False
+            self._saving_marks = None
             if self._marks_to_save is None:
                 self.marks_saved.emit(job_id)
             self._save_next_marks()
