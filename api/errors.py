@@ -10,6 +10,7 @@ sentence, the traceback goes to the log and never into a response.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,7 +93,27 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     reason = _HTTP_REASONS.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else reason.replace("_", " ")
-    return error_response(exc.status_code, reason, message, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, reason, message, headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the API documents at this route's path: Starlette's 405 names only
+    the first route's, which is wrong where two routes share a path (GET and PUT of
+    …/marks). "" when the route is not known (Starlette's own header then stands)."""
+    route_path = getattr(request.scope.get("route"), "path", None)
+    if route_path is None:
+        return ""
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", template))
+        if template.endswith(route_path) and re.fullmatch(pattern, request.url.path):
+            return ", ".join(method for method in _METHODS if method.lower() in operations)
+    return ""
 
 
 def _describe(error: Any) -> str:

@@ -7,7 +7,7 @@ Field names of the original backend (``job_id``, ``s3_key``, ``expires_in``,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -240,6 +240,36 @@ class CountsPublic(BaseModel):
 
     job_id: str
     music: MusicSummaryPublic
+
+
+class MarkPublic(BaseModel):
+    """One of the coach's marks: points normalised 0–1 on the upright picture, from its
+    top-left corner; an angle's vertex is its middle point."""
+
+    id: str
+    kind: Literal["angle", "line", "note"]
+    t_ms: float = Field(description="the marked frame's time on the clip's clock")
+    points: list[tuple[float, float]] = Field(description="3 for an angle, 2 a line, 1 a note")
+    text: str = Field(description="a note's words (empty for an angle or a line)")
+
+
+class MarksPut(BaseModel):
+    """Every mark the job keeps (the whole set replaces the saved one). Each mark is
+    checked by the job service, so a bad one is refused as 422 ``invalid_marks``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marks: list[Any] = Field(
+        description="{id?, kind: angle|line|note, t_ms, points: [[x, y], …], text?}; "
+        "a mark without an id gets one"
+    )
+
+
+class MarksPublic(BaseModel):
+    """A job's marks, by time."""
+
+    job_id: str
+    marks: list[MarkPublic]
 
 
 class JobResultPublic(BaseModel):

@@ -29,6 +29,11 @@ from dance_analysis.errors import InvalidMarks
 MARKS_VERSION = 1
 #: How many points each kind of mark has.
 POINTS_PER_KIND = {"angle": 3, "line": 2, "note": 1}
+_POINTS_NEEDED = {
+    "angle": "An angle needs three points: one end, the vertex, the other end.",
+    "line": "A line needs two points.",
+    "note": "A note needs one point, where it is pinned.",
+}
 MAX_MARKS = 500
 MAX_TEXT = 500
 MAX_ID = 64
@@ -94,7 +99,7 @@ def parse_mark(data: Any) -> Mark:
         raise InvalidMarks("A mark's time (t_ms) cannot be before the clip starts.")
     raw_points = data.get("points")
     if not isinstance(raw_points, list) or len(raw_points) != POINTS_PER_KIND[kind]:
-        raise InvalidMarks(f"An {kind} mark needs {POINTS_PER_KIND[kind]} point(s).")
+        raise InvalidMarks(_POINTS_NEEDED[kind])
     points: list[Point] = []
     for point in raw_points:
         if not isinstance(point, list) or len(point) != 2:

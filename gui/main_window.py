@@ -39,6 +39,7 @@ from gui.compare_view import (
     request_comparison,
 )
 from gui.library import LibraryView, read_thumbnail
+from gui.marks import MarksEditor, MarksList, MarksToolbar
 from gui.phones import PhonesPanel, s3_status_of
 from gui.player import PlayerView
 from gui.result import ClipResult
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
     """``result_shown(job_id)`` once a finished job's result is in the player and views."""
 
     result_shown = Signal(str)
+    marks_saved = Signal(str)  # job id: every mark edited so far is stored
 
     def __init__(
         self,
@@ -137,6 +139,14 @@ class MainWindow(QMainWindow):
         self.analysis_tabs.addTab(self.angles, "Joint angles")
         self.analysis_tabs.addTab(self.feedback, "Feedback")
         self.analysis_tabs.addTab(self.summary, "Summary")
+        # The coach's marks (issue 12): drawn on the player, listed in their own tab.
+        self.marks = MarksEditor(self.player)
+        self.marks_list = MarksList(self.marks)
+        self.player.add_tools(MarksToolbar(self.marks))
+        self.analysis_tabs.addTab(self.marks_list, "Marks")
+        self._marks_to_save: tuple[str, list[Any]] | None = None  # the latest set, not yet sent
+        self._saving_marks: str | None = None  # the job whose marks are being saved
+        self._marks_edits = 0  # a load asked for before an edit must not undo it
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -205,6 +215,9 @@ class MainWindow(QMainWindow):
         self.player.dancer_requested.connect(self.analyse_dancer)
         self.angles.seek_requested.connect(self.player.seek_ms)
         self.feedback.seek_requested.connect(self.player.seek_ms)
+        self.marks_list.seek_requested.connect(self.player.seek_ms)
+        self.marks.edited.connect(self._on_marks_edited)
+        self.result_shown.connect(self._load_marks)
         self.player.ruler.one_requested.connect(self._on_ruler_one_requested)
         self.player.ruler.one_shift_requested.connect(self._on_ruler_one_shift_requested)
         self.phones.storage_problem.connect(
@@ -266,6 +279,7 @@ class MainWindow(QMainWindow):
             return
         self._current_id = view.id
         self._loaded_result_for = None
+        self.marks.reset()
         self.clip_title.setText(view.filename)
         self.player.show_loading(view.filename)  # the old picture goes at once
         self._show_result(None)
@@ -356,6 +370,54 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(rewrite, done, failed)
 
+    # --- the coach's marks ------------------------------------------------------------
+
+    def _load_marks(self, job_id: str) -> None:
+        """The marks saved with the job whose result was just shown (on the pool)."""
+        edits = self._marks_edits
+
+        def done(marks: list[Any]) -> None:
+            waiting = self._marks_to_save is not None and self._marks_to_save[0] == job_id
+            unsaved = waiting or self._saving_marks == job_id
+            if job_id == self._current_id and edits == self._marks_edits and not unsaved:
+                self.marks.set_marks(marks)
+
+        self.tasks.run(
+            lambda: self._service.marks(job_id),
+            done,
+            lambda error: self._report(error, "The marks could not be read"),
+        )
+
+    def _on_marks_edited(self, marks: list[Any]) -> None:
+        """Save the whole set; saves run one at a time and only the latest set waits."""
+        job_id = self._current_id
+        if job_id is None or self._loaded_result_for != job_id:
+            return
+        self._marks_edits += 1
+        self._marks_to_save = (job_id, marks)
+        self._save_next_marks()
+
+    def _save_next_marks(self) -> None:
+        if self._saving_marks is not None or self._marks_to_save is None:
+            return
+        job_id, marks = self._marks_to_save
+        self._marks_to_save = None
+        self._saving_marks = job_id
+
+        def finish() -> None:
+            self._saving_marks = None
+            if self._marks_to_save is None:
+                self.marks_saved.emit(job_id)
+            self._save_next_marks()
+
+        def failed(error: Exception) -> None:
+            self._report(error, "The marks were not saved")
+            finish()
+
+        self.tasks.run(
+            lambda: self._service.save_marks(job_id, marks), lambda _saved: finish(), failed
+        )
+
     def _on_library_delete_requested(self, view: Any) -> None:
         answer = QMessageBox.question(
             self, "Delete clip", f"Delete “{view.filename}” and its analysis?"
@@ -366,6 +428,7 @@ class MainWindow(QMainWindow):
     def delete_job(self, job_id: str) -> None:
         if job_id == self._current_id:
             self._current_id = None
+            self.marks.reset()
             self.player.close_clip()
             self._show_result(None)
         self._drop_comparison_of(job_id, "A clip of this comparison was deleted")

@@ -98,6 +98,10 @@ class VideoCanvas(QWidget):
         self.drawn_ghost_points: list[QPointF] = []  # the ghost's joints at the last paint
         self._others: tuple[OtherPerson, ...] = ()
         self.drawn_other_points: list[QPointF] = []  # the others' joints at the last paint
+        # Drawings of the window's own over the picture (the coach's marks, gui.marks):
+        # painted last, skeleton shown or not; ``click_taker`` may claim a left click.
+        self.drawings: Callable[[QPainter], None] | None = None
+        self.click_taker: Callable[[QPointF], bool] | None = None
 
     def set_others(self, others: tuple[OtherPerson, ...]) -> None:
         """The other people of the frame on screen, drawn faintly under the dancer."""
@@ -125,6 +129,9 @@ class VideoCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            if self.click_taker is not None and self.click_taker(event.position()):
+                event.accept()
+                return
             person = self.person_at(event.position())
             if person is not None:
                 self.person_clicked.emit(person, event.globalPosition().toPoint())
@@ -175,6 +182,18 @@ class VideoCanvas(QWidget):
             x = 1.0 - x
         return QPointF(rect.x() + x * rect.width(), rect.y() + y * rect.height())
 
+    def to_picture(self, point: QPointF) -> tuple[float, float] | None:
+        """A widget point as ``(x, y)`` normalised on the upright picture (mirroring
+        undone); None on the bars beside or above the picture, or with no picture."""
+        rect = self.image_rect()
+        if rect.isEmpty():
+            return None
+        x = (point.x() - rect.x()) / rect.width()
+        y = (point.y() - rect.y()) / rect.height()
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            return None
+        return (1.0 - x if self.mirrored else x), y
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(20, 20, 24))
@@ -194,9 +213,14 @@ class VideoCanvas(QWidget):
         else:
             painter.drawImage(rect, self._image)
         painter.restore()
-        if not self.overlay:
-            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.overlay:
+            self._paint_people(painter, rect)
+        if self.drawings is not None:
+            self.drawings(painter)
+
+    def _paint_people(self, painter: QPainter, rect: QRectF) -> None:
+        """The others faintly, the ghost, then the dancer's skeleton."""
         width = max(2.0, rect.width() / 150.0)
         for person in self._others:
             faint = self._widget_points(person.points)
@@ -453,6 +477,12 @@ class PlayerView(QWidget):
             shortcut.activated.connect(action)
             shortcuts.append(shortcut)
         return shortcuts
+
+    def add_tools(self, tools: QWidget) -> None:
+        """A row of the window's own under the controls (the marks' toolbar)."""
+        layout = self.layout()
+        assert layout is not None
+        layout.addWidget(tools)
 
     # --- opening --------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ from api.schemas import (
     JobPublic,
     JobResultPublic,
     JobStatusPublic,
+    MarkPublic,
+    MarksPublic,
+    MarksPut,
     MusicSummaryPublic,
     OneAt,
     StudentSet,
@@ -52,6 +55,7 @@ from dance_analysis.jobs.service import JobService
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.students import Whose
 from dance_analysis.jobs.views import JobView
+from dance_analysis.marks import Mark, parse_marks
 
 #: How every route that queues a job answers: 202 with the job, or why not.
 JOB_ACCEPTED: dict[str, Any] = {
@@ -383,6 +387,42 @@ def move_counts(
         view = service.move_one(job_id, shift_beats=body.shift_beats)
     assert view.music is not None  # a move only succeeds on a result with music
     return CountsPublic(job_id=view.id, music=MusicSummaryPublic(**view.music))
+
+
+MARKS_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic},
+    409: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
+}
+
+
+def _marks_public(job_id: str, marks: list[Mark]) -> MarksPublic:
+    return MarksPublic(job_id=job_id, marks=[MarkPublic(**mark.to_dict()) for mark in marks])
+
+
+@router.get(
+    "/{job_id}/marks",
+    response_model=MarksPublic,
+    responses=MARKS_ERRORS,
+    summary="The coach's marks on a finished job: angles, lines and notes on frames",
+)
+def get_marks(job_id: str, service: ServiceDep) -> MarksPublic:
+    """``{job_id, marks}`` by time (empty when none were saved); 409 ``invalid_state``
+    before the job has finished, 404 ``job_not_found`` for an unknown job."""
+    return _marks_public(job_id, service.marks(job_id))
+
+
+@router.put(
+    "/{job_id}/marks",
+    response_model=MarksPublic,
+    responses=MARKS_ERRORS,
+    summary="Replace a finished job's marks; kinovea.kva and report.html follow them",
+)
+def put_marks(job_id: str, body: Annotated[MarksPut, Body()], service: ServiceDep) -> MarksPublic:
+    """``{"marks": [...]}``, the whole set; answers the marks as saved (ids filled, by
+    time). 422 ``invalid_marks`` with a sentence for a mark that is not an angle, a line
+    or a note on the picture; 409 ``invalid_state`` before the job has finished."""
+    return _marks_public(job_id, service.save_marks(job_id, parse_marks(body.marks)))
 
 
 @router.post(

@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from dance_analysis.errors import (
     ObjectMissing,
     StorageUnavailable,
 )
+from dance_analysis.exports import MARKED_ARTIFACTS
 from dance_analysis.jobs import shares as share_links
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import music_summary
@@ -51,6 +52,7 @@ from dance_analysis.jobs.views import (
     UploadTicket,
 )
 from dance_analysis.jobs.worker import JobWorker
+from dance_analysis.marks import Mark, marks_document, parse_marks
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
 from dance_analysis.storage.keys import job_prefixes
@@ -532,6 +534,7 @@ class JobService:
             return JobView.of(record)
 
         view = self.database.write(rewrite)
+        self._refresh_marked_exports(view)
         self._events.publish(view)
         return view
 
@@ -597,6 +600,144 @@ class JobService:
         handle = self.open_artifact(job_id, share_links.SHARED_ARTIFACT)
         with storage_errors():
             return b"".join(self.storage.open_range(handle.key, 0, None))
+    # --- the coach's marks (issue 12) ------------------------------------------------
+
+    def marks(self, job_id: str) -> builtins.list[Mark]:
+        """A finished job's marks (marks.json), by time; none saved yet: an empty list."""
+        view = self.get(job_id)
+        if view.status != JobStatus.FINISHED:
+            raise InvalidState(f"The job is {view.status}; it can be marked once it has finished.")
+        key = view.artifacts.get("marks")
+        if key is None:
+            return []
+        with storage_errors():
+            if self.storage.stat(key) is None:
+                return []
+            data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
+        return parse_marks(data)
+
+    def save_marks(self, job_id: str, marks: Iterable[Mark]) -> builtins.list[Mark]:
+        """Replace a finished job's marks with ``marks``; returns them as saved, by time.
+
+        marks.json goes beside result.json (artifact ``marks``), and the exports that
+        carry marks (:data:`~dance_analysis.exports.MARKED_ARTIFACTS`) which the job
+        already has are written again from its result.json. A comparison keeps marks of
+        its own, like any finished job: they are not the student's job's marks.
+
+        The exports are rendered before the row is locked (the report may decode key
+        frames: seconds, and SQLite would hold every writer meanwhile); the locked
+        transaction then puts marks.json and them in place together, so whichever of
+        two saves commits last leaves all its files, never a mix.
+        """
+        check_job_id(job_id)
+        saved = parse_marks([mark.to_dict() for mark in marks])  # a GUI's marks checked too
+        view = self.get(job_id)
+        if view.status != JobStatus.FINISHED:
+            raise InvalidState(f"The job is {view.status}; it can be marked once it has finished.")
+        marked = [name for name in MARKED_ARTIFACTS if name in view.artifacts]
+        with tempfile.TemporaryDirectory(dir=self.settings.data_dir) as folder:
+            exports = self._marked_exports(view, saved, marked, Path(folder)) if marked else {}
+
+            def store(session: Session) -> JobView:
+                record = locked_job(session, job_id)
+                if record is None:
+                    raise JobNotFound(job_id)
+                if record.status != JobStatus.FINISHED:
+                    raise InvalidState(
+                        f"The job is {record.status}; it can be marked once it has finished."
+                    )
+                artifacts = dict(record.artifacts or {})
+                result_key = artifacts.get("result")
+                if result_key is None:
+                    raise ObjectMissing("The job has no result.json to mark.")
+                key = f"{result_key.rsplit('/', 1)[0]}/{ARTIFACT_NAMES['marks']}"
+                self._replace_json(key, marks_document(saved))
+                self._put_exports(session, record, exports, also_written=[key])
+                record.artifacts = {**artifacts, "marks": key}
+                return JobView.of(record)
+
+            view = self.database.write(store)
+        self._events.publish(view)
+        return saved
+
+    def _put_exports(
+        self,
+        session: Session,
+        record: JobRecord,
+        exports: Mapping[str, Path],
+        also_written: Sequence[str] = (),
+    ) -> None:
+        """Put rewritten exports in place of the job's own (artifact name → file), inside
+        the caller's locked transaction; on a desktop that mirrors to S3, queue them (and
+        ``also_written`` keys) for the mirror."""
+        artifacts = dict(record.artifacts or {})
+        written = list(also_written)
+        for name, path in exports.items():
+            if name in artifacts:
+                with storage_errors():
+                    self.storage.put_file(artifacts[name], path, content_type_for(path.name))
+                written.append(artifacts[name])
+        if self._sync_target is not None:
+            now = utcnow()
+            for key in written:
+                session.add(
+                    OutboxRecord(op="put", key=key, job_id=record.id,
+                                 next_attempt_at=now, created_at=now)
+                )  # fmt: skip
+
+    def _refresh_marked_exports(self, view: JobView) -> None:
+        """After the "1" moved: the KVA's keyframes and the report's timing and feedback
+        written again from the new result.json, with the job's marks. Done after the
+        recount commits (the report decodes key frames: no row stays locked meanwhile)."""
+        names = [name for name in MARKED_ARTIFACTS if name in view.artifacts]
+        if not names:
+            return
+        with tempfile.TemporaryDirectory(dir=self.settings.data_dir) as folder:
+            exports = self._marked_exports(view, self.marks(view.id), names, Path(folder))
+
+            def store(session: Session) -> None:
+                record = locked_job(session, view.id)
+                if record is not None and record.status == JobStatus.FINISHED:
+                    self._put_exports(session, record, exports)
+
+            self.database.write(store)
+
+    def _marked_exports(
+        self, view: JobView, marks: builtins.list[Mark], names: builtins.list[str], folder: Path
+    ) -> dict[str, Path]:
+        """The exports ``names`` written again with ``marks`` into ``folder``, from the
+        job's result.json; the report's pictures come from the overlay (on this computer,
+        or fetched from S3 into ``folder``), else the clip on this computer, else none."""
+        from dance_analysis.exports import Motion, write_exports
+
+        with storage_errors():
+            result_key = view.artifacts["result"]
+            if self.storage.stat(result_key) is None:
+                raise ObjectMissing("The result file result.json is missing from storage.")
+            result = json.loads(b"".join(self.storage.open_range(result_key, 0, None)))
+        video = self._video_at_hand(view, folder) if "report" in names else None
+        return write_exports(
+            Motion.from_result(result), folder, marks=marks, video=video, names=names
+        )
+
+    def _video_at_hand(self, view: JobView, folder: Path) -> Path | None:
+        """A file of the job's pictures: its overlay or clip on this computer, else the
+        overlay copied from object storage into ``folder``; None when there is neither."""
+        overlay = view.artifacts.get("overlay")
+        for key in (overlay, view.source_key):
+            path = self.storage.local_path(key) if key else None
+            if path is not None and path.is_file():
+                return path
+        if overlay is None:
+            return None
+        target = folder / "pictures.mp4"
+        with storage_errors():
+            if self.storage.stat(overlay) is None:
+                return None
+            with target.open("wb") as out:
+                for chunk in self.storage.open_range(overlay, 0, None):
+                    out.write(chunk)
+        return target
 
     def source_path(self, job_id: str) -> Path | None:
         """The job's clip as a file on this computer, or None (S3 only, or gone)."""

@@ -22,6 +22,12 @@ async def _result_json(api: Api, job_id: str) -> dict[str, Any]:
     return body
 
 
+def _count_labels(result: dict[str, Any]) -> set[str]:
+    """The feedback's count labels ("count 5 of phrase 2")."""
+    counts = (item.get("count") for item in result["feedback"])
+    return {count["label"] for count in counts if isinstance(count, dict) and count.get("label")}
+
+
 async def _finished(api: Api, clip: Path) -> str:
     job_id: str = (await upload_flow(api.client, clip))["job_id"]
     status = await wait_until_ended(api.client, job_id)
@@ -50,6 +56,16 @@ async def test_moving_the_one_recounts_without_the_model(api: Api, music_clip: P
     assert after["timing"]["accents_ms"] == before["timing"]["accents_ms"]
     job_after = api.service.get(job_id)
     assert (job_after.attempts, job_after.ended_at) == (job_before.attempts, job_before.ended_at)
+    # The report and the Kinovea file were written again: they name the new counts.
+    labels_after = _count_labels(after)
+    gone = _count_labels(before) - labels_after
+    assert labels_after and gone
+    for name in ("report", "kva"):
+        path = api.service.storage.local_path(job_after.artifacts[name])
+        assert path is not None
+        text = path.read_text(encoding="utf-8")
+        assert all(label in text for label in labels_after), name
+        assert not any(label in text for label in gone), name
     # The status and result answers say so too.
     status = (await api.client.get(f"/api/v1/analyze/{job_id}/status")).json()
     assert status["status"] == "finished"

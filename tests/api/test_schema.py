@@ -38,6 +38,7 @@ CONTENT_CHECKED = {
     ("POST", "/api/v1/analyze/{job_id}/counts"),
     ("POST", "/api/v1/analyze/{job_id}/dancer"),
     ("POST", "/api/v1/analyze/{job_id}/share"),
+    ("PUT", "/api/v1/analyze/{job_id}/marks"),  # a mark is checked by the job service
     ("POST", "/api/v1/analyze"),
     ("POST", "/api/v1/analyze/upload-url"),
     ("POST", "/api/v1/analyze/confirm"),
