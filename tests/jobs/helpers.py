@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACT_FILES = sorted(
     ["result.json", "overlay.mp4", "landmarks.csv", "angles.csv", "coco17.json",
      "keypoints_2d.json", "keypoints_3d.json", "analysis.json",  # these three: the seed's
-     "people.json", "report.html"]
+     "people.json",
+     "markers.trc", "angles.mot", "kinovea.kva", "skeleton.bvh", "report.html"]  # issue 12
 )  # fmt: skip
 
 
