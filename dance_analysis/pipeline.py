@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import json
 import logging
 import os
 import shutil
@@ -61,6 +62,7 @@ from dance_analysis.artifacts import (
 from dance_analysis.digests import sha256_of_file
 from dance_analysis.errors import CanceledError, OutputError, Reason
 from dance_analysis.exports import EXPORT_ARTIFACTS, Motion, write_exports
+from dance_analysis.marks import Mark, marks_document
 from dance_analysis.music.model import NO_AUDIO, Music, recount, with_first_downbeat
 from dance_analysis.music.styles import get_style
 from dance_analysis.pose import ACCELERATORS, create_estimator, resolve_backend
@@ -99,6 +101,9 @@ class PipelineOptions:
     # the network would otherwise idle between tiny batches; 1 on the CPU, where one
     # stream keeps the decoder and the encoder beside the model on their own core).
     segments: int | None = None
+    # The coach's marks a clip analysed again keeps (issue 12): written as marks.json and
+    # drawn into the KVA and the report from the start.
+    marks: tuple[Mark, ...] = ()
 
 
 class Progress(Protocol):
@@ -617,6 +622,12 @@ def analyze_clip(
                     audio_source=clip if info.has_audio else None,
                 )
                 names.append("overlay")
+            if options.marks:
+                (staging / ARTIFACT_NAMES["marks"]).write_text(
+                    json.dumps(marks_document(options.marks), ensure_ascii=False),
+                    encoding="utf-8",
+                )
+                names.append("marks")
             names += [*EXPORT_ARTIFACTS, "result"]
             header = _header(
                 info, device(), sha256.result(), estimator, options, series, len(t_ms), names,
@@ -628,6 +639,7 @@ def analyze_clip(
                 Motion(t_ms=t_ms, landmarks=landmarks, world=world, angles=series.angles,
                        header=header),
                 staging,
+                marks=options.marks,
                 video=staging / ARTIFACT_NAMES["overlay"] if "overlay" in names else clip,
                 names=EXPORT_ARTIFACTS,
             )  # fmt: skip

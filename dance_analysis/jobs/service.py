@@ -55,7 +55,7 @@ from dance_analysis.jobs.worker import JobWorker
 from dance_analysis.marks import Mark, marks_document, parse_marks
 from dance_analysis.storage import create_storage, create_sync_target
 from dance_analysis.storage.base import Storage, content_type_for
-from dance_analysis.storage.keys import job_prefixes
+from dance_analysis.storage.keys import job_prefixes, result_key
 from dance_analysis.storage.signing import load_secret, verify_upload
 
 if TYPE_CHECKING:
@@ -397,15 +397,19 @@ class JobService:
             raise InvalidState(
                 "A comparison is not analysed again: compare the two analyses again instead."
             )
-        view = self._copy_clip(old, old.dancer_id)
+        view = self._copy_clip(old, old.dancer_id, keep_marks=True)
         try:
             self.delete(old.id)
         except Exception:  # the new job runs; the old one stays listed, nothing is lost
             log.warning("re-analysed job %s could not be deleted", old.id, exc_info=True)
         return view
 
-    def _copy_clip(self, old: JobView, dancer_id: int | None) -> JobView:
-        """A new queued job with ``old``'s clip, style and "1", about ``dancer_id``.
+    def _copy_clip(
+        self, old: JobView, dancer_id: int | None, *, keep_marks: bool = False
+    ) -> JobView:
+        """A new queued job with ``old``'s clip, style and "1", about ``dancer_id``; with
+        ``keep_marks``, the coach's marks too (they lie on the picture, which is the same:
+        the worker draws them into the new KVA and report).
 
         Created, filled and confirmed (size and SHA-256 checked against the old record);
         if any step fails the new job is removed and ``old`` is untouched.
@@ -424,6 +428,11 @@ class JobService:
                 self.receive_upload(ticket.job_id, old.filename, chunks)
             if old.one_ms is not None:  # the coach's "1" goes with the clip
                 self._keep_one(ticket.job_id, old.one_ms)
+            if keep_marks and "marks" in old.artifacts:
+                marks = self.marks(old.id)
+                if marks:  # where the new job's marks.json will be: the worker reads it
+                    carried = result_key(ticket.job_id, ARTIFACT_NAMES["marks"])
+                    self._replace_json(carried, marks_document(marks))
             return self.confirm(ticket.job_id, ticket.key, dancer_id=dancer_id)
         except BaseException:
             with contextlib.suppress(Exception):  # confirm may have removed it already

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import logging
 import multiprocessing
 import os
@@ -39,10 +40,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dance_analysis.artifacts import ARTIFACT_NAMES
 from dance_analysis.config import Settings
 from dance_analysis.db import Database, utcnow
 from dance_analysis.digests import sha256_of_file
-from dance_analysis.errors import DanceAnalysisError, ObjectMissing, Reason
+from dance_analysis.errors import DanceAnalysisError, InvalidMarks, ObjectMissing, Reason
 from dance_analysis.jobs import transitions
 from dance_analysis.jobs.child import run_analysis
 from dance_analysis.jobs.comparisons import announce, follow_ups, inputs, run_comparison
@@ -58,6 +60,7 @@ from dance_analysis.jobs.transitions import (
 )
 from dance_analysis.jobs.views import JobView
 from dance_analysis.jobs.workdirs import work_dir
+from dance_analysis.marks import Mark, parse_marks
 from dance_analysis.pipeline import PipelineOptions
 from dance_analysis.pose.devices import remember_device
 from dance_analysis.stages import Stage
@@ -328,6 +331,7 @@ class JobWorker:
             style=view.style or self._options.style,
             one_ms=view.one_ms,
             dancer_id=view.dancer_id,
+            marks=self._carried_marks(view.id),
         )
         ending, done = self._run_child(
             source, workdir / "out", relay, heartbeat, shutdown, view.id, options
@@ -343,6 +347,18 @@ class JobWorker:
         if ending.kind != Outcome.FINISHED:
             return ending
         return dataclasses.replace(ending, people=done.get("people"), summary=done.get("summary"))
+
+    def _carried_marks(self, job_id: str) -> tuple[Mark, ...]:
+        """The coach's marks a clip analysed again brings along (``JobService.reanalyse``
+        puts them where this job's marks.json goes); none for a new clip."""
+        key = result_key(job_id, ARTIFACT_NAMES["marks"])
+        if self.storage.stat(key) is None:
+            return ()
+        try:
+            return tuple(parse_marks(json.loads(b"".join(self.storage.open_range(key, 0, None)))))
+        except (ValueError, InvalidMarks):  # never in our own file; the analysis goes on
+            log.warning("job %s: carried marks unreadable; analysing without them", job_id)
+            return ()
 
     def _publish_files(
         self,

@@ -8,6 +8,7 @@ import pytest
 
 from dance_analysis.errors import ChecksumMismatch, InvalidState, JobNotFound
 from dance_analysis.jobs.service import JobService
+from dance_analysis.marks import Mark
 from tests.jobs.helpers import ARTIFACT_FILES, result_files, wait_status
 from tests.jobs.services import make_settings
 
@@ -36,6 +37,34 @@ def test_reanalyse_makes_a_new_job_then_drops_the_old(tmp_path: Path, tiny_clip:
         assert result_files(service, new.id) == ARTIFACT_FILES
         path = service.source_path(new.id)
         assert path is not None and path.read_bytes() == tiny_clip.read_bytes()
+    finally:
+        consumer.stop(5)
+        service.close()
+
+
+def test_the_coachs_marks_go_with_a_clip_analysed_again(tmp_path: Path, tiny_clip: Path) -> None:
+    service = JobService(make_settings(tmp_path))
+    consumer = service.start_consumer()
+    try:
+        old_id = analysed(service, tiny_clip)
+        marks = service.save_marks(
+            old_id,
+            [Mark("n1", "note", 400.0, ((0.4, 0.3),), "Lift the chest"),
+             Mark("a1", "angle", 800.0, ((0.2, 0.2), (0.5, 0.5), (0.8, 0.2)))],
+        )  # fmt: skip
+
+        new = service.reanalyse(old_id)
+
+        assert wait_status(service, new.id, {"finished", "failed"}).status == "finished"
+        assert service.marks(new.id) == marks
+        assert result_files(service, new.id) == sorted([*ARTIFACT_FILES, "marks.json"])
+        for name in ("kva", "report"):  # drawn in from the start, not after a save
+            path = service.open_artifact(new.id, name).local_path
+            assert path is not None and "Lift the chest" in path.read_text(encoding="utf-8")
+        # Another dancer is another analysis: the marks were about the first one.
+        other = service.analyse_dancer(new.id, 1)
+        assert wait_status(service, other.id, {"finished", "failed"}).status == "finished"
+        assert service.marks(other.id) == []
     finally:
         consumer.stop(5)
         service.close()
