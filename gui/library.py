@@ -152,6 +152,10 @@ class LibraryView(QWidget):
         self.share_action = QAction("Share report…", self)
         self.share_action.setToolTip("A link and QR code the student opens without pairing")
         self.share_action.triggered.connect(lambda: self._emit_for_current(self.share_requested))
+        # And as a button: the report is what a coach sends after most lessons.
+        self.share_button = QPushButton("Share…")
+        self.share_button.setToolTip("Send the student their report: a link and a QR code")
+        self.share_button.clicked.connect(lambda: self._emit_for_current(self.share_requested))
         self.context_menu = QMenu(self)
         self.context_menu.addAction(self.compare_action)
         self.context_menu.addAction(self.open_comparison_action)
@@ -173,6 +177,7 @@ class LibraryView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.compare_button)
+        buttons.addWidget(self.share_button)
         buttons.addStretch(1)
         buttons.addWidget(self.reanalyse_button)
         buttons.addWidget(self.delete_button)
@@ -481,11 +486,13 @@ class LibraryView(QWidget):
         self.open_comparison_action.setEnabled(
             view is not None and self.comparison_of(view.id) is not None
         )
-        self.share_action.setEnabled(
+        shareable = (
             view is not None
             and view.status == JobStatus.FINISHED
             and "report" in (view.artifacts or {})
         )
+        self.share_action.setEnabled(shareable)
+        self.share_button.setEnabled(shareable)
         self.student_action.setEnabled(view is not None)
         self.progress_action.setEnabled(bool(self._header_student(self.tree.currentItem())))
 

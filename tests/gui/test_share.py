@@ -36,9 +36,9 @@ def test_share_report_shows_a_link_that_opens_without_a_token(
         lambda: "report" in (window.library.views[job_id].artifacts or {}), timeout=60_000
     )
     window.library.select_job(job_id)
-    assert window.library.share_action.isEnabled()
+    assert window.library.share_action.isEnabled() and window.library.share_button.isEnabled()
 
-    window.library.share_action.trigger()
+    window.library.share_button.click()  # the button and the right-click action are one
     qtbot.waitUntil(lambda: window.share_dialog is not None and window.share_dialog.isVisible())
     dialog = window.share_dialog
     (share,) = desktop.service.shares(job_id)
