@@ -144,6 +144,8 @@ def write_comparison(
         for path in artifacts.values():
             path.unlink(missing_ok=True)
         raise
+    # Kinovea's keyframes with the comparison's feedback too (no pictures needed).
+    artifacts["kva"] = _write_kva(compared, out_dir)
     artifacts["result"] = _write_json(out_dir / ARTIFACT_NAMES["result"], compared)
     # The original backend's client reads the feedback here: now with the comparison's.
     analysis = out_dir / ARTIFACT_NAMES["analysis"]
@@ -161,6 +163,12 @@ def _write_report(compared: Mapping[str, Any], out_dir: Path, student_clip: Path
         Motion.from_result(compared), out_dir, video=student_clip, names=("report",)
     )
     return written["report"]
+
+
+def _write_kva(compared: Mapping[str, Any], out_dir: Path) -> Path:
+    from dance_analysis.exports import Motion, write_exports
+
+    return write_exports(Motion.from_result(compared), out_dir, names=("kva",))["kva"]
 
 
 def _write_videos(

@@ -83,7 +83,7 @@ async def test_two_finished_jobs_are_compared_as_a_job_of_their_own(
 
     body, result = await _result_json(api, accepted["job_id"])
     assert body["kind"] == "comparison"
-    made = {"result", "ghost", "analysis", "report"}
+    made = {"result", "ghost", "analysis", "report", "kva"}
     assert made <= set(body["downloads"]) <= made | {"practice"}
     assert set(result["comparison"]) == COMPARISON_NAMES
     assert result["comparison"]["overall"] >= 95  # the same clip against itself

@@ -89,7 +89,7 @@ def test_a_comparison_is_a_job_that_reuses_both_analyses(
     done = wait_status(service, queued.id, ENDED)
     assert done.status == "finished", done
     assert (done.student_job_id, done.reference_job_id) == (student.id, teacher.id)
-    made = {"result", "ghost", "analysis", "report"}
+    made = {"result", "ghost", "analysis", "report", "kva"}
     assert made <= set(done.artifacts) <= made | {"practice"}
     ghost = service.open_artifact(done.id, "ghost")
     assert ghost.content_type == "video/mp4" and ghost.size > 0
