@@ -516,23 +516,13 @@ class JobService:
         check_job_id(job_id)
 
         def rewrite(session: Session) -> JobView:
-            record = locked_job(session, job_id)
-            if record is None:
-                raise JobNotFound(job_id)
-            if record.status != JobStatus.FINISHED:
-                raise InvalidState(
-                    f"The job is {record.status}; its counts can be moved once it has finished."
-                )
+            record = _locked_finished(session, job_id, "its counts can be moved")
             if record.kind == "comparison":
                 raise InvalidState("Move the “1” on the student's analysis, then compare it again.")
             key = dict(record.artifacts or {}).get("result")
             if key is None:
                 raise ObjectMissing("The job has no result.json to recount.")
-            with storage_errors():
-                if self.storage.stat(key) is None:
-                    raise ObjectMissing("The result file result.json is missing from storage.")
-                data = json.loads(b"".join(self.storage.open_range(key, 0, None)))
-            moved = move_one(data, one_ms=one_ms, shift_beats=shift_beats)
+            moved = move_one(self._read_result(key), one_ms=one_ms, shift_beats=shift_beats)
             self._replace_json(key, moved)
             client_key = dict(record.artifacts or {}).get("analysis")
             if client_key is not None:  # its feedback_items follow the new counts
@@ -546,6 +536,14 @@ class JobService:
         self._refresh_marked_exports(view)
         self._events.publish(view)
         return view
+
+    def _read_result(self, key: str) -> dict[str, Any]:
+        """The job's result.json at ``key``, parsed; ObjectMissing when storage lost it."""
+        with storage_errors():
+            if self.storage.stat(key) is None:
+                raise ObjectMissing("The result file result.json is missing from storage.")
+            result: dict[str, Any] = json.loads(b"".join(self.storage.open_range(key, 0, None)))
+        return result
 
     def _keep_one(self, job_id: str, one_ms: float) -> None:
         def keep(session: Session) -> None:
@@ -609,6 +607,7 @@ class JobService:
         handle = self.open_artifact(job_id, share_links.SHARED_ARTIFACT)
         with storage_errors():
             return b"".join(self.storage.open_range(handle.key, 0, None))
+
     # --- the coach's marks (issue 12) ------------------------------------------------
 
     def marks(self, job_id: str) -> builtins.list[Mark]:
@@ -648,13 +647,7 @@ class JobService:
             exports = self._marked_exports(view, saved, marked, Path(folder)) if marked else {}
 
             def store(session: Session) -> JobView:
-                record = locked_job(session, job_id)
-                if record is None:
-                    raise JobNotFound(job_id)
-                if record.status != JobStatus.FINISHED:
-                    raise InvalidState(
-                        f"The job is {record.status}; it can be marked once it has finished."
-                    )
+                record = _locked_finished(session, job_id, "it can be marked")
                 artifacts = dict(record.artifacts or {})
                 result_key = artifacts.get("result")
                 if result_key is None:
@@ -719,11 +712,7 @@ class JobService:
         or fetched from S3 into ``folder``), else the clip on this computer, else none."""
         from dance_analysis.exports import Motion, write_exports
 
-        with storage_errors():
-            result_key = view.artifacts["result"]
-            if self.storage.stat(result_key) is None:
-                raise ObjectMissing("The result file result.json is missing from storage.")
-            result = json.loads(b"".join(self.storage.open_range(result_key, 0, None)))
+        result = self._read_result(view.artifacts["result"])
         video = self._video_at_hand(view, folder) if "report" in names else None
         return write_exports(
             Motion.from_result(result), folder, marks=marks, video=video, names=names
@@ -851,6 +840,17 @@ class JobService:
         self._consumers.clear()
         self.queue.close()
         self.database.dispose()
+
+
+def _locked_finished(session: Session, job_id: str, what: str) -> JobRecord:
+    """The finished job's row, locked until the transaction ends: JobNotFound, or
+    InvalidState saying that ``what`` (“it can be marked”) once it has finished."""
+    record = locked_job(session, job_id)
+    if record is None:
+        raise JobNotFound(job_id)
+    if record.status != JobStatus.FINISHED:
+        raise InvalidState(f"The job is {record.status}; {what} once it has finished.")
+    return record
 
 
 def _view(record: JobRecord | None) -> JobView | None:

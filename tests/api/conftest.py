@@ -49,12 +49,9 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def music_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Eight seconds of the squats clip, small, over a 124 BPM drum groove (AAC)."""
-    from tests.music.synth import drum_song, mux_under_video
+    from tests.music.synth import groove_clip
 
-    folder = tmp_path_factory.mktemp("music")
-    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=8.0)
-    song = drum_song(124, seconds=8.0, offset_s=0.37, seed=124)
-    return mux_under_video(song.samples, folder / "groove.mp4", seconds=8.0, video=picture)
+    return groove_clip(tmp_path_factory.mktemp("music"), seconds=8.0)
 
 
 @dataclass
@@ -190,6 +187,41 @@ async def fetch_result(
     return files
 
 
+def upload_sync(http: httpx.Client, clip: Path, filename: str, **fields: Any) -> str:
+    """upload-url → PUT → confirm with a blocking client (a real server and a browser
+    share the test's thread); the job's id. ``fields`` go in upload-url's JSON body
+    beside the filename and size (``student``, ``class_name``, ``style``)."""
+    ticket = http.post(
+        "/api/v1/analyze/upload-url",
+        json={"filename": filename, "size": clip.stat().st_size, **fields},
+    ).json()
+    put = http.put(
+        ticket["upload_url"], content=clip.read_bytes(),
+        headers={"Content-Type": "video/mp4", "Authorization": ""},
+    )  # fmt: skip
+    assert put.status_code in (200, 204), put.text
+    confirmed = http.post(
+        "/api/v1/analyze/confirm", json={"job_id": ticket["job_id"], "s3_key": ticket["s3_key"]}
+    )
+    assert confirmed.status_code == 202, confirmed.text
+    return str(ticket["job_id"])
+
+
+def finished_sync(http: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    """The job's status once it has ended, which must be ``finished`` (blocking client).
+
+    ``timeout_s`` only stops a job that never ends from hanging the suite.
+    """
+    deadline = time.monotonic() + timeout_s
+    while (status := http.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
+        "finished", "failed", "canceled",
+    ):  # fmt: skip
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["status"] == "finished", status
+    return dict(status)
+
+
 # -- real processes -----------------------------------------------------------------
 
 
@@ -278,6 +310,7 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 LISTENING = re.compile(r"listening on (http://\S+)")
+PAIRING_CODE = re.compile(r"pairing code:\s+(\S+)")
 
 
 @dataclass
@@ -315,6 +348,16 @@ def serving(data_dir: Path, **extra_env: str) -> Iterator[Server]:
     finally:
         code = proc.stop()
         assert code == 0, f"serve exited with {code}:\n{proc.output()[-4000:]}"
+
+
+def pair_phone(server: Server, device_name: str) -> str:
+    """A phone paired with the code ``serve`` printed (what the phone page does); its token."""
+    code = server.proc.wait_for(PAIRING_CODE)
+    paired = httpx.post(
+        f"{server.url}/api/v1/pair", json={"code": code, "device_name": device_name}
+    )
+    assert paired.status_code == 200, paired.text
+    return str(paired.json()["token"])
 
 
 @pytest.fixture

@@ -26,18 +26,17 @@ import pytest
 
 from api.routes import phone
 from api.security import PUBLIC_PAGES, PUBLIC_ROUTES
-from tests.api.conftest import Api, Server, serving
+from tests.api.conftest import (
+    PAIRING_CODE,
+    Api,
+    Server,
+    finished_sync,
+    pair_phone,
+    serving,
+    upload_sync,
+)
+from tests.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PAIRING_CODE = re.compile(r"pairing code:\s+(\S+)")
 TIMEOUT_MS = 120_000  # a hang guard: generous, the suite runs on a busy 2-core machine
 
 
@@ -98,15 +97,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "install chromium: apt-get install -y chromium (bootstrap.py test)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _until(page: Any, expression: str) -> None:
@@ -239,9 +231,10 @@ def test_a_phone_pairs_with_a_typed_code(served: tuple[Server, str], browser: An
     page.wait_for_selector("#pair-form", state="visible")
     assert page.input_value("#pair-code") == ""
     page.click("#pair-button")  # an empty code is refused by the form, nothing is sent
-    assert page.is_visible("#pair-section") and page.evaluate(
-        "localStorage.getItem('dance-analysis.token')"
-    ) is None
+    assert (
+        page.is_visible("#pair-section")
+        and page.evaluate("localStorage.getItem('dance-analysis.token')") is None
+    )
     page.fill("#pair-code", f" {code.lower()} ")  # as a person types it
     page.fill("#device-name", "Typed phone")
     page.click("#pair-button")
@@ -314,41 +307,15 @@ class Studio:
 
 
 def _analysed(http: httpx.Client, clip: Path, filename: str) -> str:
-    ticket = http.post(
-        "/api/v1/analyze/upload-url", params={"filename": filename, "content_type": "video/mp4"}
-    ).json()
-    put = http.put(
-        ticket["upload_url"], content=clip.read_bytes(),
-        headers={"Content-Type": "video/mp4", "Authorization": ""},
-    )  # fmt: skip
-    assert put.status_code in (200, 204), put.text
-    confirmed = http.post(
-        "/api/v1/analyze/confirm", params={"job_id": ticket["job_id"], "s3_key": ticket["s3_key"]}
-    )
-    assert confirmed.status_code == 202, confirmed.text
-    return _ended(http, ticket["job_id"])
-
-
-def _ended(http: httpx.Client, job_id: str) -> str:
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while (status := http.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
-        "finished", "failed", "canceled",
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
-    assert status["status"] == "finished", status
+    job_id = upload_sync(http, clip, filename)
+    finished_sync(http, job_id, TIMEOUT_MS / 1000)
     return job_id
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory, music_clip: Path) -> Iterator[Studio]:
     with serving(tmp_path_factory.mktemp("studio") / "data") as server:
-        code = server.proc.wait_for(PAIRING_CODE)
-        paired = httpx.post(
-            f"{server.url}/api/v1/pair", json={"code": code, "device_name": "Compare phone"}
-        )
-        assert paired.status_code == 200, paired.text
-        token = paired.json()["token"]
+        token = pair_phone(server, "Compare phone")
         with httpx.Client(
             base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {token}"}
         ) as http:

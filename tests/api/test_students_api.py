@@ -10,7 +10,6 @@ history ``/me/jobs`` are read, and the phone page lists that history in Chromium
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Server, serving
-from tests.api.test_phone_page import PAIRING_CODE, TIMEOUT_MS, _until, browser
+from tests.api.conftest import Server, finished_sync, pair_phone, serving, upload_sync
+from tests.api.test_phone_page import TIMEOUT_MS, _until, browser
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the phone page's tests
 
@@ -41,45 +40,13 @@ class School:
         )  # fmt: skip
 
 
-def _ended(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while (status := http.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
-        "finished", "failed", "canceled",
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
-    assert status["status"] == "finished", status
-    return status
-
-
-def _three_steps(http: httpx.Client, clip: Path, filename: str, **body: Any) -> str:
-    ticket = http.post(
-        "/api/v1/analyze/upload-url",
-        json={"filename": filename, "size": clip.stat().st_size, **body},
-    ).json()
-    put = http.put(
-        ticket["upload_url"], content=clip.read_bytes(),
-        headers={"Content-Type": "video/mp4", "Authorization": ""},
-    )  # fmt: skip
-    assert put.status_code in (200, 204), put.text
-    confirmed = http.post(
-        "/api/v1/analyze/confirm", json={"job_id": ticket["job_id"], "s3_key": ticket["s3_key"]}
-    )
-    assert confirmed.status_code == 202, confirmed.text
-    return str(ticket["job_id"])
-
-
 @pytest.fixture(scope="module")
 def groove(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four seconds of the squats clip over a 124 BPM drum groove (half the suite's
     music_clip: four analyses of it are this module's setup)."""
-    from tests.media import make_clip
-    from tests.music.synth import drum_song, mux_under_video
+    from tests.music.synth import groove_clip
 
-    folder = tmp_path_factory.mktemp("groove")
-    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=4.0)
-    song = drum_song(124, seconds=4.0, offset_s=0.37, seed=124)
-    return mux_under_video(song.samples, folder / "groove.mp4", seconds=4.0, video=picture)
+    return groove_clip(tmp_path_factory.mktemp("groove"), seconds=4.0)
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +54,7 @@ def school(
     tmp_path_factory: pytest.TempPathFactory, groove: Path, tiny_clip: Path
 ) -> Iterator[School]:
     with serving(tmp_path_factory.mktemp("school") / "data") as server:
-        code = server.proc.wait_for(PAIRING_CODE)
-        paired = httpx.post(
-            f"{server.url}/api/v1/pair", json={"code": code, "device_name": "Anna's phone"}
-        )
-        assert paired.status_code == 200, paired.text
-        phone_token = paired.json()["token"]
+        phone_token = pair_phone(server, "Anna's phone")
         with (
             httpx.Client(
                 base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {phone_token}"}
@@ -101,7 +63,7 @@ def school(
                 base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {server.token}"}
             ) as studio,
         ):
-            first = _three_steps(
+            first = upload_sync(
                 phone, groove, "monday.mp4", student="Anna Lee", class_name="Juniors"
             )
             sent = phone.post(
@@ -111,9 +73,9 @@ def school(
             )
             assert sent.status_code == 202, sent.text
             second = sent.json()["job_id"]
-            teacher = _three_steps(studio, groove, "teacher.mp4")
+            teacher = upload_sync(studio, groove, "teacher.mp4")
             for job_id in (first, second, teacher):
-                _ended(phone, job_id)
+                finished_sync(phone, job_id)
             named = studio.put(
                 f"/api/v1/analyze/{teacher}/student",
                 json={"student": " Coach  Kim ", "class_name": "Staff"},
@@ -125,7 +87,7 @@ def school(
             )
             assert asked.status_code == 202, asked.text
             comparison = asked.json()["job_id"]
-            _ended(phone, comparison)
+            finished_sync(phone, comparison)
         yield School(server, phone_token, first, second, teacher, comparison)
 
 

@@ -27,8 +27,7 @@ from dance_analysis.exports.report import MAX_KEY_FRAMES, write_report
 from dance_analysis.marks import parse_marks
 from dance_analysis.pipeline import PipelineOptions, analyze_clip
 from dance_analysis.render import MARK_COLOUR
-from tests.api.test_phone_page import CHROMIUM, CHROMIUM_ARGS
-from tests.media import make_clip
+from tests.browser import chromium
 
 PHONE = {"width": 390, "height": 844}
 MAX_BYTES = 3 * 1024 * 1024
@@ -39,12 +38,10 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """An 8 s clip of the squats over a 124 BPM groove, analysed (mock poses)."""
     import json
 
-    from tests.music.synth import drum_song, mux_under_video
+    from tests.music.synth import groove_clip
 
     folder = tmp_path_factory.mktemp("report")
-    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=8.0, size=(180, 320))
-    song = drum_song(124, seconds=8.0, offset_s=0.37, seed=124)
-    clip = mux_under_video(song.samples, folder / "groove.mp4", seconds=8.0, video=picture)
+    clip = groove_clip(folder, seconds=8.0, size=(180, 320))
     out = folder / "out"
     outcome = analyze_clip(clip, out, PipelineOptions(backend="mock"))
     assert "report" in outcome.artifacts
@@ -53,15 +50,8 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "install chromium: apt-get install -y chromium (bootstrap.py test)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(

@@ -28,7 +28,6 @@ from gui.wording import feedback_text
 from tests.gui.conftest import analyse_into, choose_in_next_popup
 from tests.gui.test_coach import focus, press
 from tests.gui.test_window import finished_job, show_result
-from tests.media import make_clip
 
 BEAT = 500.0  # ms: 120 BPM
 
@@ -200,12 +199,9 @@ def test_clicks_are_the_beats_the_clock_ran_over_once_each(qtbot: Any) -> None:
 @pytest.fixture(scope="session")
 def groove_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Eight seconds of the squats clip (small, 5 fps) over a 124 BPM drum groove."""
-    from tests.music.synth import drum_song, mux_under_video
+    from tests.music import synth
 
-    folder = tmp_path_factory.mktemp("groove")
-    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=8.0)
-    song = drum_song(124, seconds=8.0, offset_s=0.37, seed=124)
-    return mux_under_video(song.samples, folder / "groove.mp4", seconds=8.0, video=picture)
+    return synth.groove_clip(tmp_path_factory.mktemp("groove"), seconds=8.0)
 
 
 @pytest.fixture(scope="session")

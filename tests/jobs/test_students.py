@@ -21,7 +21,6 @@ from dance_analysis.jobs.students import MAX_NAME_CHARS, Whose, check_name
 from dance_analysis.jobs.views import JobView
 from tests.jobs.helpers import put_local, wait_status
 from tests.jobs.services import make_settings
-from tests.media import make_clip
 
 ENDED = {"finished", "failed", "canceled"}
 
@@ -38,12 +37,9 @@ class Lessons:
 @pytest.fixture(scope="module")
 def groove(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four seconds of the squats clip over a 124 BPM drum groove: music, so timing."""
-    from tests.music.synth import drum_song, mux_under_video
+    from tests.music.synth import groove_clip
 
-    folder = tmp_path_factory.mktemp("students-media")
-    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=4.0)
-    song = drum_song(124, seconds=4.0, offset_s=0.37, seed=124)
-    return mux_under_video(song.samples, folder / "groove.mp4", seconds=4.0, video=picture)
+    return groove_clip(tmp_path_factory.mktemp("students-media"), seconds=4.0)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from tests.media import SQUATS, ffmpeg
+from tests.media import SMALL, SQUATS, ffmpeg, make_clip
 
 RATE = 44_100
 
@@ -248,6 +248,17 @@ def mux_under_video(
         "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", out,
     )  # fmt: skip
     return out
+
+
+def groove_clip(
+    folder: Path, seconds: float, *, bpm: float = 124, size: tuple[int, int] | None = SMALL
+) -> Path:
+    """The squats clip's first ``seconds`` (``size``) over a ``bpm`` drum groove whose
+    first beat is at 0.37 s: music under a dancer, so tempo, counts and timing. Writes
+    picture.mp4 and groove.mp4 into ``folder``; the latter."""
+    picture = make_clip(folder / "picture.mp4", start_s=0.0, seconds=seconds, size=size)
+    song = drum_song(bpm, seconds=seconds, offset_s=0.37, seed=int(bpm))
+    return mux_under_video(song.samples, folder / "groove.mp4", seconds=seconds, video=picture)
 
 
 # ---------------------------------------------------------------------------------
