@@ -50,7 +50,7 @@ def main(folder: Path) -> int:
     if set(columns) != set(result["angles"]["series"]):
         problems.append("angles.mot: columns differ from result.json's angle series")
     # Storage's values, not only its row count: its legacy reader (a version-1 .mot)
-    # turns every value after a NaN into 0.
+    # reads no number after a NaN.
     series = result["angles"]["series"]
     for row in range(storage.getSize()):
         data = storage.getStateVector(row).getData()

@@ -20,7 +20,8 @@ angle that could not be measured in a frame is ``NaN``.
 **Why version 2.** OpenSim's ``Storage`` (what its GUI, plotter and tools open a .mot
 with) reads a file of ``version`` 1 or less with its legacy code, which takes each
 number with C++ stream extraction (``Storage.cpp``: ``(*fp) >> y[i]``): ``NaN`` fails
-there, and every later value of the file reads as 0. From version 2 it hands the file
+there and the stream stays failed, so no later number is read (OpenSim 4.6 gives
+stale numbers for the rest of the file and may drop rows). From version 2 it hands the file
 to ``STOFileAdapter``, whose ``std::stod`` reads ``NaN``; ``inDegrees`` is still taken
 from the header. ``nRows`` and ``nColumns`` stay for readers that want them.
 """

@@ -86,7 +86,8 @@ def read_mot(path: Path) -> Mot:
 # OpenSim's Storage reads a .mot of version <= 1 with its legacy code, each number by C++
 # stream extraction (opensim-core OpenSim/Common/Storage.cpp, "(*fp) >> y[i]"), and from
 # version 2 through STOFileAdapter (std::stod). Stream extraction takes a decimal number
-# only: on anything else ("NaN") it fails, stores 0 and stays failed for the rest.
+# only: on anything else ("NaN") it fails and stays failed, no later number is read
+# (here 0 from there on; OpenSim leaves stale numbers).
 _STREAM_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 

@@ -94,8 +94,8 @@ def test_trc_and_mot_write_nan_where_there_is_no_dancer(
     assert "NaN" in written["trc"].read_text()
     mot = read_mot(written["mot"])
     assert np.isnan(mot.table[::7, 1]).all() and mot.table[1, 1] == 90.0
-    # OpenSim's Storage as well: its legacy reader (version 1) would turn every value
-    # after the first NaN into 0.
+    # OpenSim's Storage as well: its legacy reader (version 1) reads no number after
+    # the first NaN.
     assert np.array_equal(storage_table(written["mot"]), mot.table, equal_nan=True)
 
 
