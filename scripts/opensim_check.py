@@ -49,10 +49,27 @@ def main(folder: Path) -> int:
         problems.append("angles.mot: rows or inDegrees differ from result.json")
     if set(columns) != set(result["angles"]["series"]):
         problems.append("angles.mot: columns differ from result.json's angle series")
+    # Storage's values, not only its row count: its legacy reader (a version-1 .mot)
+    # reads no number after a NaN.
+    series = result["angles"]["series"]
+    for row in range(storage.getSize()):
+        data = storage.getStateVector(row).getData()
+        got = [data.get(i) for i in range(data.getSize())]
+        want = [series[name][row] for name in columns]
+        if any(not _same(a, b) for a, b in zip(got, want, strict=True)):
+            problems.append(f"angles.mot: Storage reads row {row} as {got}, not {want}")
+            break
 
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def _same(read: float, expected: float | None) -> bool:
+    """A value OpenSim read against result.json's (None: not measured, read as NaN)."""
+    if expected is None:
+        return read != read
+    return abs(read - expected) <= 1e-3
 
 
 if __name__ == "__main__":

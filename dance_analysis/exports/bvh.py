@@ -28,10 +28,17 @@ landmarks say; only its length is the clip's median. Channels: the root
 ``Zrotation Xrotation Yrotation`` (a joint's rotation is ``Rz · Rx · Ry``), degrees,
 unwrapped over time so curves have no 360° jumps.
 
-**Units**: centimetres (Blender's BVH import and most tools expect them; import at
-scale 0.01 for metres). **Place**: MediaPipe's world landmarks are centred between the
-hips in every frame, so the dancer dances on the spot; the root is lifted by the clip's
-median height of the hips above the lowest foot point, so the feet meet the floor.
+**Units**: centimetres, the usual BVH unit (Blender's importer takes the numbers as
+they are, Scale 1.0 by default: import at Scale 0.01 for metres). **Place**: MediaPipe's
+world landmarks are centred between the hips in every frame, so the dancer dances on
+the spot; the root is lifted by the clip's median height of the hips above the lowest
+foot point, so the feet meet the floor.
+**In Blender** (``io_anim_bvh/import_bvh.py``) each joint becomes a bone from its head
+to its only child's head, its end site, or the mean of its children's heads: ``Hips``
+and ``Chest`` (children all at zero offset) thus have no length and the importer gives
+each a short stub along ``+Y`` (up); the zero-offset joints (``Spine``, ``Neck``, collars,
+hip joints) get their length from their child. Rotations are applied through each
+bone's rest matrix, so stubs and bone rolls do not change the motion.
 **Frames**: one per analysed frame at the clip's average rate (``Frame Time`` = 1/fps);
 a frame without the dancer holds the last pose seen (before the first, the first
 pose); a clip without any dancer is the rest pose throughout.

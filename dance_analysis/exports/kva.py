@@ -7,7 +7,10 @@ What Kinovea shows:
   title names the topic and the count ("Timing · count 5 of phrase 3"; the joints
   without music), the comment is
   the message, the colour the severity (info green, warning orange, critical red).
-  Items on the same frame share one keyframe, their messages one per line.
+  Items on the same frame share one keyframe, their messages one per line. Kinovea
+  keeps a keyframe's comment as rich text and loads it into a RichTextBox's ``Rtf``
+  (``TextHelper.GetText``), which refuses text that does not start ``{\\rtf``, so
+  the comment is written as a small RTF document (plain text, no formatting).
 - **The coach's marks** as Kinovea's own drawings on the keyframe of their frame (a
   keyframe of their own, "Coach's marks", when no feedback falls there): an angle mark
   is an ``Angle`` (vertex ``PointO``, arms ``PointA``/``PointB``), a line a ``Line``, a
@@ -103,6 +106,25 @@ class _Keyframe:
 
 def _text(value: str) -> str:
     return _NOT_XML.sub("", value)
+
+
+def rtf(text: str) -> str:
+    """Plain ``text`` as an RTF document: ``\\``, ``{``, ``}`` escaped, a new line a
+    ``\\par``, a tab a ``\\tab``, and every non-ASCII character a ``\\uN?`` (UTF-16
+    units as signed 16-bit numbers, the RTF rule; ``?`` the fallback a reader skips)."""
+    words = {"\\": "\\\\", "{": "\\{", "}": "\\}", "\n": "\\par ", "\t": "\\tab "}
+    out = []
+    for char in _text(text).replace("\r\n", "\n").replace("\r", "\n"):
+        if char in words:
+            out.append(words[char])
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            units = char.encode("utf-16-le")
+            for i in range(0, len(units), 2):
+                unit = int.from_bytes(units[i : i + 2], "little", signed=True)
+                out.append(f"\\u{unit}?")
+    return "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0\\fnil Segoe UI;}}\\uc1\\f0 " + "".join(out) + "}"
 
 
 def _id(*parts: object) -> str:
@@ -201,7 +223,7 @@ def _write_keyframe(parent: ET.Element, keyframe: _Keyframe) -> None:
     _sub(element, "Title", keyframe.titles[0] if keyframe.titles else MARKS_TITLE)
     _sub(element, "Color", ";".join(map(str, keyframe.colour)))
     if keyframe.comments:
-        _sub(element, "Comment", "\n".join(keyframe.comments))
+        _sub(element, "Comment", rtf("\n".join(keyframe.comments)))
     if keyframe.drawings:
         _sub(element, "Drawings").extend(keyframe.drawings)
 

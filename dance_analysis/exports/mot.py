@@ -4,7 +4,7 @@ The Storage layout OpenSim (``Storage``, ``MOTFileAdapter``) and its GUI's plott
 tab-separated, one row per analysed frame::
 
     angles
-    version=1
+    version=2
     nRows=65
     nColumns=12
     inDegrees=yes
@@ -15,7 +15,15 @@ tab-separated, one row per analysed frame::
 ``nColumns`` counts ``time``. The columns are result.json's ``angles.series`` (our
 three-point angles: 180° for a straight limb; ``trunk`` the lean from vertical), not the
 coordinates of an OpenSim model: they plot and compare, they do not drive a model. An
-angle that could not be measured in a frame is ``NaN`` (OpenSim parses it as NaN).
+angle that could not be measured in a frame is ``NaN``.
+
+**Why version 2.** OpenSim's ``Storage`` (what its GUI, plotter and tools open a .mot
+with) reads a file of ``version`` 1 or less with its legacy code, which takes each
+number with C++ stream extraction (``Storage.cpp``: ``(*fp) >> y[i]``): ``NaN`` fails
+there and the stream stays failed, so no later number is read (OpenSim 4.6 gives
+stale numbers for the rest of the file and may drop rows). From version 2 it hands the file
+to ``STOFileAdapter``, whose ``std::stod`` reads ``NaN``; ``inDegrees`` is still taken
+from the header. ``nRows`` and ``nColumns`` stay for readers that want them.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ def write_mot(motion: Motion, path: Path) -> None:
     frames = len(motion.t_ms)
     header = [
         path.stem,
-        "version=1",
+        "version=2",
         f"nRows={frames}",
         f"nColumns={len(names) + 1}",
         "inDegrees=yes",

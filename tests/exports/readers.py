@@ -1,11 +1,13 @@
 """Readers for the export formats, written in the tests from each format's description
-(OpenSim's TRC and Storage/MOT pages, the Biovision BVH description), never from our
-writers: a file only passes if a reader that knows nothing of our code understands it.
+(OpenSim's TRC and Storage/MOT pages, the Biovision BVH description, the RTF
+specification), never from our writers: a file only passes if a reader that knows
+nothing of our code understands it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +81,68 @@ def read_mot(path: Path) -> Mot:
     rows = [line.split("\t") for line in lines[end + 2 :] if line.strip()]
     table = np.array([[float(c) for c in row] for row in rows])
     return Mot(name=lines[0], settings=settings, columns=columns, table=table)
+
+
+# OpenSim's Storage reads a .mot of version <= 1 with its legacy code, each number by C++
+# stream extraction (opensim-core OpenSim/Common/Storage.cpp, "(*fp) >> y[i]"), and from
+# version 2 through STOFileAdapter (std::stod). Stream extraction takes a decimal number
+# only: on anything else ("NaN") it fails and stays failed, no later number is read
+# (here 0 from there on; OpenSim leaves stale numbers).
+_STREAM_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def storage_table(path: Path) -> FloatArray:
+    """The numbers OpenSim's ``Storage`` gets from a .mot, ``time`` first."""
+    mot = read_mot(path)
+    if int(mot.settings.get("version", "0")) > 1:
+        return mot.table
+    lines = path.read_text(encoding="utf-8").split("\n")
+    tokens = " ".join(lines[lines.index("endheader") + 2 :]).split()
+    failed = False
+    values = []
+    for token in tokens:
+        failed = failed or _STREAM_NUMBER.fullmatch(token) is None
+        values.append(0.0 if failed else float(token))
+    return np.array(values).reshape(mot.table.shape)
+
+
+# --- RTF (Kinovea's keyframe comments) --------------------------------------------------
+
+_RTF_TOKEN = re.compile(r"\\([a-z]+)(-?\d+)? ?|\\(.)|([{}])|([^\\{}]+)", re.DOTALL)
+
+
+def rtf_text(document: str) -> str:
+    """The plain text of an RTF document (Word's RTF 1.9.1 specification): it must open
+    with ``{\\rtf``; ``\\par`` is a new line, ``\\tab`` a tab, ``\\uN`` the UTF-16 unit N
+    (signed) followed by ``\\ucN`` fallback characters to skip; ``\\{ \\} \\\\`` are
+    the characters; the font table group is not text; raw line breaks are ignored."""
+    assert document.startswith("{\\rtf"), document[:20]
+    units: list[int] = []
+    depth, hidden_from, skip, fallback = 0, None, 0, 1
+    for word, number, symbol, brace, text in _RTF_TOKEN.findall(document):
+        if brace:
+            depth += 1 if brace == "{" else -1
+            if hidden_from is not None and depth < hidden_from:
+                hidden_from = None
+        elif hidden_from is not None:
+            continue
+        elif word == "fonttbl":
+            hidden_from = depth
+        elif word == "uc":
+            fallback = int(number)
+        elif word == "u":
+            units.append(int(number) % 65536)
+            skip = fallback
+        elif word in ("par", "line", "tab"):
+            units.append(ord("\t" if word == "tab" else "\n"))
+        elif symbol:
+            units.append(ord(symbol))
+        elif text:
+            text = text.replace("\r", "").replace("\n", "")
+            dropped, skip = min(skip, len(text)), max(skip - len(text), 0)
+            units.extend(ord(char) for char in text[dropped:])
+    raw = b"".join(unit.to_bytes(2, "little") for unit in units)
+    return raw.decode("utf-16-le")
 
 
 # --- BVH (Biovision hierarchy) ------------------------------------------------------

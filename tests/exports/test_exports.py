@@ -20,7 +20,14 @@ from dance_analysis.pipeline import AnalysisOutcome
 from dance_analysis.skeleton import BLAZEPOSE_33
 from tests.conftest import REPO
 from tests.exports.conftest import MARKS
-from tests.exports.readers import forward_kinematics, read_bvh, read_mot, read_trc
+from tests.exports.readers import (
+    forward_kinematics,
+    read_bvh,
+    read_mot,
+    read_trc,
+    rtf_text,
+    storage_table,
+)
 
 EXPORTS = {"trc": "markers.trc", "mot": "angles.mot", "kva": "kinovea.kva", "bvh": "skeleton.bvh"}
 
@@ -87,6 +94,9 @@ def test_trc_and_mot_write_nan_where_there_is_no_dancer(
     assert "NaN" in written["trc"].read_text()
     mot = read_mot(written["mot"])
     assert np.isnan(mot.table[::7, 1]).all() and mot.table[1, 1] == 90.0
+    # OpenSim's Storage as well: its legacy reader (version 1) reads no number after
+    # the first NaN.
+    assert np.array_equal(storage_table(written["mot"]), mot.table, equal_nan=True)
 
 
 # --- angles.mot -------------------------------------------------------------------------
@@ -99,7 +109,7 @@ def test_mot_header_columns_and_values_match_the_result(
     series = mock_result["angles"]["series"]
     frames = mock_result["frames"]
     assert mot.name == "angles"
-    assert mot.settings == {"version": "1", "nRows": str(len(frames)),
+    assert mot.settings == {"version": "2", "nRows": str(len(frames)),
                             "nColumns": str(len(series) + 1), "inDegrees": "yes"}  # fmt: skip
     assert mot.columns == ["time", *series]
     assert mot.table.shape == (len(frames), len(series) + 1)
@@ -152,7 +162,7 @@ def test_kva_is_what_kinoveas_reader_expects(
     keyframes = root.findall("Keyframes/Keyframe")
     positions = [int(k.findtext("Position") or "") for k in keyframes]
     assert positions == sorted(positions) and set(positions) <= set(frame_ticks)
-    comments = "\n".join(k.findtext("Comment") or "" for k in keyframes)
+    comments = "\n".join(rtf_text(k.findtext("Comment") or "") for k in keyframes)
     feedback = mock_result["feedback"]
     assert feedback, "the mock analysis gives feedback"
     for item in feedback:
@@ -200,6 +210,23 @@ def test_kva_is_what_kinoveas_reader_expects(
         assert float(x) == pytest.approx(marks[joint][0] * width, abs=0.01)
         assert float(y) == pytest.approx(marks[joint][1] * height, abs=0.01)
     assert int(wrist.findtext("TimePosition") or "") == frame_ticks[min(landmarks)]
+
+
+def test_kva_comments_are_rich_text_kinovea_loads(real_motion: Motion, tmp_path: Path) -> None:
+    """Kinovea loads a keyframe's comment into a RichTextBox's Rtf, which refuses text
+    that does not start "{\\rtf": the messages go as RTF and come back whole."""
+    messages = ["Arms {wider} \\ softer: élan, 90°", "Hold 2 counts 🙂\tthen release"]
+    feedback = [
+        {"time_ms": 400.0, "message": message, "severity": "info", "topic": "movement"}
+        for message in messages
+    ]
+    header = {**real_motion.header, "feedback": feedback}
+    motion = Motion(real_motion.t_ms, real_motion.landmarks, real_motion.world, {}, header)
+    path = tmp_path / "kinovea.kva"
+    write_kva(motion, path, [])
+    comment = ET.parse(path).getroot().findtext("Keyframes/Keyframe/Comment") or ""
+    assert comment.startswith("{\\rtf") and comment.isascii()
+    assert rtf_text(comment) == "\n".join(messages)
 
 
 def test_kva_of_analyze_has_the_feedback_and_tracks(
