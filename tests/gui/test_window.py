@@ -186,7 +186,10 @@ def test_playback_speed_loop_and_summary(qtbot: Any, open_desktop: Any, library_
     player.play()
     qtbot.waitUntil(lambda: seen.count(3) >= 2, timeout=10_000)  # wrapped around
     player.pause()
-    assert set(seen) <= {3, 4, 5, 6} and {4, 5, 6} <= set(seen)
+    # Inside the loop, forward until it wraps to its first frame. A busy machine may
+    # make the player drop a frame to keep time, so not every frame need be seen.
+    assert set(seen) <= {3, 4, 5, 6} and max(seen) > 3
+    assert all(later > earlier or later == 3 for earlier, later in zip(seen, seen[1:]))
 
     # The summary lists every angle with its range, by its name in words.
     summary = window.summary
