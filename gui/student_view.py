@@ -37,6 +37,9 @@ from gui.wording import curve_label
 MAX_NAME_CHARS = 80  # as the engine's (dance_analysis.jobs.students): it says why beyond
 DEFAULT_ANGLE = "left_knee"
 STATISTICS = {"range": "range of motion", "min": "lowest", "max": "highest", "mean": "mean"}
+# The angle plot's axis title: short enough to fit beside a plot at its least height
+# (the pickers above it name the joint and the statistic in full).
+AXIS_TITLES = {"range": "Range", "min": "Lowest", "max": "Highest", "mean": "Mean"}
 POINT_COLOURS = {"score": "#1a5fb4", "timing": "#c64600", "angle": "#26a269"}
 AXIS_WIDTH_PX = 58
 DAY_S = 86_400.0
@@ -306,7 +309,7 @@ class StudentView(QWidget):
 
     def _plot_angle(self) -> None:
         name, statistic = self.chosen_angle, self.chosen_statistic
-        label = "Angle" if name is None else f"{curve_label(name)} {STATISTICS[statistic]}"
+        label = "Angle" if name is None else AXIS_TITLES[statistic]
         self.angle_plot.getPlotItem().setLabel("left", label, units="°")
         times = [_timestamp(lesson.created_at) for lesson in self.lessons]
         values = [

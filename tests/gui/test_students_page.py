@@ -189,3 +189,21 @@ def test_the_window_names_a_student_and_shows_their_page(
     dialog.student.setText("x" * 81)  # the field holds what the engine allows
     assert dialog.names() == ("x" * 80, "Juniors")
     dialog.reject()
+
+
+def test_every_axis_title_fits_beside_its_plot(qtbot: Any) -> None:
+    """The angle plot's title was "Left knee range of motion (°)": cut to "Left knee
+    range of m" beside a plot of ordinary height."""
+    page = StudentView()
+    qtbot.addWidget(page)
+    page.resize(1000, 640)
+    page.show()
+    page.show_progress("Anna Lee", [_lesson(1, 60.0, 80.0, 40.0), _lesson(2, 70.0, 40.0, 50.0)])
+    for statistic in ("range", "min", "max", "mean"):
+        page.choose_angle("right_hip", statistic)
+        QApplication.processEvents()
+        for plot in (page.score_plot, page.timing_plot, page.angle_plot):
+            axis = plot.getPlotItem().getAxis("left")
+            title = axis.label.boundingRect().width()  # drawn turned a quarter
+            assert title <= axis.geometry().height(), (axis.labelText, axis.geometry())
+    page.release()
