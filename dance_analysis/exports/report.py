@@ -290,7 +290,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
             f'<figure class="key">{picture}<figcaption>{" ".join(lines)}'
             f"{f'<ul>{notes}</ul>' if notes else ''}</figcaption></figure>"
         )
-    return f"<section><h2>Key moments</h2>{''.join(figures)}</section>"
+    return f'<section><h2>Key moments</h2><div class="keys">{"".join(figures)}</div></section>'
 
 
 def _mark_text(mark: Mark) -> str:
@@ -563,8 +563,8 @@ h3{margin:16px 0 8px;font-size:16px}
 .facts{color:var(--quiet);margin:0 0 8px;font-size:14px}
 section{background:var(--card);border-radius:14px;padding:14px;margin:12px 0;
 box-shadow:0 1px 3px rgba(0,0,0,.08)}
-figure.key{margin:0 0 16px}
-figure.key:last-child{margin-bottom:0}
+.keys{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(300px,100%),1fr));gap:16px}
+figure.key{margin:0}
 figure.key img{display:block;width:100%;height:auto;border-radius:10px;background:#242424}
 figcaption{padding:6px 2px 0;font-size:15px}
 figcaption ul{margin:4px 0 0;padding-left:18px}

@@ -104,6 +104,25 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
     assert image.shape[1] == PHONE["width"] and image.shape[0] > 2 * PHONE["height"]
     assert float(image.std()) > 20  # pictures, plots and text, not a blank page
 
+    # On a computer the key moments sit two to a row: one to a row, each portrait
+    # picture was taller than the screen (the page ran to 8,000 px). Nothing overflows
+    # the narrowest phone either.
+    for viewport, columns in (
+        ({"width": 1280, "height": 900}, 2),
+        ({"width": 320, "height": 640}, 1),
+    ):
+        page = browser.new_page(viewport=viewport)
+        page.goto(report.as_uri())
+        laid = page.evaluate(
+            """() => ({
+                lefts: new Set([...document.querySelectorAll('figure.key')]
+                    .map(f => Math.round(f.getBoundingClientRect().left))).size,
+                overflow: document.documentElement.scrollWidth - window.innerWidth,
+            })"""
+        )
+        page.close()
+        assert laid == {"lefts": min(columns, len(shown["pictures"])), "overflow": 0}, viewport
+
 
 def test_the_comparison_count_sheet_and_the_coachs_marks(
     analysed: tuple[Path, dict[str, Any]], tmp_path: Path
