@@ -53,6 +53,11 @@ async def test_a_jobs_downloads_offer_the_exports(tmp_path: Path) -> None:
         "bvh": "text/plain; charset=utf-8", "kva": "application/xml",
         "report": "text/html; charset=utf-8",
     }  # fmt: skip
-    for name, answer in headers.items():
+    for name in ("trc", "mot", "kva", "bvh"):
         file = ARTIFACT_NAMES[name]
-        assert answer["content-disposition"].startswith(f'attachment; filename="{file}"')
+        assert headers[name]["content-disposition"].startswith(f'attachment; filename="{file}"')
+    # The report opens in the browser (a phone's "Report" link), under the shared
+    # report's policy: no script runs and nothing is fetched.
+    report = headers["report"]
+    assert report["content-disposition"].startswith('inline; filename="report.html"')
+    assert report["content-security-policy"].startswith("default-src 'none';")
