@@ -62,6 +62,15 @@ def _number(value: float | None, unit: str = "") -> str:
     return "–" if value is None else f"{value:.0f}{unit}"
 
 
+def _timing(offset_ms: float | None) -> str:
+    """The offset to the beat in words: "127 ms" alone did not say late or early."""
+    if offset_ms is None:
+        return "–"
+    if round(offset_ms) == 0:
+        return "on the beat"
+    return f"{abs(offset_ms):.0f} ms {'late' if offset_ms > 0 else 'early'}"
+
+
 class ProgressPlot(pg.PlotWidget):
     """One measure over lessons: a point per lesson at its date, joined by a line.
 
@@ -281,7 +290,7 @@ class StudentView(QWidget):
                     _local_date(lesson.created_at),
                     lesson.filename,
                     _number(lesson.overall_score),
-                    _number(lesson.timing_offset_ms, " ms"),
+                    _timing(lesson.timing_offset_ms),
                     _number(lesson.tempo_bpm, " BPM"),
                 ]
             )

@@ -129,6 +129,8 @@ def test_the_student_page_plots_progress_and_opens_a_lesson(qtbot: Any) -> None:
     assert page.angle_plot.values() == [50.0, 50.0, 50.0]
     assert page.table.topLevelItemCount() == 3
     assert page.table.topLevelItem(1).text(2) == "–"  # type: ignore[union-attr]
+    timing = [page.table.topLevelItem(row).text(3) for row in range(3)]  # type: ignore[union-attr]
+    assert timing == ["80 ms late", "40 ms late", "5 ms early"]  # was "80 ms", "-5 ms"
 
     # A click on a point opens that lesson.
     opened: list[str] = []
