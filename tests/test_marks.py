@@ -108,3 +108,9 @@ def test_a_long_note_is_drawn_in_ascii_look_alikes_and_inside_the_picture() -> N
     assert rows.size > 0
     assert columns.min() > 0 and columns.max() < picture.shape[1] - 1
     assert rows.max() - rows.min() > 40  # more than one line
+
+
+def test_marks_on_one_frame_keep_the_order_they_were_drawn_in() -> None:
+    """Sorted by time alone: on one frame the Marks tab listed them by random id."""
+    drawn = [{**ANGLE, "id": "z"}, {**LINE, "id": "m", "t_ms": 400}, {**NOTE, "t_ms": 400}]
+    assert [mark.kind for mark in parse_marks(drawn)] == ["angle", "line", "note"]
