@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.students import Lesson
 from dance_analysis.jobs.views import JobView
-from gui.library import LibraryView
+from gui.library import THUMB_PX, LibraryView
 from gui.student_view import StudentView
 from tests.gui.conftest import choose_in_next_popup
 from tests.media import make_clip
@@ -75,6 +76,14 @@ def test_the_library_groups_clips_by_student(qtbot: Any) -> None:
     assert library.groups()["ben (2 clips)"] == ["clip4.mp4", "clip1.mp4"]  # newest's name
     current = library.current_job()
     assert current is not None and current.id == _view(1).id and selected == []
+
+    # Under a header each clip's row still shows its whole thumbnail.
+    library.show()
+    picture = QImage(36, 64, QImage.Format.Format_RGB32)
+    picture.fill(QColor("teal"))
+    library.set_thumbnail(_view(3).id, picture, 6.0)
+    row = library.tree.visualItemRect(library.item_for(_view(3).id))
+    assert row.height() >= THUMB_PX, row
 
     library.search.setText("clip4")
     header = library.header_for("anna lee")
