@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dance_analysis.analysis.feedback import format_time  # the messages' own times
 from dance_analysis.exports import Motion
 from dance_analysis.marks import Mark
 
@@ -268,7 +269,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
         return ""
     figures = []
     for frame in frames:
-        lines = [f'<span class="time">{clock(frame.t_ms)}</span>']
+        lines = [f'<span class="time">{format_time(frame.t_ms)}</span>']
         label = next((_count_label(item) for item in frame.items if _count_label(item)), "")
         if label:
             lines.append(f'<span class="count">{escape(label)}</span>')
@@ -282,7 +283,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
         )
         picture = (
             f'<img src="data:image/jpeg;base64,{base64.b64encode(frame.jpeg).decode()}" '
-            f'alt="The dancer at {clock(frame.t_ms)}">'
+            f'alt="The dancer at {format_time(frame.t_ms)}">'
             if frame.jpeg
             else ""
         )
@@ -307,7 +308,7 @@ def _severity(item: Mapping[str, Any]) -> str:
 def _feedback_section(items: Iterable[Mapping[str, Any]]) -> str:
     rows = [
         f'<li class="{_severity(item)}"><span class="time">'
-        f"{clock(float(item.get('time_ms', 0)))}</span>"
+        f"{format_time(float(item.get('time_ms', 0)))}</span>"
         + (
             f' <span class="count">{escape(_count_label(item))}</span>'
             if _count_label(item)

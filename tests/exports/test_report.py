@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dance_analysis.analysis.feedback import format_time
 from dance_analysis.comparing import compare_results
 from dance_analysis.exports import Motion
 from dance_analysis.exports.report import MAX_KEY_FRAMES, write_report
@@ -84,6 +85,7 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
             plots: document.querySelectorAll('svg.plot').length,
             beats: document.querySelectorAll('svg.plot line.beat, svg.plot line.bar').length,
             feedback: document.querySelectorAll('ul.feedback li').length,
+            times: [...document.querySelectorAll('ul.feedback li .time')].map(t => t.textContent),
             title: document.querySelector('h1').textContent,
             overflow: document.documentElement.scrollWidth - window.innerWidth,
         })"""
@@ -93,6 +95,8 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
     assert all(width > 0 for width in shown["pictures"])  # every JPEG decoded
     assert shown["plots"] == 5 and shown["beats"] >= 5 * 10  # ~16 beats in 8 s, per plot
     assert shown["feedback"] == len(result["feedback"])
+    # Each item's time as its message writes times ("0:06.6", was "0:06" beside "at 0:06.6").
+    assert sorted(shown["times"]) == sorted(format_time(i["time_ms"]) for i in result["feedback"])
     assert shown["overflow"] <= 0  # nothing wider than the phone
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
