@@ -10,7 +10,7 @@ the dancer the numbers are about.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -154,8 +154,9 @@ def draw_marks(image: npt.NDArray[np.uint8], marks: Sequence[Mark]) -> None:
 
     An angle: its two arms from the vertex and its degrees (measured on this picture's
     width and height, as :meth:`Mark.degrees` says); a line; a note: a dot and its text.
-    OpenCV's fonts have only ASCII, so a note's other characters show as ``?`` here;
-    the report prints the text itself beside the picture.
+    OpenCV's fonts have only ASCII, so a note is drawn in its ASCII look-alike
+    (:func:`note_ascii`) and wrapped inside the picture; the report prints the text
+    itself beside the picture.
     """
     height, width = image.shape[:2]
     scale = max(height, width) / 720
@@ -175,16 +176,67 @@ def draw_marks(image: npt.NDArray[np.uint8], marks: Sequence[Mark]) -> None:
             cv2.line(image, points[0], points[1], (0, 0, 0), thickness + 2, cv2.LINE_AA)
             cv2.line(image, points[0], points[1], MARK_COLOUR, thickness, cv2.LINE_AA)
         else:
-            (x, y) = points[0]
-            cv2.circle(image, (x, y), max(3, round(5 * scale)), MARK_COLOUR, -1, cv2.LINE_AA)
-            text = mark.text.encode("ascii", "replace").decode()[:60]
-            font = cv2.FONT_HERSHEY_SIMPLEX
-            weight = max(1, round(2 * font_scale / 0.6))
-            (text_w, _), _ = cv2.getTextSize(text, font, font_scale, weight)
-            # Right of the dot, or left of it where the picture ends first.
-            left = x + round(10 * scale)
-            if left + text_w > width:
-                left = max(0, x - round(10 * scale) - text_w)
-            origin = (left, y + round(5 * scale))
-            cv2.putText(image, text, origin, font, font_scale, (0, 0, 0), weight + 3, cv2.LINE_AA)
-            cv2.putText(image, text, origin, font, font_scale, MARK_COLOUR, weight, cv2.LINE_AA)
+            _draw_note(image, points[0], mark.text, scale)
+
+
+# Typographic characters a coach's keyboard makes, as OpenCV's ASCII can draw them.
+_ASCII_LOOKALIKES = str.maketrans(
+    {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "°": " deg"}
+)
+
+
+def note_ascii(text: str) -> str:
+    """A note's text in the ASCII OpenCV's fonts have: dashes and quotes as their plain
+    look-alikes, accented letters without their accents (é → e), anything else ``?``."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.translate(_ASCII_LOOKALIKES))
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return plain.encode("ascii", "replace").decode()
+
+
+def note_lines(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """``text`` broken at spaces into lines that each ``fits``; a word too long for a
+    line alone is cut (no text may leave the picture)."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and fits(joined):
+            lines[-1] = joined
+            continue
+        while len(word) > 1 and not fits(word):
+            cut = next((i for i in range(len(word) - 1, 1, -1) if fits(word[:i])), 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines
+
+
+def _draw_note(image: npt.NDArray[np.uint8], at: tuple[int, int], text: str, scale: float) -> None:
+    """A note's dot and its text beside it: right of the dot, or left where the picture
+    ends first, wrapped to the picture's width and kept inside it."""
+    height, width = image.shape[:2]
+    x, y = at
+    font, font_scale = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
+    weight = max(1, round(2 * font_scale / 0.6))
+    gap, margin = round(10 * scale), round(4 * scale)
+    cv2.circle(image, (x, y), max(3, round(5 * scale)), MARK_COLOUR, -1, cv2.LINE_AA)
+
+    def text_width(line: str) -> int:
+        return int(cv2.getTextSize(line, font, font_scale, weight + 3)[0][0])
+
+    room = max(width - x - gap, x - gap)  # the wider side of the dot
+    fits_beside = max(room - margin, 1)
+    lines = note_lines(note_ascii(text)[:120], lambda line: text_width(line) <= fits_beside)
+    (_, line_h), baseline = cv2.getTextSize("Ag", font, font_scale, weight)
+    step = line_h + baseline + round(4 * scale)
+    lines = lines[: max(1, (height - 2 * margin) // step)]  # no line below the picture
+    block_w = max((text_width(line) for line in lines), default=0)
+    left = x + gap if x + gap + block_w <= width - margin else x - gap - block_w
+    left = min(max(margin, left), max(margin, width - margin - block_w))
+    last = height - margin - baseline - step * (len(lines) - 1)  # the lowest first line
+    top = max(line_h + margin, min(y + round(5 * scale), last))
+    for row, line in enumerate(lines):
+        origin = (left, top + row * step)
+        cv2.putText(image, line, origin, font, font_scale, (0, 0, 0), weight + 3, cv2.LINE_AA)
+        cv2.putText(image, line, origin, font, font_scale, MARK_COLOUR, weight, cv2.LINE_AA)

@@ -117,7 +117,8 @@ class LibraryView(QWidget):
         self.tree.setHeaderLabels(list(self.COLUMNS))
         self.tree.setRootIsDecorated(False)
         self.tree.setIconSize(QSize(THUMB_PX, THUMB_PX))
-        self.tree.setUniformRowHeights(True)
+        # Not uniform: a student's header (text only) sets no height for the clips'
+        # thumbnail rows (with it first, every thumbnail was cut to a sliver).
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps the extension
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -92,7 +92,9 @@ class MarksEditor(QObject):
 
     def set_marks(self, marks: Sequence[Mark]) -> None:
         """The saved marks of the finished job on screen; editing is now allowed."""
-        self._marks = sorted(marks, key=lambda mark: (mark.t_ms, mark.id))
+        self._marks = sorted(
+            marks, key=lambda mark: mark.t_ms
+        )  # stable: drawn order within a frame
         self._history.clear()
         self.editable = True
         self._drop_drawing()
@@ -208,7 +210,9 @@ class MarksEditor(QObject):
 
     def _commit(self, marks: list[Mark]) -> None:
         self._history.append(self._marks)
-        self._marks = sorted(marks, key=lambda mark: (mark.t_ms, mark.id))
+        self._marks = sorted(
+            marks, key=lambda mark: mark.t_ms
+        )  # stable: drawn order within a frame
         self._emit_edited()
 
     def _emit_edited(self) -> None:

@@ -68,6 +68,10 @@ class ShareDialog(QDialog):
         self.qr_label.setMinimumSize(240, 240)
         self.link_edit = QLineEdit()
         self.link_edit.setReadOnly(True)
+        # Wide enough for a LAN address and the share's id (the signature may scroll):
+        # at the QR code's width the field showed "http://192.0.2.2:37517/r/740c".
+        sample = "http://192.168.100.100:65535/r/" + "0" * 32
+        self.link_edit.setMinimumWidth(self.link_edit.fontMetrics().horizontalAdvance(sample) + 16)
         self.copy_button = QPushButton("Copy link")
         self.copy_button.clicked.connect(self.copy_link)
         self.expiry_label = QLabel("")

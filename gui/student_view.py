@@ -37,6 +37,9 @@ from gui.wording import curve_label
 MAX_NAME_CHARS = 80  # as the engine's (dance_analysis.jobs.students): it says why beyond
 DEFAULT_ANGLE = "left_knee"
 STATISTICS = {"range": "range of motion", "min": "lowest", "max": "highest", "mean": "mean"}
+# The angle plot's axis title: short enough to fit beside a plot at its least height
+# (the pickers above it name the joint and the statistic in full).
+AXIS_TITLES = {"range": "Range", "min": "Lowest", "max": "Highest", "mean": "Mean"}
 POINT_COLOURS = {"score": "#1a5fb4", "timing": "#c64600", "angle": "#26a269"}
 AXIS_WIDTH_PX = 58
 DAY_S = 86_400.0
@@ -57,6 +60,15 @@ def _local_date(moment: dt.datetime) -> str:
 
 def _number(value: float | None, unit: str = "") -> str:
     return "–" if value is None else f"{value:.0f}{unit}"
+
+
+def _timing(offset_ms: float | None) -> str:
+    """The offset to the beat in words: "127 ms" alone did not say late or early."""
+    if offset_ms is None:
+        return "–"
+    if round(offset_ms) == 0:
+        return "on the beat"
+    return f"{abs(offset_ms):.0f} ms {'late' if offset_ms > 0 else 'early'}"
 
 
 class ProgressPlot(pg.PlotWidget):
@@ -278,7 +290,7 @@ class StudentView(QWidget):
                     _local_date(lesson.created_at),
                     lesson.filename,
                     _number(lesson.overall_score),
-                    _number(lesson.timing_offset_ms, " ms"),
+                    _timing(lesson.timing_offset_ms),
                     _number(lesson.tempo_bpm, " BPM"),
                 ]
             )
@@ -306,7 +318,7 @@ class StudentView(QWidget):
 
     def _plot_angle(self) -> None:
         name, statistic = self.chosen_angle, self.chosen_statistic
-        label = "Angle" if name is None else f"{curve_label(name)} {STATISTICS[statistic]}"
+        label = "Angle" if name is None else AXIS_TITLES[statistic]
         self.angle_plot.getPlotItem().setLabel("left", label, units="°")
         times = [_timestamp(lesson.created_at) for lesson in self.lessons]
         values = [

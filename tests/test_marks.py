@@ -80,3 +80,37 @@ def test_what_is_not_a_mark_is_refused_with_a_reason_and_a_sentence(data: Any, w
     assert refused.value.http_status == 422
     assert words in refused.value.message
     assert refused.value.message.endswith(".")
+
+
+def test_a_long_note_is_drawn_in_ascii_look_alikes_and_inside_the_picture() -> None:
+    import numpy as np
+
+    from dance_analysis.render import MARK_COLOUR, draw_marks, note_ascii, note_lines
+
+    # What a coach types, as OpenCV's ASCII fonts can draw it (was "?" for each).
+    assert note_ascii("Knees out — keep the “heel” down, élan…") == (
+        'Knees out - keep the "heel" down, elan...'
+    )
+    assert note_ascii("膝") == "?"  # nothing to fall back on
+    # Words wrap into lines that fit; a word too long for any line is cut.
+    assert note_lines("keep the heel down", lambda line: len(line) <= 9) == [
+        "keep the", "heel down",
+    ]  # fmt: skip
+    assert note_lines("abcdefghij", lambda line: len(line) <= 4) == ["abcd", "efgh", "ij"]
+
+    # A portrait report picture (the phone's), the note right of the head: the sentence
+    # is wider than the picture, so it wraps and stays inside (it ran off both sides).
+    picture = np.zeros((640, 360, 3), dtype=np.uint8)
+    text = "Knees out over the toes — keep the heel down all the way through the squat"
+    draw_marks(picture, [Mark("n", "note", 0.0, ((0.62, 0.3),), text)])
+    yellow = np.all(np.abs(picture.astype(int) - MARK_COLOUR) < 40, axis=2)
+    rows, columns = np.nonzero(yellow)
+    assert rows.size > 0
+    assert columns.min() > 0 and columns.max() < picture.shape[1] - 1
+    assert rows.max() - rows.min() > 40  # more than one line
+
+
+def test_marks_on_one_frame_keep_the_order_they_were_drawn_in() -> None:
+    """Sorted by time alone: on one frame the Marks tab listed them by random id."""
+    drawn = [{**ANGLE, "id": "z"}, {**LINE, "id": "m", "t_ms": 400}, {**NOTE, "t_ms": 400}]
+    assert [mark.kind for mark in parse_marks(drawn)] == ["angle", "line", "note"]

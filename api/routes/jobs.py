@@ -11,9 +11,10 @@ from api.deps import ServiceDep
 from api.errors import ApiError
 from api.links import absolute, content_disposition, signed_artifact_path, verify_artifact_link
 from api.ranges import RangedFileResponse
+from api.routes.shares import REPORT_HEADERS
 from api.schemas import ErrorPublic, JobPublic, JobsPublic
 from api.security import BearerDep, authenticate
-from dance_analysis.artifacts import ARTIFACT_ALIASES
+from dance_analysis.artifacts import ARTIFACT_ALIASES, ARTIFACT_NAMES
 from dance_analysis.config import Settings
 from dance_analysis.errors import BadSignature, UploadExpired
 from dance_analysis.jobs.service import DOWNLOAD_URL_EXPIRY_S as DOWNLOAD_LINK_EXPIRY_S
@@ -173,8 +174,16 @@ def get_artifact(
         return RangedFileResponse(
             handle.local_path,
             media_type=handle.content_type,
-            headers={"Content-Disposition": content_disposition(handle.filename)},
+            headers=_download_headers(handle.filename),
         )
     if handle.url is None:
         raise ApiError(404, "object_missing", "That result file is not available.")
     return RedirectResponse(handle.url, status_code=307)
+
+
+def _download_headers(filename: str) -> dict[str, str]:
+    """Every file is saved as it is, but the student's report: a phone's "Report" link
+    opens it in the browser, under the shared report's policy (no script, nothing fetched)."""
+    if filename != ARTIFACT_NAMES["report"]:
+        return {"Content-Disposition": content_disposition(filename)}
+    return {**REPORT_HEADERS, "Content-Disposition": content_disposition(filename, "inline")}

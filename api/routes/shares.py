@@ -36,7 +36,7 @@ REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-_HEADERS = {
+REPORT_HEADERS = {
     "Content-Security-Policy": REPORT_POLICY,
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the link's signature is in its URL
@@ -126,9 +126,9 @@ def open_share(
         reason = str(getattr(error.reason, "value", error.reason))
         message = BAD_LINK if isinstance(error, BadSignature) else error.message
         if "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(_problem_page(message, reason), error.http_status, _HEADERS)
+            return HTMLResponse(_problem_page(message, reason), error.http_status, REPORT_HEADERS)
         raise ApiError(error.http_status, reason, message) from None
-    headers = {**_HEADERS, "Content-Disposition": 'inline; filename="report.html"'}
+    headers = {**REPORT_HEADERS, "Content-Disposition": 'inline; filename="report.html"'}
     return Response(report, media_type="text/html; charset=utf-8", headers=headers)
 
 

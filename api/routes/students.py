@@ -107,7 +107,7 @@ def sent_links(api_url: str, service: JobService, view: JobView) -> list[dict[st
     return [
         {
             "kind": "report",
-            "title": f"Report from your coach (until {share.expires_at:%d %b %Y})",
+            "title": "Report from your coach",  # the page adds its expiry, in the phone's time
             "url": share_link(api_url, share),
             "expires_at": share.expires_at.isoformat(timespec="seconds"),
         }

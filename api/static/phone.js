@@ -489,7 +489,9 @@
       list.className = "sent-links";
       sent.forEach(function (shared) {
         var item = document.createElement("li");
-        addLink(item, "sent-link", shared.title || shared.kind || "Shared link", shared.url);
+        var until = sentAt(Date.parse(shared.expires_at));  // with the hour: it may be today
+        addLink(item, "sent-link", (shared.title || shared.kind || "Shared link") +
+          (until ? " (until " + until + ")" : ""), shared.url);
         list.appendChild(item);
       });
       li.appendChild(list);

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dance_analysis.analysis.feedback import format_time  # the messages' own times
 from dance_analysis.exports import Motion
 from dance_analysis.marks import Mark
 
@@ -268,7 +269,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
         return ""
     figures = []
     for frame in frames:
-        lines = [f'<span class="time">{clock(frame.t_ms)}</span>']
+        lines = [f'<span class="time">{format_time(frame.t_ms)}</span>']
         label = next((_count_label(item) for item in frame.items if _count_label(item)), "")
         if label:
             lines.append(f'<span class="count">{escape(label)}</span>')
@@ -282,7 +283,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
         )
         picture = (
             f'<img src="data:image/jpeg;base64,{base64.b64encode(frame.jpeg).decode()}" '
-            f'alt="The dancer at {clock(frame.t_ms)}">'
+            f'alt="The dancer at {format_time(frame.t_ms)}">'
             if frame.jpeg
             else ""
         )
@@ -290,7 +291,7 @@ def _pictures_section(frames: Sequence[KeyFrame]) -> str:
             f'<figure class="key">{picture}<figcaption>{" ".join(lines)}'
             f"{f'<ul>{notes}</ul>' if notes else ''}</figcaption></figure>"
         )
-    return f"<section><h2>Key moments</h2>{''.join(figures)}</section>"
+    return f'<section><h2>Key moments</h2><div class="keys">{"".join(figures)}</div></section>'
 
 
 def _mark_text(mark: Mark) -> str:
@@ -307,7 +308,7 @@ def _severity(item: Mapping[str, Any]) -> str:
 def _feedback_section(items: Iterable[Mapping[str, Any]]) -> str:
     rows = [
         f'<li class="{_severity(item)}"><span class="time">'
-        f"{clock(float(item.get('time_ms', 0)))}</span>"
+        f"{format_time(float(item.get('time_ms', 0)))}</span>"
         + (
             f' <span class="count">{escape(_count_label(item))}</span>'
             if _count_label(item)
@@ -563,8 +564,8 @@ h3{margin:16px 0 8px;font-size:16px}
 .facts{color:var(--quiet);margin:0 0 8px;font-size:14px}
 section{background:var(--card);border-radius:14px;padding:14px;margin:12px 0;
 box-shadow:0 1px 3px rgba(0,0,0,.08)}
-figure.key{margin:0 0 16px}
-figure.key:last-child{margin-bottom:0}
+.keys{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(300px,100%),1fr));gap:16px}
+figure.key{margin:0}
 figure.key img{display:block;width:100%;height:auto;border-radius:10px;background:#242424}
 figcaption{padding:6px 2px 0;font-size:15px}
 figcaption ul{margin:4px 0 0;padding-left:18px}

@@ -23,6 +23,11 @@ _CONTENT_TYPES = {
     ".json": "application/json",
     ".mp4": "video/mp4",
     ".csv": "text/csv; charset=utf-8",
+    # The exports (issue 12): text a browser saves as it is. A KVA is Kinovea's XML.
+    ".trc": "text/plain; charset=utf-8",
+    ".mot": "text/plain; charset=utf-8",
+    ".bvh": "text/plain; charset=utf-8",
+    ".kva": "application/xml",
 }
 
 

@@ -221,4 +221,19 @@ def test_the_phone_page_lists_my_lessons(school: School, browser: Any, tiny_clip
     assert (job["student"], job["class_name"], job["filename"]) == (
         "Anna Lee", "Juniors", tiny_clip.name,
     )  # fmt: skip
+
+    # A link the coach sent says until when it opens, in the phone's own time and to the
+    # minute (an hour's link said only the day: "until 03 Dec 2026").
+    with school.http() as studio:
+        shared = studio.post(f"/api/v1/analyze/{school.first}/share", json={"expires_in_s": 3600})
+    page.reload()
+    link = page.locator(f"#lessons > li[data-job-id='{school.first}'] a.sent-link")
+    link.wait_for()
+    until = page.evaluate(
+        """at => new Date(at).toLocaleString([],
+            {month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"})""",
+        shared.json()["expires_at"],
+    )
+    assert link.text_content() == f"Report from your coach (until {until})"
+    assert link.get_attribute("href") == shared.json()["url"]
     context.close()

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dance_analysis.analysis.feedback import format_time
 from dance_analysis.comparing import compare_results
 from dance_analysis.exports import Motion
 from dance_analysis.exports.report import MAX_KEY_FRAMES, write_report
@@ -74,6 +75,7 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
             plots: document.querySelectorAll('svg.plot').length,
             beats: document.querySelectorAll('svg.plot line.beat, svg.plot line.bar').length,
             feedback: document.querySelectorAll('ul.feedback li').length,
+            times: [...document.querySelectorAll('ul.feedback li .time')].map(t => t.textContent),
             title: document.querySelector('h1').textContent,
             overflow: document.documentElement.scrollWidth - window.innerWidth,
         })"""
@@ -83,6 +85,8 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
     assert all(width > 0 for width in shown["pictures"])  # every JPEG decoded
     assert shown["plots"] == 5 and shown["beats"] >= 5 * 10  # ~16 beats in 8 s, per plot
     assert shown["feedback"] == len(result["feedback"])
+    # Each item's time as its message writes times ("0:06.6", was "0:06" beside "at 0:06.6").
+    assert sorted(shown["times"]) == sorted(format_time(i["time_ms"]) for i in result["feedback"])
     assert shown["overflow"] <= 0  # nothing wider than the phone
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -93,6 +97,25 @@ def test_the_report_opens_offline_on_a_phone_with_pictures_plots_and_feedback(
     image = cv2.imread(str(shot))
     assert image.shape[1] == PHONE["width"] and image.shape[0] > 2 * PHONE["height"]
     assert float(image.std()) > 20  # pictures, plots and text, not a blank page
+
+    # On a computer the key moments sit two to a row: one to a row, each portrait
+    # picture was taller than the screen (the page ran to 8,000 px). Nothing overflows
+    # the narrowest phone either.
+    for viewport, columns in (
+        ({"width": 1280, "height": 900}, 2),
+        ({"width": 320, "height": 640}, 1),
+    ):
+        page = browser.new_page(viewport=viewport)
+        page.goto(report.as_uri())
+        laid = page.evaluate(
+            """() => ({
+                lefts: new Set([...document.querySelectorAll('figure.key')]
+                    .map(f => Math.round(f.getBoundingClientRect().left))).size,
+                overflow: document.documentElement.scrollWidth - window.innerWidth,
+            })"""
+        )
+        page.close()
+        assert laid == {"lefts": min(columns, len(shown["pictures"])), "overflow": 0}, viewport
 
 
 def test_the_comparison_count_sheet_and_the_coachs_marks(

@@ -45,6 +45,8 @@ def test_share_report_shows_a_link_that_opens_without_a_token(
     assert dialog.link == share_link(window._api_url, share)
     assert dialog.link == api_share_link(window._api_url, share)  # the server's own link
     assert dialog.link_edit.text() == dialog.link
+    address = dialog.link.split("?")[0]  # readable whole: the host and the share's id
+    assert dialog.link_edit.width() > dialog.link_edit.fontMetrics().horizontalAdvance(address)
     assert not dialog.qr_label.pixmap().isNull()
     assert str(share.expires_at.astimezone().year) in dialog.expiry_label.text()
     assert _lasts(share) == 7 * 86_400

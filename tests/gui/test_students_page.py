@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from dance_analysis.jobs.states import JobStatus
 from dance_analysis.jobs.students import Lesson
 from dance_analysis.jobs.views import JobView
-from gui.library import LibraryView
+from gui.library import THUMB_PX, LibraryView
 from gui.student_view import StudentView
 from tests.gui.conftest import choose_in_next_popup
 from tests.media import make_clip
@@ -76,6 +77,14 @@ def test_the_library_groups_clips_by_student(qtbot: Any) -> None:
     current = library.current_job()
     assert current is not None and current.id == _view(1).id and selected == []
 
+    # Under a header each clip's row still shows its whole thumbnail.
+    library.show()
+    picture = QImage(36, 64, QImage.Format.Format_RGB32)
+    picture.fill(QColor("teal"))
+    library.set_thumbnail(_view(3).id, picture, 6.0)
+    row = library.tree.visualItemRect(library.item_for(_view(3).id))
+    assert row.height() >= THUMB_PX, row
+
     library.search.setText("clip4")
     header = library.header_for("anna lee")
     assert header is not None and header.isHidden()
@@ -129,6 +138,8 @@ def test_the_student_page_plots_progress_and_opens_a_lesson(qtbot: Any) -> None:
     assert page.angle_plot.values() == [50.0, 50.0, 50.0]
     assert page.table.topLevelItemCount() == 3
     assert page.table.topLevelItem(1).text(2) == "–"  # type: ignore[union-attr]
+    timing = [page.table.topLevelItem(row).text(3) for row in range(3)]  # type: ignore[union-attr]
+    assert timing == ["80 ms late", "40 ms late", "5 ms early"]  # was "80 ms", "-5 ms"
 
     # A click on a point opens that lesson.
     opened: list[str] = []
@@ -189,3 +200,21 @@ def test_the_window_names_a_student_and_shows_their_page(
     dialog.student.setText("x" * 81)  # the field holds what the engine allows
     assert dialog.names() == ("x" * 80, "Juniors")
     dialog.reject()
+
+
+def test_every_axis_title_fits_beside_its_plot(qtbot: Any) -> None:
+    """The angle plot's title was "Left knee range of motion (°)": cut to "Left knee
+    range of m" beside a plot of ordinary height."""
+    page = StudentView()
+    qtbot.addWidget(page)
+    page.resize(1000, 640)
+    page.show()
+    page.show_progress("Anna Lee", [_lesson(1, 60.0, 80.0, 40.0), _lesson(2, 70.0, 40.0, 50.0)])
+    for statistic in ("range", "min", "max", "mean"):
+        page.choose_angle("right_hip", statistic)
+        QApplication.processEvents()
+        for plot in (page.score_plot, page.timing_plot, page.angle_plot):
+            axis = plot.getPlotItem().getAxis("left")
+            title = axis.label.boundingRect().width()  # drawn turned a quarter
+            assert title <= axis.geometry().height(), (axis.labelText, axis.geometry())
+    page.release()
