@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,7 @@ def test_playback_speed_loop_and_summary(qtbot: Any, open_desktop: Any, library_
     # Inside the loop, forward until it wraps to its first frame. A busy machine may
     # make the player drop a frame to keep time, so not every frame need be seen.
     assert set(seen) <= {3, 4, 5, 6} and max(seen) > 3
-    assert all(later > earlier or later == 3 for earlier, later in zip(seen, seen[1:]))
+    assert all(later > earlier or later == 3 for earlier, later in pairwise(seen))
 
     # The summary lists every angle with its range, by its name in words.
     summary = window.summary
