@@ -126,8 +126,8 @@ class LibraryView(QWidget):
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         # The name column takes what the others leave; the panel is kept wide enough
-        # for the others at their widest ("Analysing 100%") and a name beside them.
-        self.setMinimumWidth(MINIMUM_WIDTH_PX)
+        # for the others at their widest ("Analysing 100%") and a name beside them
+        # (and for the row of buttons below: see the end of __init__).
         self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
         self.import_button = QPushButton("Import clip…")
         self.import_button.clicked.connect(self.import_requested)
@@ -190,6 +190,8 @@ class LibraryView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
+        # Never narrower than the buttons' row: every label stays whole.
+        self.setMinimumWidth(max(MINIMUM_WIDTH_PX, buttons.minimumSize().width()))
         self._update_buttons()
 
     # --- fed by the window ----------------------------------------------------------

@@ -183,6 +183,10 @@ def test_library_names_stay_visible_while_analysing_at_the_minimum_width(
         name_width = library.tree.header().sectionSize(0)
         assert name_width >= needed, (state.status, name_width, needed)
     assert library.item_for(job.id).toolTip(1) == "Ready"
+    # Every button under the list keeps its whole label.
+    for button in (library.import_button, library.compare_button, library.share_button,
+                   library.reanalyse_button, library.delete_button):  # fmt: skip
+        assert button.width() >= button.sizeHint().width(), button.text()
 
 
 def test_summary_and_feedback_read_as_a_coach_reads(
