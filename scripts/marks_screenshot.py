@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from qt_waits import settle, wait_until  # noqa: E402  (beside this script)
 
 LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, NOSE = 23, 25, 27, 0
 
@@ -35,7 +36,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import numpy as np
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QInputDialog
 
@@ -43,23 +44,7 @@ def main() -> int:
     from gui.main_window import MainWindow
     from main import DesktopBackend
 
-    application = QApplication.instance() or QApplication(sys.argv[:1])
-
-    def wait_until(done: Callable[[], bool], timeout_s: float = 300.0) -> None:
-        loop = QEventLoop()
-        waited = [0.0]
-
-        def check() -> None:
-            waited[0] += 0.05
-            if done() or waited[0] > timeout_s:
-                loop.quit()
-            else:
-                QTimer.singleShot(50, check)
-
-        QTimer.singleShot(0, check)
-        loop.exec()
-        if not done():
-            raise SystemExit("timed out waiting for the window")
+    _application = QApplication.instance() or QApplication(sys.argv[:1])  # alive till the end
 
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(
@@ -116,10 +101,7 @@ def main() -> int:
             draw("note", (min(nose[0] + 0.08, 0.9), nose[1]))
             wait_until(lambda: len(window.marks.marks) == 3)
             wait_until(lambda: not window.tasks.busy, timeout_s=30)  # saved
-            settle = QEventLoop()
-            QTimer.singleShot(600, settle.quit)  # the last paint reaches the screen
-            settle.exec()
-            application.processEvents()
+            settle()  # the last paint reaches the screen
             args.out.parent.mkdir(parents=True, exist_ok=True)
             screen = window.screen()
             pixmap = screen.grabWindow(window.winId()) if screen is not None else window.grab()

@@ -20,13 +20,14 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from qt_waits import settle, wait_until  # noqa: E402  (beside this script)
 
 MAYA = ("Maya Ortiz", "Tuesday juniors")
 LEO = ("Leo Brandt", "Thursday seniors")
@@ -100,7 +101,6 @@ def main() -> int:
     parser.add_argument("--mock", action="store_true", help="the mock pose backend (fast)")
     args = parser.parse_args()
 
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from dance_analysis.config import Settings
@@ -108,29 +108,7 @@ def main() -> int:
     from gui.main_window import MainWindow
     from main import DesktopBackend
 
-    application = QApplication.instance() or QApplication(sys.argv[:1])
-
-    def wait_until(done: Callable[[], bool], timeout_s: float = 600.0) -> None:
-        loop = QEventLoop()
-        waited = [0.0]
-
-        def check() -> None:
-            waited[0] += 0.1
-            if done() or waited[0] > timeout_s:
-                loop.quit()
-            else:
-                QTimer.singleShot(100, check)
-
-        QTimer.singleShot(0, check)
-        loop.exec()
-        if not done():
-            raise SystemExit("timed out waiting for the jobs or the window")
-
-    def settle(ms: int = 600) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)  # the last paint reaches the screen
-        loop.exec()
-        application.processEvents()
+    _application = QApplication.instance() or QApplication(sys.argv[:1])  # alive till the end
 
     def grab(window: Any, out: Path) -> None:
         settle()
@@ -160,7 +138,9 @@ def main() -> int:
                 return str(service.submit(clip.filename, [make_media(clip, media)], whose=whose).id)
 
             def finish(job_ids: list[str]) -> None:
-                wait_until(lambda: all(service.get(i).status in ENDED for i in job_ids))
+                wait_until(
+                    lambda: all(service.get(i).status in ENDED for i in job_ids), timeout_s=600
+                )
                 failed = [service.get(i) for i in job_ids if service.get(i).status != "finished"]
                 if failed:
                     raise SystemExit(f"not analysed: {failed}")

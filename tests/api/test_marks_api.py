@@ -3,7 +3,6 @@ GET and PUT /api/v1/analyze/{job_id}/marks, and each refusal with its status and
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from api.app import create_app
 from api.server import ApiServer
 from dance_analysis.access import AccessService
 from dance_analysis.jobs.service import JobService
+from tests.api.conftest import finished_sync
 from tests.settings import make_settings
 
 ANGLE = {"kind": "angle", "t_ms": 400, "points": [[0.5, 0.2], [0.5, 0.5], [0.8, 0.5]]}
@@ -43,13 +43,7 @@ def finished_job(client: httpx.Client, clip: Path) -> str:
     accepted = client.post("/api/v1/analyze", files={"file": ("dance.mp4", clip.read_bytes())})
     assert accepted.status_code == 202, accepted.text
     job_id: str = accepted.json()["job_id"]
-    deadline = time.monotonic() + 60  # only stops a broken run from hanging the suite
-    while (status := client.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
-        "finished", "failed", "canceled"
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    assert status["status"] == "finished", status
+    finished_sync(client, job_id)
     return job_id
 
 
