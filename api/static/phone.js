@@ -11,6 +11,7 @@
 
   var TOKEN_KEY = "dance-analysis.token";
   var HISTORY_KEY = "dance-analysis.history";
+  var WHOSE_KEY = "dance-analysis.whose";  // the student and class last typed on this phone
   var HISTORY_MAX = 50;
   var API = "/api/v1";
   var POLL_MS = 1000;
@@ -33,6 +34,20 @@
       if (token) { window.localStorage.setItem(TOKEN_KEY, token); }
       else { window.localStorage.removeItem(TOKEN_KEY); }
     } catch (e) { /* private mode: the token lives as long as the page */ }
+  }
+
+  // A phone is mostly one student's: their name and class stay filled in for the next clip.
+  function rememberWhose() {
+    var whose = { student: $("student").value.trim(), class_name: $("class-name").value.trim() };
+    try { window.localStorage.setItem(WHOSE_KEY, JSON.stringify(whose)); } catch (e) { /* private mode */ }
+  }
+
+  function restoreWhose() {
+    try {
+      var whose = JSON.parse(window.localStorage.getItem(WHOSE_KEY) || "{}") || {};
+      if (typeof whose.student === "string") { $("student").value = whose.student; }
+      if (typeof whose.class_name === "string") { $("class-name").value = whose.class_name; }
+    } catch (e) { /* nothing remembered */ }
   }
 
   function showError(message) {
@@ -139,6 +154,9 @@
   function forget() {
     setToken(null);
     saveHistory([]);  // the next person to pair this phone does not see these clips
+    try { window.localStorage.removeItem(WHOSE_KEY); } catch (e) { /* private mode */ }
+    $("student").value = "";
+    $("class-name").value = "";
     showPairing();
   }
 
@@ -584,6 +602,7 @@
       "&class_name=" + encodeURIComponent($("class-name").value.trim());
     api("POST", API + "/analyze/upload-url" + query)
       .then(function (ticket) {
+        rememberWhose();
         remember(ticket.job_id, filename, sentWith);
         showHistory();
         return putFile(ticket.upload_url, file, contentType).then(function () { return ticket; });
@@ -840,6 +859,7 @@
     $("forget-button").addEventListener("click", forget);
     $("overlay").addEventListener("timeupdate", markPlaying);
     $("overlay").addEventListener("seeked", markPlaying);
+    restoreWhose();
     if (getToken()) {
       if (pairCode()) { dropCodeFromUrl(); }
       showUpload();

@@ -227,6 +227,9 @@ def test_the_phone_page_lists_my_lessons(school: School, browser: Any, tiny_clip
     with school.http() as studio:
         shared = studio.post(f"/api/v1/analyze/{school.first}/share", json={"expires_in_s": 3600})
     page.reload()
+    # The phone keeps the student and class it last sent, for the next clip.
+    _until(page, "document.getElementById('student').value === 'Anna Lee'")
+    assert page.input_value("#class-name") == "Juniors"
     link = page.locator(f"#lessons > li[data-job-id='{school.first}'] a.sent-link")
     link.wait_for()
     until = page.evaluate(
