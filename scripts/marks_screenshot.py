@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from qt_waits import settle, wait_until  # noqa: E402  (beside this script)
+from qt_waits import grab, wait_until  # noqa: E402  (beside this script)
 
 LEFT_HIP, LEFT_KNEE, LEFT_ANKLE, NOSE = 23, 25, 27, 0
 
@@ -101,11 +101,7 @@ def main() -> int:
             draw("note", (min(nose[0] + 0.08, 0.9), nose[1]))
             wait_until(lambda: len(window.marks.marks) == 3)
             wait_until(lambda: not window.tasks.busy, timeout_s=30)  # saved
-            settle()  # the last paint reaches the screen
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            screen = window.screen()
-            pixmap = screen.grabWindow(window.winId()) if screen is not None else window.grab()
-            pixmap.save(str(args.out))
+            grab(window, args.out)
             print(f"saved {args.out} ({len(window.marks.marks)} marks at frame {frame + 1})")
         finally:
             window.close()

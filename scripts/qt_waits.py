@@ -1,8 +1,11 @@
-"""Waiting inside a running Qt event loop, for the screenshot scripts beside this file."""
+"""Waiting inside a running Qt event loop and grabbing a window, for the screenshot
+scripts beside this file."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 def wait_until(done: Callable[[], bool], timeout_s: float = 300.0, step_ms: int = 50) -> None:
@@ -34,3 +37,12 @@ def settle(ms: int = 600) -> None:
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
     QApplication.processEvents()
+
+
+def grab(window: Any, out: Path) -> None:
+    """Save what the screen shows of ``window`` (its own rendering off-screen) as ``out``."""
+    settle()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    screen = window.screen()
+    pixmap = screen.grabWindow(window.winId()) if screen is not None else window.grab()
+    pixmap.save(str(out))

@@ -27,7 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from qt_waits import settle, wait_until  # noqa: E402  (beside this script)
+from qt_waits import grab, wait_until  # noqa: E402  (beside this script)
 
 MAYA = ("Maya Ortiz", "Tuesday juniors")
 LEO = ("Leo Brandt", "Thursday seniors")
@@ -110,14 +110,6 @@ def main() -> int:
 
     _application = QApplication.instance() or QApplication(sys.argv[:1])  # alive till the end
 
-    def grab(window: Any, out: Path) -> None:
-        settle()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        screen = window.screen()
-        pixmap = screen.grabWindow(window.winId()) if screen is not None else window.grab()
-        pixmap.save(str(out))
-        print(f"saved {out}")
-
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         media = folder / "media"
@@ -163,6 +155,7 @@ def main() -> int:
             library.select_job(lessons[-1])  # her newest lesson in the studio
             wait_until(lambda: window.player.result is not None)
             grab(window, args.library_out)
+            print(f"saved {args.library_out}")
 
             # Narrower for her page: at 1440 px the date axis ticks every day.
             window.resize(1280, 800)
@@ -171,6 +164,7 @@ def main() -> int:
             wait_until(lambda: len(view.lessons) == len(lessons))
             view.choose_angle("left_knee", "range")
             grab(window, args.student_out)
+            print(f"saved {args.student_out}")
             for lesson in view.lessons:
                 print(
                     f"{lesson.created_at:%d %b}: score {lesson.overall_score}, "

@@ -212,12 +212,13 @@ def finished_sync(http: httpx.Client, job_id: str, timeout_s: float = 120) -> di
 
     ``timeout_s`` only stops a job that never ends from hanging the suite.
     """
-    deadline = time.monotonic() + timeout_s
-    while (status := http.get(f"/api/v1/analyze/{job_id}/status").json())["status"] not in (
-        "finished", "failed", "canceled",
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
+    from tests.jobs.services import wait_for
+
+    def ended() -> dict[str, Any] | None:
+        status: dict[str, Any] = http.get(f"/api/v1/analyze/{job_id}/status").json()
+        return status if status["status"] in ("finished", "failed", "canceled") else None
+
+    status = wait_for(ended, timeout=timeout_s, what=f"job {job_id} to end")
     assert status["status"] == "finished", status
     return dict(status)
 
